@@ -1,1 +1,14 @@
-//! netsec-stages
+//! netsec-stages: the phishing pipeline as plain functions (schema, ingest, split, validate +
+//! KS drift, KNN imputation, transform, and — from the models side — train, evaluate, bundle,
+//! predict). It knows nothing of the engine: adapters call these with paths and configs.
+
+pub mod error;
+pub mod frame;
+pub mod fsio;
+pub mod schema;
+pub mod source;
+
+pub use error::{ErrorKind, Problem, Result, StageError};
+pub use frame::{Frame, LabelMode};
+pub use schema::{Column, Dtype, Schema, Target};
+pub use source::{CsvSource, Source, SourceKind};

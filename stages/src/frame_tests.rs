@@ -1,0 +1,197 @@
+use super::*;
+use crate::error::Problem;
+
+const SCHEMA: &str = "version: 1\ntarget:\n  column: Result\n  labels: {phishing: -1, legitimate: 1}\n  positive: phishing\ncolumns:\n  - { name: a, dtype: int64, allowed: [-1, 0, 1] }\n  - { name: b_col, dtype: int64, allowed: [0, 1] }\n  - { name: c, dtype: float64, nullable: true }\n";
+
+fn schema() -> Schema {
+    Schema::from_yaml_str(SCHEMA, Path::new("schema.yaml")).expect("schema")
+}
+
+fn load(text: &str, mode: LabelMode) -> Result<Frame> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path().join("in.csv");
+    std::fs::write(&p, text).expect("write");
+    Frame::read_csv(&p, &schema(), mode)
+}
+
+fn problems(text: &str, mode: LabelMode) -> Vec<Problem> {
+    match load(text, mode) {
+        Err(StageError::Data { problems, .. }) => problems,
+        Err(other) => panic!("unexpected error {other}"),
+        Ok(_) => panic!("expected rejection"),
+    }
+}
+
+#[test]
+fn loads_good_file_in_schema_order() {
+    let f = load(
+        "\"c\",a,b_col,Result\n0.5,-1,1,-1\n,1,0,1\n",
+        LabelMode::Required,
+    )
+    .expect("ok");
+    assert_eq!(f.n_rows(), 2);
+    assert_eq!(f.features.row(0).to_vec(), vec![-1.0, 1.0, 0.5]);
+    assert!(f.features[[1, 2]].is_nan());
+    assert_eq!(f.labels, Some(vec![-1, 1]));
+    assert_eq!(f.lines, vec![2, 3]);
+    assert_eq!(f.classes(&schema()), Some(vec![1, 0]));
+    assert_eq!(f.missing_cells(), 1);
+    assert_eq!(f.to_csv_string(), "a,b_col,c,Result\n-1,1,0.5,-1\n1,0,,1\n");
+}
+
+#[test]
+fn label_is_optional_for_prediction() {
+    let f = load("a,b_col,c\n0,1,2\n", LabelMode::Optional).expect("ok");
+    assert_eq!(f.labels, None);
+    let p = problems("a,b_col,c\n0,1,2\n", LabelMode::Required);
+    assert_eq!(
+        p,
+        vec![Problem::MissingColumn {
+            column: "Result".into()
+        }]
+    );
+}
+
+#[test]
+fn empty_file_and_header_only() {
+    assert_eq!(problems("", LabelMode::Optional), vec![Problem::EmptyFile]);
+    assert_eq!(
+        problems("a,b_col,c,Result\n", LabelMode::Optional),
+        vec![Problem::HeaderOnly]
+    );
+}
+
+#[test]
+fn missing_extra_renamed_and_duplicate_columns() {
+    let p = problems("a,B-col,zzz,a,Result\n1,1,1,1,1\n", LabelMode::Required);
+    assert!(
+        p.contains(&Problem::DuplicateColumn {
+            column: "a".into(),
+            first: 1,
+            second: 4
+        }),
+        "{p:?}"
+    );
+    assert!(
+        p.contains(&Problem::RenamedColumn {
+            expected: "b_col".into(),
+            found: "B-col".into()
+        }),
+        "{p:?}"
+    );
+    assert!(
+        p.contains(&Problem::MissingColumn { column: "c".into() }),
+        "{p:?}"
+    );
+    assert!(
+        p.contains(&Problem::ExtraColumn {
+            column: "zzz".into()
+        }),
+        "{p:?}"
+    );
+}
+
+#[test]
+fn cell_problems_name_column_first_line_and_count() {
+    let text = "a,b_col,c,Result\n1,1,x,1\n2,1,1,1\n1,,1,1\n1,one,1,1\n1,1,1,0\n1,1,1,1\n1,1,1,1\n7,1,1,1\n";
+    let p = problems(text, LabelMode::Required);
+    assert!(
+        p.contains(&Problem::WrongType {
+            column: "c".into(),
+            line: 2,
+            value: "x".into(),
+            expected: Dtype::Float64,
+            rows: 1
+        }),
+        "{p:?}"
+    );
+    assert!(
+        p.contains(&Problem::OutOfDomain {
+            column: "a".into(),
+            line: 3,
+            value: "2".into(),
+            allowed: vec![-1.0, 0.0, 1.0],
+            rows: 2
+        }),
+        "{p:?}"
+    );
+    assert!(
+        p.contains(&Problem::MissingCell {
+            column: "b_col".into(),
+            line: 4,
+            rows: 1
+        }),
+        "{p:?}"
+    );
+    assert!(
+        p.contains(&Problem::WrongType {
+            column: "b_col".into(),
+            line: 5,
+            value: "one".into(),
+            expected: Dtype::Int64,
+            rows: 1
+        }),
+        "{p:?}"
+    );
+    assert!(
+        p.contains(&Problem::OutOfDomain {
+            column: "Result".into(),
+            line: 6,
+            value: "0".into(),
+            allowed: vec![-1.0, 1.0],
+            rows: 1
+        }),
+        "{p:?}"
+    );
+    assert_eq!(p.len(), 5, "{p:?}");
+}
+
+#[test]
+fn ragged_rows_are_reported_once_with_a_count() {
+    let p = problems(
+        "a,b_col,c,Result\n1,1,1,1\n1,1\n1,1,1,1,1\n",
+        LabelMode::Required,
+    );
+    assert_eq!(
+        p,
+        vec![Problem::RaggedRow {
+            line: 3,
+            expected: 4,
+            found: 2,
+            rows: 2
+        }]
+    );
+}
+
+#[test]
+fn int_cells_must_be_integers() {
+    let p = problems("a,b_col,c\n1.0,1,1\n", LabelMode::Optional);
+    assert!(
+        matches!(&p[0], Problem::WrongType { column, .. } if column == "a"),
+        "{p:?}"
+    );
+}
+
+#[test]
+fn select_keeps_lines_and_labels() {
+    let f = load(
+        "a,b_col,c,Result\n1,1,1,1\n0,0,0,-1\n-1,1,2,1\n",
+        LabelMode::Required,
+    )
+    .expect("ok");
+    let s = f.select(&[2, 0]);
+    assert_eq!(s.lines, vec![4, 2]);
+    assert_eq!(s.labels, Some(vec![1, 1]));
+    assert_eq!(s.features[[0, 0]], -1.0);
+}
+
+#[test]
+fn real_dataset_loads() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/phisingData.csv");
+    let schema = Schema::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../schema.yaml"))
+        .expect("schema");
+    let f = Frame::read_csv(&path, &schema, LabelMode::Required).expect("dataset is valid");
+    assert_eq!(f.features.dim(), (11055, 30));
+    let labels = f.labels.expect("labels");
+    assert_eq!(labels.iter().filter(|v| **v == 1).count(), 6157);
+}

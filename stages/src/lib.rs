@@ -12,3 +12,10 @@ pub use error::{ErrorKind, Problem, Result, StageError};
 pub use frame::{Frame, LabelMode};
 pub use schema::{Column, Dtype, Schema, Target};
 pub use source::{CsvSource, Source, SourceKind};
+pub mod ingest;
+pub mod split;
+pub mod split_summary;
+
+pub use ingest::{ingest, ingest_from, IngestConfig, IngestReport};
+pub use split::{split, SplitConfig, SplitMode};
+pub use split_summary::SplitSummary;

@@ -1,0 +1,309 @@
+//! Train/test splits: `grouped` (seeded, stratified, duplicate-aware) and `random` (seeded).
+//!
+//! `grouped` puts every copy of a feature vector on the same side, so test rows never appear
+//! verbatim in train (the raw data is 47% duplicates). Groups are shuffled with the seed and
+//! taken into test one by one whenever that moves the per-class test counts closer to their
+//! targets (`round(test_size · n_class)`), which matches both the test size and the class ratio
+//! to within a group. `random` is a seeded Fisher–Yates shuffle with `ceil(test_size · n)` test
+//! rows: the template's protocol, though not its exact rows (those came from numpy's RNG).
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Result, StageError};
+use crate::frame::Frame;
+
+/// How rows are divided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SplitMode {
+    #[default]
+    Grouped,
+    Random,
+}
+
+/// The split parameters (`params.ingest` and `params.compare` use these names).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SplitConfig {
+    pub split: SplitMode,
+    pub test_size: f64,
+    pub seed: u64,
+}
+
+impl Default for SplitConfig {
+    fn default() -> Self {
+        SplitConfig {
+            split: SplitMode::Grouped,
+            test_size: 0.2,
+            seed: 42,
+        }
+    }
+}
+
+/// SplitMix64: tiny, fast and bit-identical on every platform.
+#[derive(Debug, Clone)]
+pub struct SplitMix64(u64);
+
+impl SplitMix64 {
+    pub fn new(seed: u64) -> Self {
+        SplitMix64(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `0..n` without modulo bias (Lemire's multiply-and-reject).
+    pub fn below(&mut self, n: u64) -> u64 {
+        let threshold = n.wrapping_neg() % n;
+        loop {
+            let m = u128::from(self.next_u64()) * u128::from(n);
+            if (m as u64) >= threshold {
+                return (m >> 64) as u64;
+            }
+        }
+    }
+
+    /// In-place Fisher–Yates shuffle.
+    pub fn shuffle<T>(&mut self, items: &mut [T]) {
+        for i in (1..items.len()).rev() {
+            let j = self.below(i as u64 + 1) as usize;
+            items.swap(i, j);
+        }
+    }
+}
+
+/// Splits the rows of `frame`; returns (train, test) row indices, each ascending.
+pub fn split(frame: &Frame, cfg: &SplitConfig) -> Result<(Vec<usize>, Vec<usize>)> {
+    let n = frame.n_rows();
+    if !(cfg.test_size > 0.0 && cfg.test_size < 1.0) {
+        return Err(StageError::Config {
+            key: "test_size".into(),
+            message: format!("must be strictly between 0 and 1, found {}", cfg.test_size),
+        });
+    }
+    if n < 2 {
+        return Err(StageError::Config {
+            key: "test_size".into(),
+            message: format!("cannot split {n} row(s) into train and test"),
+        });
+    }
+    let (mut train, mut test) = match cfg.split {
+        SplitMode::Random => random_split(n, cfg),
+        SplitMode::Grouped => grouped_split(frame, cfg)?,
+    };
+    if train.is_empty() || test.is_empty() {
+        return Err(StageError::Config {
+            key: "test_size".into(),
+            message: format!(
+                "{} leaves an empty side ({} train, {} test rows)",
+                cfg.test_size,
+                train.len(),
+                test.len()
+            ),
+        });
+    }
+    train.sort_unstable();
+    test.sort_unstable();
+    Ok((train, test))
+}
+
+fn random_split(n: usize, cfg: &SplitConfig) -> (Vec<usize>, Vec<usize>) {
+    let mut perm: Vec<usize> = (0..n).collect();
+    SplitMix64::new(cfg.seed).shuffle(&mut perm);
+    let n_test = ((cfg.test_size * n as f64).ceil() as usize).min(n);
+    let train = perm.split_off(n_test);
+    (train, perm)
+}
+
+/// Row groups of identical feature vectors, in order of first appearance.
+pub fn duplicate_groups(frame: &Frame) -> Vec<Vec<usize>> {
+    let mut index: HashMap<Vec<u64>, usize> = HashMap::with_capacity(frame.n_rows());
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    for (r, row) in frame.features.outer_iter().enumerate() {
+        let key: Vec<u64> = row.iter().map(|v| canonical_bits(*v)).collect();
+        let next = groups.len();
+        let g = *index.entry(key).or_insert(next);
+        if g == next {
+            groups.push(Vec::new());
+        }
+        groups[g].push(r);
+    }
+    groups
+}
+
+/// Bits of a value with every NaN (missing cell) and both zeros made equal.
+pub(crate) fn canonical_bits(v: f64) -> u64 {
+    if v.is_nan() {
+        u64::MAX
+    } else if v == 0.0 {
+        0
+    } else {
+        v.to_bits()
+    }
+}
+
+fn grouped_split(frame: &Frame, cfg: &SplitConfig) -> Result<(Vec<usize>, Vec<usize>)> {
+    let labels = frame.labels.as_ref().ok_or_else(|| StageError::Config {
+        key: "split".into(),
+        message: "the grouped split stratifies by label, but the data has no label column".into(),
+    })?;
+    let classes: BTreeMap<i64, usize> = {
+        let mut c: BTreeMap<i64, usize> = BTreeMap::new();
+        for l in labels {
+            c.entry(*l).or_insert(0);
+        }
+        c.keys().enumerate().map(|(i, k)| (*k, i)).collect()
+    };
+    let k = classes.len();
+    let mut totals = vec![0usize; k];
+    for l in labels {
+        totals[classes[l]] += 1;
+    }
+    let targets: Vec<i64> = totals
+        .iter()
+        .map(|t| (cfg.test_size * *t as f64).round() as i64)
+        .collect();
+    let groups = duplicate_groups(frame);
+    let counts: Vec<Vec<i64>> = groups
+        .iter()
+        .map(|g| {
+            let mut c = vec![0i64; k];
+            for &r in g {
+                c[classes[&labels[r]]] += 1;
+            }
+            c
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..groups.len()).collect();
+    SplitMix64::new(cfg.seed).shuffle(&mut order);
+    let mut in_test = vec![false; groups.len()];
+    let mut current = vec![0i64; k];
+    for g in order {
+        let before: i64 = (0..k).map(|c| (targets[c] - current[c]).abs()).sum();
+        let after: i64 = (0..k)
+            .map(|c| (targets[c] - current[c] - counts[g][c]).abs())
+            .sum();
+        if after < before {
+            in_test[g] = true;
+            for c in 0..k {
+                current[c] += counts[g][c];
+            }
+        }
+    }
+    let (mut train, mut test) = (Vec::new(), Vec::new());
+    for (g, rows) in groups.iter().enumerate() {
+        if in_test[g] {
+            test.extend_from_slice(rows);
+        } else {
+            train.extend_from_slice(rows);
+        }
+    }
+    Ok((train, test))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array2;
+
+    fn frame(rows: &[[f64; 2]], labels: &[i64]) -> Frame {
+        let flat: Vec<f64> = rows.iter().flatten().copied().collect();
+        Frame {
+            origin: "t".into(),
+            header: vec!["a".into(), "b".into(), "y".into()],
+            feature_names: vec!["a".into(), "b".into()],
+            dtypes: vec![crate::schema::Dtype::Int64; 2],
+            features: Array2::from_shape_vec((rows.len(), 2), flat).expect("shape"),
+            label_name: "y".into(),
+            labels: Some(labels.to_vec()),
+            lines: (2..rows.len() + 2).collect(),
+        }
+    }
+
+    fn synthetic(n: usize) -> Frame {
+        let mut rng = SplitMix64::new(7);
+        let rows: Vec<[f64; 2]> = (0..n)
+            .map(|_| [rng.below(6) as f64, rng.below(5) as f64])
+            .collect();
+        let labels: Vec<i64> = rows
+            .iter()
+            .map(|r| if r[0] < 2.0 { -1 } else { 1 })
+            .collect();
+        frame(&rows, &labels)
+    }
+
+    #[test]
+    fn splitmix_is_pinned() {
+        let mut r = SplitMix64::new(42);
+        assert_eq!(r.next_u64(), 0xBDD7_3226_2FEB_6E95);
+        let mut v: Vec<u32> = (0..10).collect();
+        SplitMix64::new(1).shuffle(&mut v);
+        let mut sorted = v.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, (0..10).collect::<Vec<_>>());
+        assert_ne!(v, sorted);
+    }
+
+    #[test]
+    fn random_split_sizes_and_determinism() {
+        let f = synthetic(101);
+        let cfg = SplitConfig {
+            split: SplitMode::Random,
+            test_size: 0.2,
+            seed: 42,
+        };
+        let (tr, te) = split(&f, &cfg).expect("split");
+        assert_eq!(te.len(), 21);
+        assert_eq!(tr.len() + te.len(), 101);
+        assert_eq!(split(&f, &cfg).expect("again"), (tr.clone(), te.clone()));
+        let other = split(&f, &SplitConfig { seed: 1, ..cfg }).expect("seed 1");
+        assert_ne!(other.1, te);
+    }
+
+    #[test]
+    fn grouped_split_never_straddles_and_is_stratified() {
+        let f = synthetic(600); // 30 distinct vectors, many duplicates
+        let cfg = SplitConfig::default();
+        let (tr, te) = split(&f, &cfg).expect("split");
+        let key = |r: usize| {
+            f.features
+                .row(r)
+                .to_vec()
+                .iter()
+                .map(|v| v.to_bits())
+                .collect::<Vec<_>>()
+        };
+        let train_keys: std::collections::HashSet<_> = tr.iter().map(|&r| key(r)).collect();
+        assert!(te.iter().all(|&r| !train_keys.contains(&key(r))));
+        let labels = f.labels.as_ref().expect("labels");
+        let pos_all = labels.iter().filter(|l| **l == -1).count() as f64 / 600.0;
+        let pos_test = te.iter().filter(|&&r| labels[r] == -1).count() as f64 / te.len() as f64;
+        assert!((pos_all - pos_test).abs() < 0.08, "{pos_all} vs {pos_test}");
+        assert!(
+            (te.len() as f64 / 600.0 - 0.2).abs() < 0.06,
+            "test share {}",
+            te.len()
+        );
+    }
+
+    #[test]
+    fn bad_test_size_is_a_config_error() {
+        let f = synthetic(10);
+        let e = split(
+            &f,
+            &SplitConfig {
+                test_size: 1.5,
+                ..Default::default()
+            },
+        )
+        .expect_err("bad");
+        assert_eq!(e.kind(), crate::error::ErrorKind::Invalid);
+    }
+}

@@ -1,0 +1,114 @@
+//! The local content-addressed cache: layout, `checkout`, `gc`, and its integrity.
+
+use std::fs;
+
+use crate::chain_ran;
+use crate::support::Project;
+
+#[test]
+fn objects_are_stored_under_their_blake3_digest() {
+    let p = chain_ran();
+    let content = p.read("prepared.txt");
+    let hex = blake3::hash(content.as_bytes()).to_hex().to_string();
+    let object = p.path(&format!(
+        ".netsec/cache/objects-v1/{}/{}",
+        &hex[..2],
+        &hex[2..]
+    ));
+    assert!(
+        object.is_file(),
+        "expected {} in {:?}",
+        object.display(),
+        p.cache_objects()
+    );
+    assert_eq!(fs::read_to_string(&object).expect("read object"), content);
+}
+
+#[test]
+fn checkout_restores_deleted_outs_without_running() {
+    let p = chain_ran();
+    let model = p.read("model.txt");
+    p.remove("model.txt");
+    p.remove("prepared.txt");
+    p.run(&["checkout"]).code(0);
+    assert_eq!(p.read("model.txt"), model);
+    assert_eq!(p.read("prepared.txt"), "alpha\nbeta\n");
+    assert_eq!(p.runs().len(), 2, "checkout never runs commands");
+    assert!(p.status().up_to_date());
+}
+
+#[test]
+fn editing_an_out_in_place_never_corrupts_the_cache() {
+    let p = chain_ran();
+    // Append through the existing inode: a hardlinked cache object would change with it.
+    let mut f = fs::OpenOptions::new()
+        .append(true)
+        .open(p.path("prepared.txt"))
+        .expect("open out");
+    std::io::Write::write_all(&mut f, b"appended in place\n").expect("append");
+    drop(f);
+    for rel in p.cache_objects() {
+        let path = p.path(".netsec/cache/objects-v1").join(&rel);
+        let bytes = fs::read(&path).expect("read object");
+        let name: String = rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        // Directory manifests may be stored as `<hash>.dir`; their name still starts with the hash.
+        let digest = blake3::hash(&bytes).to_hex().to_string();
+        assert!(
+            name.starts_with(&digest),
+            "object {} no longer matches its digest",
+            rel.display()
+        );
+    }
+    p.remove("prepared.txt");
+    p.run(&["checkout"]).code(0);
+    assert_eq!(p.read("prepared.txt"), "alpha\nbeta\n");
+}
+
+#[test]
+fn gc_drops_unreferenced_objects_and_keeps_referenced_ones() {
+    let p = chain_ran();
+    let v1 = p.read("prepared.txt");
+    p.file("raw.txt", "version two\n");
+    p.repro(&[], 0);
+    let v2 = p.read("prepared.txt");
+    assert!(p.cache_holds(v1.as_bytes()) && p.cache_holds(v2.as_bytes()));
+
+    p.run(&["gc"]).code(0);
+    assert!(
+        !p.cache_holds(v1.as_bytes()),
+        "unreferenced v1 object survived gc"
+    );
+    assert!(
+        p.cache_holds(v2.as_bytes()),
+        "referenced v2 object was collected"
+    );
+    assert!(p.cache_holds(p.read("model.txt").as_bytes()));
+
+    // Everything the lock references is still restorable.
+    p.remove("prepared.txt");
+    p.remove("model.txt");
+    p.run(&["checkout"]).code(0);
+    assert_eq!(p.read("prepared.txt"), v2);
+    assert!(p.status().up_to_date());
+
+    // The run-cache entry for v1 lost its objects: reverting now runs instead of restoring.
+    p.file("raw.txt", "alpha\nbeta\n");
+    p.repro(&[], 0).expect("prepare", "ran");
+    assert_eq!(p.read("prepared.txt"), v1);
+    assert_eq!(p.run_count("prepare"), 3);
+}
+
+#[test]
+fn gc_on_a_fresh_workspace_is_harmless() {
+    let p = Project::with_pipeline(crate::CHAIN);
+    p.file("raw.txt", "x\n");
+    p.run(&["gc"]).code(0);
+    p.repro(&[], 0);
+    p.run(&["gc"]).code(0);
+    p.remove("model.txt");
+    p.run(&["checkout"]).code(0);
+    assert!(p.status().up_to_date());
+}

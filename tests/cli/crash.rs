@@ -1,0 +1,140 @@
+//! Crash safety and the repository lock: kill -9 mid-stage, concurrent runs, dead-PID reclaim.
+
+use std::process::Command;
+use std::time::Duration;
+
+use crate::support::{assert_reason, Project, Run};
+
+/// `slow` copies raw.txt; when raw.txt says "slow" it writes a partial out and then sleeps.
+/// It records its shell PID (= its process group when netsec gives stages their own group).
+const SLOW: &str = r#"
+[stages.slow]
+cmd = "echo $$ > slow.pid; cp raw.txt out.txt; if grep -q slow raw.txt; then echo partial >> out.txt; sleep 30; fi"
+deps = ["raw.txt"]
+outs = ["out.txt"]
+
+[stages.after]
+cmd = "cp out.txt after.txt"
+deps = ["out.txt"]
+outs = ["after.txt"]
+"#;
+
+/// SIGKILL the stage's process group (falls back to the PID) so no orphan outlives the test.
+fn kill_stage(p: &Project) {
+    let pid = p.read("slow.pid").trim().to_owned();
+    let group = Command::new("kill")
+        .args(["-9", "--", &format!("-{pid}")])
+        .status();
+    if !group.is_ok_and(|s| s.success()) {
+        let _ = Command::new("kill").args(["-9", &pid]).status();
+    }
+}
+
+/// The lock must stay a parseable document whatever its format (TOML or JSON).
+fn assert_lock_parses(p: &Project) {
+    let text = p.read("netsec.lock");
+    let as_toml = text.parse::<toml::Table>().is_ok();
+    let as_json = serde_json::from_str::<serde_json::Value>(&text).is_ok();
+    assert!(as_toml || as_json, "netsec.lock is corrupt:\n{text}");
+}
+
+#[test]
+fn kill_9_mid_stage_leaves_stage_dirty_lock_intact_and_last_good_out_restorable() {
+    let p = Project::with_pipeline(SLOW);
+    p.file("raw.txt", "v1\n");
+    p.repro(&[], 0).expect("slow", "ran").expect("after", "ran");
+    let lock_before = p.read("netsec.lock");
+
+    p.file("raw.txt", "v2 slow\n");
+    p.remove("slow.pid");
+    let mut child = p.spawn(&["repro"]);
+    let started = p.wait_for("slow.pid", None, Duration::from_secs(20))
+        && p.wait_for("out.txt", Some("partial"), Duration::from_secs(20));
+    child.kill().expect("SIGKILL netsec");
+    let _ = child.wait();
+    if !started {
+        kill_stage(&p);
+        panic!("the slow stage never started");
+    }
+    kill_stage(&p);
+
+    assert_eq!(
+        p.read("out.txt"),
+        "v2 slow\npartial\n",
+        "the half-written out is on disk"
+    );
+    assert_lock_parses(&p);
+    assert_eq!(
+        p.read("netsec.lock"),
+        lock_before,
+        "lock untouched by the killed run"
+    );
+
+    let st = p.status();
+    assert_eq!(st.of("slow"), "dirty");
+    let reasons = st.reasons("slow");
+    assert_reason(&reasons, "dep_changed", Some(("path", "raw.txt")));
+    assert_reason(&reasons, "out_modified", Some(("path", "out.txt")));
+
+    // The last good out is restorable.
+    p.run(&["checkout"]).code(0);
+    assert_eq!(p.read("out.txt"), "v1\n");
+
+    // A new run is not refused by the dead process's repo lock, and fixes everything.
+    p.file("raw.txt", "v3\n");
+    p.repro(&[], 0).expect("slow", "ran").expect("after", "ran");
+    assert_eq!(p.read("after.txt"), "v3\n");
+    assert_lock_parses(&p);
+    assert!(p.status().up_to_date());
+}
+
+#[test]
+fn second_concurrent_repro_is_refused_with_exit_6_naming_the_pid() {
+    let p = Project::with_pipeline(
+        r#"
+[stages.hold]
+cmd = "touch started && sleep 1.5 && echo held > held.txt"
+deps = ["in.txt"]
+outs = ["held.txt"]
+"#,
+    );
+    p.file("in.txt", "x\n");
+    let first = p.spawn(&["repro"]);
+    assert!(
+        p.wait_for("started", None, Duration::from_secs(20)),
+        "first repro never started"
+    );
+    let second = p.run(&["repro"]);
+    let first_pid = first.id();
+    let out = first.wait_with_output().expect("wait first");
+    let first_run = Run::from_output(&["repro"], out, Duration::ZERO);
+
+    second.code(6).says(&first_pid.to_string());
+    first_run.code(0);
+    assert_eq!(p.read("held.txt"), "held\n");
+    assert!(p.status().up_to_date());
+}
+
+#[test]
+fn repo_lock_of_a_killed_process_is_reclaimed() {
+    let p = Project::with_pipeline(
+        r#"
+[stages.hang]
+cmd = "echo $$ > slow.pid; if grep -q hang in.txt; then sleep 30; fi; cp in.txt hang.txt"
+deps = ["in.txt"]
+outs = ["hang.txt"]
+"#,
+    );
+    p.file("in.txt", "hang\n");
+    let mut child = p.spawn(&["repro"]);
+    let started = p.wait_for("slow.pid", None, Duration::from_secs(20));
+    child.kill().expect("SIGKILL netsec");
+    let _ = child.wait();
+    if started {
+        kill_stage(&p);
+    }
+    assert!(started, "stage never started");
+    p.file("in.txt", "go\n");
+    p.repro(&[], 0).expect("hang", "ran");
+    assert_eq!(p.read("hang.txt"), "go\n");
+}

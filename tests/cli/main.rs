@@ -1,0 +1,43 @@
+//! Integration suite for the `netsec` binary: every test builds a temp workspace and runs the real CLI.
+
+mod support;
+
+mod cache;
+mod commands;
+mod crash;
+mod dag;
+mod dirs;
+mod errors;
+mod flags;
+mod freshness;
+mod outs;
+mod parallel;
+mod params;
+
+/// The two-stage chain most freshness scenarios use. `runs.log` counts executions; it is neither a
+/// dep nor an out. `train` copies its params line into the model so param values change its out.
+pub const CHAIN: &str = r#"
+[params]
+train = { c = 1.0, folds = 5 }
+
+[stages.prepare]
+cmd = "echo prepare >> runs.log && cat raw.txt > prepared.txt"
+deps = ["raw.txt"]
+outs = ["prepared.txt"]
+
+[stages.train]
+cmd = "echo train >> runs.log && cat prepared.txt > model.txt && grep '^train' pipeline.toml >> model.txt"
+deps = ["prepared.txt"]
+params = ["train.c"]
+outs = ["model.txt"]
+"#;
+
+/// A workspace holding [`CHAIN`] and its input, already reproduced once.
+pub fn chain_ran() -> support::Project {
+    let p = support::Project::with_pipeline(CHAIN);
+    p.file("raw.txt", "alpha\nbeta\n");
+    p.repro(&[], 0)
+        .expect("prepare", "ran")
+        .expect("train", "ran");
+    p
+}

@@ -19,3 +19,7 @@ pub mod split_summary;
 pub use ingest::{ingest, ingest_from, IngestConfig, IngestReport};
 pub use split::{split, SplitConfig, SplitMode};
 pub use split_summary::SplitSummary;
+pub mod kolmogorov;
+pub mod ks;
+
+pub use ks::{ks_2samp, KsMethod, KsResult};

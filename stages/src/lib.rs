@@ -23,3 +23,6 @@ pub mod kolmogorov;
 pub mod ks;
 
 pub use ks::{ks_2samp, KsMethod, KsResult};
+pub mod impute;
+
+pub use impute::KnnImputer;

@@ -1,0 +1,198 @@
+//! `KnnImputer`: scikit-learn's `KNNImputer(weights="uniform")` with nan-euclidean distances.
+//!
+//! Distance between a receiver row and a fitted row uses only the columns both observe:
+//! `sqrt(n_features / n_common · Σ (x - y)²)`, undefined (NaN) when they share none. For each
+//! missing cell, the donors are the fitted rows observing that column; the k nearest are taken
+//! with NaN distances last and ties to the earliest row, the way numpy's `argpartition` selects
+//! for k ≤ 3 (repeated selection of the minimum with swaps, which the tie order depends on);
+//! donors at NaN distance get weight 0. A receiver with no donor at a defined distance gets the
+//! column mean of the fitted data. The fitted rows are stored, so the imputer can be saved in the
+//! model bundle and applied to new data later.
+
+use ndarray::{Array2, ArrayView1, Axis};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Result, StageError};
+
+/// A fitted KNN imputer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KnnImputer {
+    pub n_neighbors: usize,
+    pub n_features: usize,
+    pub n_rows: usize,
+    /// The fitted rows, row-major; missing cells are stored as `null` (NaN in memory).
+    #[serde(with = "nan_as_null")]
+    pub fit: Vec<f64>,
+    /// Column means of the observed fitted values (the fallback).
+    pub means: Vec<f64>,
+}
+
+impl KnnImputer {
+    /// Fits on `x` (rows × features). Every column needs at least one observed value.
+    pub fn fit(x: &Array2<f64>, n_neighbors: usize) -> Result<KnnImputer> {
+        if n_neighbors == 0 {
+            return Err(StageError::Config {
+                key: "transform.neighbors".into(),
+                message: "must be at least 1".into(),
+            });
+        }
+        let (n_rows, n_features) = x.dim();
+        let mut means = Vec::with_capacity(n_features);
+        for (j, col) in x.axis_iter(Axis(1)).enumerate() {
+            let (sum, count) = col
+                .iter()
+                .filter(|v| !v.is_nan())
+                .fold((0.0, 0usize), |(s, c), v| (s + v, c + 1));
+            if count == 0 {
+                return Err(StageError::Fit {
+                    message: format!("cannot fit the imputer: feature column {j} has no observed value in the training data"),
+                });
+            }
+            means.push(sum / count as f64);
+        }
+        Ok(KnnImputer {
+            n_neighbors,
+            n_features,
+            n_rows,
+            fit: x.iter().copied().collect(),
+            means,
+        })
+    }
+
+    /// Whether `x` has any missing cell.
+    pub fn needs_imputation(x: &Array2<f64>) -> bool {
+        x.iter().any(|v| v.is_nan())
+    }
+
+    /// Fills the missing cells of `x`. Without missing cells `x` is returned as is (no distance
+    /// work); otherwise the receiver rows are processed in parallel.
+    pub fn transform(&self, x: &Array2<f64>) -> Result<Array2<f64>> {
+        if x.ncols() != self.n_features {
+            return Err(StageError::Fit {
+                message: format!(
+                    "the imputer was fitted on {} features, the data has {}",
+                    self.n_features,
+                    x.ncols()
+                ),
+            });
+        }
+        let mut out = x.clone();
+        if !Self::needs_imputation(x) {
+            return Ok(out);
+        }
+        let filled: Vec<(usize, Vec<(usize, f64)>)> = (0..x.nrows())
+            .into_par_iter()
+            .filter(|&r| x.row(r).iter().any(|v| v.is_nan()))
+            .map(|r| (r, self.impute_row(x.row(r))))
+            .collect();
+        for (r, cells) in filled {
+            for (c, v) in cells {
+                out[[r, c]] = v;
+            }
+        }
+        Ok(out)
+    }
+
+    fn fit_row(&self, i: usize) -> &[f64] {
+        &self.fit[i * self.n_features..(i + 1) * self.n_features]
+    }
+
+    /// nan-euclidean distance of `row` to every fitted row.
+    fn distances(&self, row: ArrayView1<'_, f64>) -> Vec<f64> {
+        let nf = self.n_features as f64;
+        (0..self.n_rows)
+            .map(|i| {
+                let (mut sum, mut common) = (0.0f64, 0usize);
+                for (a, b) in row.iter().zip(self.fit_row(i)) {
+                    if !a.is_nan() && !b.is_nan() {
+                        sum += (a - b) * (a - b);
+                        common += 1;
+                    }
+                }
+                if common == 0 {
+                    f64::NAN
+                } else {
+                    (sum / common as f64 * nf).sqrt()
+                }
+            })
+            .collect()
+    }
+
+    /// (column, value) for every missing cell of one row.
+    fn impute_row(&self, row: ArrayView1<'_, f64>) -> Vec<(usize, f64)> {
+        let dist = self.distances(row);
+        let mut cells = Vec::new();
+        let mut donors: Vec<usize> = Vec::with_capacity(self.n_rows);
+        let mut donor_dist: Vec<f64> = Vec::with_capacity(self.n_rows);
+        for (c, v) in row.iter().enumerate() {
+            if !v.is_nan() {
+                continue;
+            }
+            donors.clear();
+            donor_dist.clear();
+            for i in 0..self.n_rows {
+                if !self.fit[i * self.n_features + c].is_nan() {
+                    donors.push(i);
+                    donor_dist.push(dist[i]);
+                }
+            }
+            if donor_dist.iter().all(|d| d.is_nan()) {
+                cells.push((c, self.means[c]));
+                continue;
+            }
+            let k = self.n_neighbors.min(donors.len());
+            let chosen = select_smallest(&donor_dist, k);
+            let (mut num, mut den) = (0.0f64, 0.0f64);
+            for &p in &chosen {
+                let w = if donor_dist[p].is_nan() { 0.0 } else { 1.0 };
+                num += self.fit[donors[p] * self.n_features + c] * w;
+                den += w;
+            }
+            cells.push((c, num / den));
+        }
+        cells
+    }
+}
+
+/// Positions of the `k` smallest values (NaN largest), chosen as numpy's small-k selection does:
+/// for each slot i, the first strictly smaller value among positions i.. is swapped into slot i.
+fn select_smallest(values: &[f64], k: usize) -> Vec<usize> {
+    let less = |a: f64, b: f64| a < b || (b.is_nan() && !a.is_nan());
+    let mut idx: Vec<usize> = (0..values.len()).collect();
+    for i in 0..k {
+        let mut min_pos = i;
+        let mut min_val = values[idx[i]];
+        for p in (i + 1)..idx.len() {
+            if less(values[idx[p]], min_val) {
+                min_pos = p;
+                min_val = values[idx[p]];
+            }
+        }
+        idx.swap(i, min_pos);
+    }
+    idx.truncate(k);
+    idx
+}
+
+/// JSON has no NaN: missing cells are written as `null` and read back as NaN.
+mod nan_as_null {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(values: &[f64], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(
+            values
+                .iter()
+                .map(|v| if v.is_nan() { None } else { Some(*v) }),
+        )
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
+        let raw: Vec<Option<f64>> = Vec::deserialize(d)?;
+        Ok(raw.into_iter().map(|v| v.unwrap_or(f64::NAN)).collect())
+    }
+}
+
+#[cfg(test)]
+#[path = "impute_tests.rs"]
+mod tests;

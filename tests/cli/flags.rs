@@ -101,6 +101,7 @@ fn failing_command_exits_1_names_stage_and_shows_stderr_tail() {
         r#"
 [stages.good]
 cmd = "echo fine > good.txt"
+deps = ["in.txt"]
 outs = ["good.txt"]
 
 [stages.explode]
@@ -109,6 +110,7 @@ deps = ["good.txt"]
 outs = ["boom.txt"]
 "#,
     );
+    p.file("in.txt", "x\n");
     let run = p.run(&["repro"]);
     run.code(1)
         .says("explode")

@@ -60,6 +60,7 @@ outs = [{ path = "history.txt", persist = true }, "fresh.txt"]
     p.file("in.txt", "1\n");
     p.repro(&[], 0).expect("grow", "ran");
     assert_eq!(p.read("history.txt"), "tick\ntick\ntick\n");
+    p.assert_cache_intact();
 }
 
 #[test]

@@ -170,6 +170,28 @@ impl Project {
             .any(|rel| fs::read(base.join(rel)).is_ok_and(|b| b == content))
     }
 
+    /// Assert that every cache object still hashes to its own name (a workspace edit that
+    /// reaches a hardlinked object, or a torn write, would break this).
+    #[track_caller]
+    pub fn assert_cache_intact(&self) {
+        let base = self.path(".netsec/cache/objects-v1");
+        for rel in self.cache_objects() {
+            let bytes = fs::read(base.join(&rel)).expect("read cache object");
+            let name: String = rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect();
+            let digest = blake3::hash(&bytes).to_hex().to_string();
+            // Directory manifests may carry a suffix (`<hash>.dir`); the name starts with the hash.
+            assert!(
+                name.starts_with(&digest),
+                "cache object {} no longer matches its digest (content {:?})",
+                rel.display(),
+                String::from_utf8_lossy(&bytes)
+            );
+        }
+    }
+
     /// Wait until `rel` exists (and, if given, contains `needle`), up to `limit`.
     pub fn wait_for(&self, rel: &str, needle: Option<&str>, limit: Duration) -> bool {
         let start = Instant::now();

@@ -26,3 +26,7 @@ pub use ks::{ks_2samp, KsMethod, KsResult};
 pub mod impute;
 
 pub use impute::KnnImputer;
+pub mod npy;
+pub mod transform;
+
+pub use transform::{load_xy, transform, Preprocessor, TransformConfig, TransformReport};

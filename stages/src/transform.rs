@@ -1,0 +1,200 @@
+//! The `transform` stage: fit the KNN imputer on train, write `train.npy`/`test.npy` (features in
+//! schema order, then the class with phishing = 1) and the fitted `preprocessor.json`.
+
+use std::path::Path;
+
+use ndarray::{s, Array1, Array2};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Result, StageError};
+use crate::frame::{Frame, LabelMode};
+use crate::fsio::{read_json, write_json};
+use crate::impute::KnnImputer;
+use crate::npy::{read_npy, write_npy};
+use crate::schema::Schema;
+
+/// `params.transform`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TransformConfig {
+    pub neighbors: usize,
+}
+
+impl Default for TransformConfig {
+    fn default() -> Self {
+        TransformConfig { neighbors: 3 }
+    }
+}
+
+/// The fitted preprocessing, saved as `preprocessor.json` and embedded in the model bundle.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Preprocessor {
+    pub format: u32,
+    /// Feature names in the column order the model expects.
+    pub features: Vec<String>,
+    pub imputer: KnnImputer,
+}
+
+impl Preprocessor {
+    /// Fills missing cells of `x` (rows × features in `self.features` order).
+    pub fn transform(&self, x: &Array2<f64>) -> Result<Array2<f64>> {
+        self.imputer.transform(x)
+    }
+
+    pub fn save(&self, path: &Path) -> Result<()> {
+        write_json(path, self)
+    }
+
+    pub fn load(path: &Path) -> Result<Preprocessor> {
+        read_json(path)
+    }
+}
+
+/// What `transform` did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TransformReport {
+    pub features: usize,
+    pub train_rows: usize,
+    pub test_rows: usize,
+    pub train_missing_cells: usize,
+    pub test_missing_cells: usize,
+}
+
+/// Runs the stage: reads `train_csv`/`test_csv` (checked against `schema`, labels required) and
+/// writes `train.npy`, `test.npy` and `preprocessor.json` into `out_dir`.
+pub fn transform(
+    cfg: &TransformConfig,
+    train_csv: &Path,
+    test_csv: &Path,
+    schema: &Schema,
+    out_dir: &Path,
+) -> Result<TransformReport> {
+    let train = Frame::read_csv(train_csv, schema, LabelMode::Required)?;
+    let test = Frame::read_csv(test_csv, schema, LabelMode::Required)?;
+    let imputer = KnnImputer::fit(&train.features, cfg.neighbors)?;
+    let pre = Preprocessor {
+        format: 1,
+        features: schema.feature_names(),
+        imputer,
+    };
+    let xtr = pre.transform(&train.features)?;
+    let xte = pre.transform(&test.features)?;
+    let ytr = classes(&train, schema)?;
+    let yte = classes(&test, schema)?;
+    std::fs::create_dir_all(out_dir).map_err(|e| StageError::write(out_dir, e))?;
+    write_npy(&out_dir.join("train.npy"), &xy_matrix(&xtr, &ytr))?;
+    write_npy(&out_dir.join("test.npy"), &xy_matrix(&xte, &yte))?;
+    pre.save(&out_dir.join("preprocessor.json"))?;
+    Ok(TransformReport {
+        features: schema.n_features(),
+        train_rows: train.n_rows(),
+        test_rows: test.n_rows(),
+        train_missing_cells: train.missing_cells(),
+        test_missing_cells: test.missing_cells(),
+    })
+}
+
+fn classes(frame: &Frame, schema: &Schema) -> Result<Array1<u8>> {
+    frame
+        .classes(schema)
+        .map(Array1::from)
+        .ok_or_else(|| StageError::Fit {
+            message: format!(
+                "`{}` has no `{}` column",
+                frame.origin, schema.target.column
+            ),
+        })
+}
+
+/// Features with the class appended as the last column.
+pub fn xy_matrix(x: &Array2<f64>, y: &Array1<u8>) -> Array2<f64> {
+    let (r, c) = x.dim();
+    let mut out = Array2::zeros((r, c + 1));
+    out.slice_mut(s![.., ..c]).assign(x);
+    for (i, v) in y.iter().enumerate() {
+        out[[i, c]] = f64::from(*v);
+    }
+    out
+}
+
+/// Loads a `train.npy`/`test.npy`: (features, classes with phishing = 1).
+pub fn load_xy(path: &Path) -> Result<(Array2<f64>, Array1<u8>)> {
+    let m = read_npy(path)?;
+    let c = m.ncols();
+    if c < 2 {
+        return Err(StageError::Artifact {
+            path: path.to_path_buf(),
+            message: format!("expected features and a label column, found {c} column(s)"),
+        });
+    }
+    let mut y = Array1::zeros(m.nrows());
+    for (i, v) in m.column(c - 1).iter().enumerate() {
+        y[i] = match *v {
+            0.0 => 0,
+            1.0 => 1,
+            other => {
+                return Err(StageError::Artifact {
+                    path: path.to_path_buf(),
+                    message: format!("row {i}: label {other} is not 0 or 1"),
+                })
+            }
+        };
+    }
+    Ok((m.slice(s![.., ..c - 1]).to_owned(), y))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SCHEMA: &str = "version: 1\ntarget:\n  column: y\n  labels: {phishing: -1, legitimate: 1}\n  positive: phishing\ncolumns:\n  - { name: a, dtype: int64, allowed: [-1, 0, 1], nullable: true }\n  - { name: b, dtype: int64, allowed: [-1, 1] }\n";
+
+    #[test]
+    fn writes_npy_with_phishing_as_one_and_imputes() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let schema = Schema::from_yaml_str(SCHEMA, Path::new("s.yaml")).expect("schema");
+        std::fs::write(
+            dir.path().join("train.csv"),
+            "a,b,y\n1,1,1\n1,1,1\n-1,-1,-1\n",
+        )
+        .expect("w");
+        std::fs::write(dir.path().join("test.csv"), "a,b,y\n,1,1\n-1,-1,-1\n").expect("w");
+        let out = dir.path().join("out");
+        let rep = transform(
+            &TransformConfig { neighbors: 2 },
+            &dir.path().join("train.csv"),
+            &dir.path().join("test.csv"),
+            &schema,
+            &out,
+        )
+        .expect("transform");
+        assert_eq!(
+            (rep.train_rows, rep.test_rows, rep.test_missing_cells),
+            (3, 2, 1)
+        );
+        let (x, y) = load_xy(&out.join("test.npy")).expect("load");
+        assert_eq!(y.to_vec(), vec![0, 1]);
+        assert_eq!(
+            x[[0, 0]],
+            1.0,
+            "two nearest rows with b = 1 both have a = 1"
+        );
+        let (xt, yt) = load_xy(&out.join("train.npy")).expect("load");
+        assert_eq!((xt.dim(), yt.to_vec()), ((3, 2), vec![0, 0, 1]));
+        let pre = Preprocessor::load(&out.join("preprocessor.json")).expect("pre");
+        assert_eq!(pre.features, vec!["a", "b"]);
+        assert_eq!(pre.transform(&x).expect("t"), x);
+    }
+
+    #[test]
+    fn bad_label_in_npy_is_an_error() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("bad.npy");
+        write_npy(
+            &p,
+            &Array2::from_shape_vec((1, 2), vec![1.0, 2.0]).expect("shape"),
+        )
+        .expect("w");
+        assert!(load_xy(&p).is_err());
+    }
+}

@@ -132,3 +132,27 @@ fn gc_on_a_fresh_workspace_is_harmless() {
     p.run(&["checkout"]).code(0);
     assert!(p.status().up_to_date());
 }
+
+#[test]
+fn gc_dry_run_deletes_nothing() {
+    let p = chain_ran();
+    let stray = b"stray for dry run\n";
+    let hex = blake3::hash(stray).to_hex().to_string();
+    let rel = format!(".netsec/cache/objects-v1/{}/{}", &hex[..2], &hex[2..]);
+    p.file(&rel, "stray for dry run\n");
+    let before = p.cache_objects();
+    p.run(&["gc", "--dry-run"]).code(0);
+    assert_eq!(p.cache_objects(), before);
+    p.run(&["gc"]).code(0);
+    assert!(!p.exists(&rel));
+}
+
+#[test]
+fn checkout_of_one_stage_leaves_the_others_alone() {
+    let p = chain_ran();
+    p.remove("prepared.txt");
+    p.remove("model.txt");
+    p.run(&["checkout", "train"]).code(0);
+    assert!(p.exists("model.txt"));
+    assert!(!p.exists("prepared.txt"));
+}

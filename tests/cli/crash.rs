@@ -21,13 +21,7 @@ outs = ["after.txt"]
 
 /// SIGKILL the stage's process group (falls back to the PID) so no orphan outlives the test.
 fn kill_stage(p: &Project) {
-    let pid = p.read("slow.pid").trim().to_owned();
-    let group = Command::new("kill")
-        .args(["-9", "--", &format!("-{pid}")])
-        .status();
-    if !group.is_ok_and(|s| s.success()) {
-        let _ = Command::new("kill").args(["-9", &pid]).status();
-    }
+    kill_stage_pid(p.read("slow.pid").trim());
 }
 
 /// The lock must stay a parseable document whatever its format (TOML or JSON).
@@ -116,7 +110,7 @@ outs = ["held.txt"]
 }
 
 #[test]
-fn repo_lock_of_a_killed_process_is_reclaimed() {
+fn repo_lock_of_a_killed_process_is_reclaimed_while_its_orphan_still_runs() {
     let p = Project::with_pipeline(
         r#"
 [stages.hang]
@@ -125,16 +119,90 @@ deps = ["in.txt"]
 outs = ["hang.txt"]
 "#,
     );
+    // A lock file naming a PID that does not exist is no obstacle either.
+    p.file(".netsec/lock", "999999999\n");
     p.file("in.txt", "hang\n");
     let mut child = p.spawn(&["repro"]);
     let started = p.wait_for("slow.pid", None, Duration::from_secs(20));
     child.kill().expect("SIGKILL netsec");
     let _ = child.wait();
-    if started {
-        kill_stage(&p);
-    }
     assert!(started, "stage never started");
+    // The orphaned stage (DVC's failure mode) must not hold the repo lock.
+    let orphan = p.read("slow.pid").trim().to_owned();
     p.file("in.txt", "go\n");
-    p.repro(&[], 0).expect("hang", "ran");
+    let r = p.repro(&[], 0);
+    kill_stage_pid(&orphan);
+    r.expect("hang", "ran");
     assert_eq!(p.read("hang.txt"), "go\n");
+}
+
+fn kill_stage_pid(pid: &str) {
+    let group = Command::new("kill")
+        .args(["-9", "--", &format!("-{pid}")])
+        .status();
+    if !group.is_ok_and(|s| s.success()) {
+        let _ = Command::new("kill").args(["-9", pid]).status();
+    }
+}
+
+/// Whether any live (non-zombie) process is in process group `pgid`.
+fn group_alive(pgid: u32) -> bool {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    entries.flatten().any(|e| {
+        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
+            return false;
+        };
+        // Fields after the parenthesised command name: state ppid pgrp …
+        let Some(rest) = stat.rsplit_once(") ").map(|(_, r)| r) else {
+            return false;
+        };
+        let mut fields = rest.split_whitespace();
+        let state = fields.next().unwrap_or("Z");
+        let pgrp = fields.nth(1).and_then(|f| f.parse::<u32>().ok());
+        state != "Z" && pgrp == Some(pgid)
+    })
+}
+
+#[test]
+fn sigterm_kills_the_running_stage_group_and_leaves_it_stale() {
+    let p = Project::with_pipeline(
+        r#"
+[stages.long]
+cmd = "echo $$ > slow.pid; sleep 30 & wait; cp in.txt long.txt"
+deps = ["in.txt"]
+outs = ["long.txt"]
+"#,
+    );
+    p.file("in.txt", "x\n");
+    let child = p.spawn(&["repro"]);
+    let started = p.wait_for("slow.pid", None, Duration::from_secs(20));
+    let pid = p.read("slow.pid").trim().parse::<u32>().unwrap_or(0);
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let out = child.wait_with_output().expect("wait netsec");
+    let run = Run::from_output(&["repro"], out, Duration::ZERO);
+    assert!(started && pid > 0, "stage never started");
+    let mut alive = group_alive(pid);
+    for _ in 0..100 {
+        if !alive {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+        alive = group_alive(pid);
+    }
+    if alive {
+        kill_stage_pid(&pid.to_string());
+    }
+    assert!(
+        !alive,
+        "stage process group {pid} outlived netsec's SIGTERM"
+    );
+    assert_ne!(run.exit, 0, "an interrupted run must not report success");
+    assert!(!p.exists("long.txt"));
+    let st = p.status();
+    assert_eq!(st.of("long"), "dirty");
+    assert_reason(&st.reasons("long"), "never_run", None);
 }

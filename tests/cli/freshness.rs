@@ -284,3 +284,50 @@ fn frozen_stage_is_never_rerun() {
         .expect("prepare", "frozen");
     assert_eq!(p.run_count("prepare"), 1);
 }
+
+#[test]
+fn no_run_cache_flag_runs_instead_of_restoring() {
+    let p = chain_ran();
+    p.file("raw.txt", "other\n");
+    p.repro(&[], 0);
+    p.file("raw.txt", "alpha\nbeta\n");
+    p.repro(&["--no-run-cache"], 0)
+        .expect("prepare", "ran")
+        .expect("train", "ran");
+    assert_eq!(p.run_count("prepare"), 3);
+}
+
+#[test]
+fn lock_is_deterministic_and_holds_no_absolute_paths() {
+    let a = chain_ran();
+    let b = chain_ran();
+    let lock = a.read("netsec.lock");
+    assert_eq!(lock, b.read("netsec.lock"), "same inputs, different locks");
+    let root = a.root().to_string_lossy().into_owned();
+    assert!(
+        !lock.contains(&root),
+        "lock mentions the workspace path:\n{lock}"
+    );
+    // Rerunning with --force rewrites identical entries.
+    a.repro(&["--force"], 0);
+    assert_eq!(a.read("netsec.lock"), lock);
+}
+
+#[test]
+fn commands_work_from_a_subdirectory() {
+    let p = chain_ran();
+    std::fs::create_dir_all(p.path("nested/deeper")).expect("mkdir");
+    p.file("raw.txt", "from below\n");
+    let out = p
+        .command(&["repro"])
+        .current_dir(p.path("nested/deeper"))
+        .output()
+        .expect("spawn");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(p.read("prepared.txt"), "from below\n");
+    assert!(!p.exists("nested/deeper/prepared.txt"));
+}

@@ -384,11 +384,11 @@ impl Status {
             .and_then(|a| a.iter().find(|s| s["stage"] == name))
     }
 
-    /// "fresh" | "dirty" | "frozen" (a stage missing from the list counts as "fresh").
+    /// "fresh" | "dirty" | "frozen"; every stage must be listed.
     pub fn of(&self, name: &str) -> String {
         self.stage(name)
             .and_then(|s| s["status"].as_str())
-            .unwrap_or("fresh")
+            .unwrap_or_else(|| panic!("stage `{name}` missing from status: {}", self.json))
             .to_owned()
     }
 

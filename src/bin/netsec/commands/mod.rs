@@ -1,0 +1,30 @@
+//! One file per subcommand: clap `Args` plus a short `run` calling the engine.
+
+pub mod builtins_cmd;
+pub mod checkout;
+pub mod dag;
+pub mod explain;
+pub mod gc;
+pub mod init;
+pub mod repro;
+pub mod status;
+
+use std::path::Path;
+
+use netsec::{find_root, Error, Repo};
+
+use crate::render::Ui;
+
+/// Find and open the repository around `cwd`, printing pipeline warnings.
+pub fn open(ui: &Ui, cwd: &Path) -> Result<Repo, Error> {
+    let root = find_root(cwd)?;
+    let env = std::env::vars().collect();
+    let (repo, warnings) = Repo::open(&root, crate::builtins::registry(), env)?;
+    for w in warnings {
+        match &w.location {
+            Some(l) => ui.warn(&format!("{l}: {}", w.message)),
+            None => ui.warn(&format!("pipeline.toml: {}", w.message)),
+        }
+    }
+    Ok(repo)
+}

@@ -1,0 +1,100 @@
+//! `netsec repro`: run stale stages; human lines on stderr, `--json` events on stdout.
+
+use std::io::Write;
+use std::path::Path;
+
+use netsec::plan::Selection;
+use netsec::{Cancel, Error, Event, Outcome, RepoLock, ReproOptions};
+
+use crate::render::Ui;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Stages to reproduce (with their upstream); all when none.
+    stages: Vec<String>,
+    /// Run even fresh stages (and skip the run-cache).
+    #[arg(short, long)]
+    force: bool,
+    /// Only the named stages, not their upstream.
+    #[arg(short = 's', long = "single-item")]
+    single_item: bool,
+    /// The named stages and everything downstream of them.
+    #[arg(long, conflicts_with = "single_item")]
+    downstream: bool,
+    /// Say what would run, run nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Keep running independent stages after a failure.
+    #[arg(short, long)]
+    keep_going: bool,
+    /// Parallel workers (default: number of cores).
+    #[arg(short, long, value_name = "N")]
+    jobs: Option<usize>,
+    /// JSON Lines events on stdout.
+    #[arg(long)]
+    json: bool,
+    /// Never restore from the run-cache.
+    #[arg(long)]
+    no_run_cache: bool,
+}
+
+pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
+    let repo = super::open(ui, cwd)?;
+    let _lock = RepoLock::acquire(&repo.dot)?;
+    let cancel = Cancel::new();
+    if let Err(e) = cancel.install_signal_handler() {
+        tracing::warn!("cannot install signal handlers: {e}");
+    }
+    let opts = ReproOptions {
+        targets: args.stages,
+        selection: Selection {
+            single_item: args.single_item,
+            downstream: args.downstream,
+        },
+        force: args.force,
+        dry_run: args.dry_run,
+        keep_going: args.keep_going,
+        jobs: args.jobs.unwrap_or(0),
+        no_run_cache: args.no_run_cache,
+    };
+    let json = args.json;
+    let sink = |ev: Event<'_>| {
+        ui.event(ev);
+        if json {
+            if let Event::Finished(r) = ev {
+                let line = serde_json::json!({
+                    "event": "stage",
+                    "stage": r.stage,
+                    "outcome": r.outcome,
+                    "reasons": r.reasons,
+                    "duration_ms": r.duration_ms,
+                });
+                let mut out = std::io::stdout().lock();
+                let _ = writeln!(out, "{line}");
+                let _ = out.flush();
+            }
+        }
+    };
+    let result = netsec::repro(&repo, &opts, &cancel, &sink)?;
+    if json {
+        let line = serde_json::json!({
+            "event": "summary",
+            "ran": result.names(Outcome::Ran),
+            "restored": result.names(Outcome::Restored),
+            "skipped": result.names(Outcome::Skipped),
+            "failed": result.names(Outcome::Failed),
+            "not_run": result.names(Outcome::NotRun),
+            "frozen": result.names(Outcome::Frozen),
+            "would_run": result.names(Outcome::WouldRun),
+        });
+        println!("{line}");
+    }
+    let changed = result
+        .reports
+        .iter()
+        .any(|r| !matches!(r.outcome, Outcome::Skipped | Outcome::Frozen));
+    if !changed && result.exit_code == 0 {
+        ui.status("Fresh", "32", "Pipeline is up to date.");
+    }
+    Ok(result.exit_code)
+}

@@ -1,0 +1,46 @@
+//! `netsec status`: every stale stage with all its reasons, on stdout.
+
+use std::path::Path;
+
+use netsec::status::status;
+use netsec::{Error, Lockfile};
+
+use crate::render::Ui;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Only these stages.
+    stages: Vec<String>,
+    /// One JSON object on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
+    let repo = super::open(ui, cwd)?;
+    repo.check_stage_names(&args.stages)?;
+    let lock = Lockfile::load(&repo.root)?;
+    let only = (!args.stages.is_empty()).then_some(args.stages.as_slice());
+    let stages = status(&repo, &lock, only)?;
+    repo.save_memo();
+    let up_to_date = stages.iter().all(|s| s.reasons.is_empty());
+    if args.json {
+        let v = serde_json::json!({ "up_to_date": up_to_date, "stages": stages });
+        println!("{v}");
+        return Ok(0);
+    }
+    for s in &stages {
+        let reasons = netsec::dirty_reason::join(&s.reasons);
+        match (s.status, s.reasons.is_empty()) {
+            ("dirty", _) => println!("Dirty `{}`: {reasons}", s.stage),
+            ("frozen", false) => println!("Frozen `{}`: {reasons}", s.stage),
+            ("frozen", true) if ui.verbose > 0 => println!("Frozen `{}`", s.stage),
+            ("fresh", _) if ui.verbose > 0 => println!("Fresh `{}`", s.stage),
+            _ => {}
+        }
+    }
+    if up_to_date {
+        println!("Pipeline is up to date.");
+    }
+    Ok(0)
+}

@@ -1,0 +1,287 @@
+//! The local content-addressed cache: `.netsec/cache/objects-v1/ab/cdef…` (blake3 hex).
+//!
+//! Objects are immutable and read-only. Insertion tries a reflink (btrfs, XFS: instant and
+//! independent) and otherwise copies; either lands in a temp name in the object's directory
+//! and is renamed into place, so a kill leaves either no object or a whole one.
+//!
+//! Hard links are deliberately not used: the workspace file would share its inode with the
+//! object, and an in-place edit of the out (`>>`, which root can do to a read-only file)
+//! would rewrite the last good version that `checkout` must be able to restore. To keep the
+//! cost of copying off the critical path, a big file's copy runs concurrently with its hash
+//! (`hash_insert_file`). Objects are still verified before reuse (stat vouched for by the
+//! memo, else re-hashed), so an object damaged behind netsec's back is replaced, never served.
+
+use std::fs;
+use std::io;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use crate::digest::{hash_file, hash_file_uncached, Digest, DirManifest};
+use crate::memo::Memo;
+
+/// Handle on the cache directories of one repository.
+#[derive(Debug, Clone)]
+pub struct Cache {
+    objects: PathBuf,
+}
+
+/// How an object came to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inserted {
+    AlreadyPresent,
+    Reflinked,
+    Copied,
+}
+
+impl Cache {
+    pub fn new(dot_netsec: &Path) -> Cache {
+        Cache {
+            objects: dot_netsec.join("cache").join("objects-v1"),
+        }
+    }
+
+    pub fn objects_dir(&self) -> &Path {
+        &self.objects
+    }
+
+    pub fn object_path(&self, d: &Digest) -> PathBuf {
+        let hex = d.to_hex();
+        self.objects.join(&hex[..2]).join(&hex[2..])
+    }
+
+    /// The object exists and its content still has digest `d`.
+    pub fn has_valid(&self, d: &Digest, memo: &Memo) -> bool {
+        let p = self.object_path(d);
+        match fs::metadata(&p) {
+            Ok(meta) => hash_file(&p, &meta, memo)
+                .map(|got| got == *d)
+                .unwrap_or(false),
+            Err(_) => false,
+        }
+    }
+
+    /// Store the file at `src` (whose digest is `d`) as an object.
+    pub fn insert_file(&self, src: &Path, d: &Digest, memo: &Memo) -> io::Result<Inserted> {
+        if self.has_valid(d, memo) {
+            return Ok(Inserted::AlreadyPresent);
+        }
+        let dst = self.object_path(d);
+        let dir = dst.parent().unwrap_or(&self.objects);
+        fs::create_dir_all(dir)?;
+        let tmp = dir.join(format!(".tmp-{}-{}", std::process::id(), &d.to_hex()[..16]));
+        let _ = fs::remove_file(&tmp);
+        let how = if reflink(src, &tmp).is_ok() {
+            Inserted::Reflinked
+        } else {
+            fs::copy(src, &tmp)?;
+            Inserted::Copied
+        };
+        self.publish(&tmp, &dst, d, memo)?;
+        Ok(how)
+    }
+
+    /// Make a temp copy the object `d`: read-only, vouched for in the memo, renamed in place.
+    fn publish(&self, tmp: &Path, dst: &Path, d: &Digest, memo: &Memo) -> io::Result<()> {
+        fs::set_permissions(tmp, fs::Permissions::from_mode(0o444))?;
+        fs::rename(tmp, dst)?;
+        if let Ok(meta) = fs::metadata(dst) {
+            memo.insert_trusted(&meta, d);
+        }
+        Ok(())
+    }
+
+    fn temp_for(&self, tag: &str) -> io::Result<PathBuf> {
+        static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        fs::create_dir_all(&self.objects)?;
+        let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(self
+            .objects
+            .join(format!(".tmp-{}-{tag}-{n}", std::process::id())))
+    }
+
+    /// Hash `src` and store it, copying concurrently with hashing when the digest is not known
+    /// yet (a cold 1 GiB out then costs about max(hash, copy), not their sum).
+    pub fn hash_insert_file(
+        &self,
+        src: &Path,
+        meta: &fs::Metadata,
+        memo: &Memo,
+    ) -> io::Result<Digest> {
+        if let Some(d) = memo.get(meta) {
+            self.insert_file(src, &d, memo)?;
+            return Ok(d);
+        }
+        let tmp = self.temp_for("copy")?;
+        let (digest, copied) = std::thread::scope(|s| {
+            let copier = s.spawn(|| -> io::Result<()> {
+                if reflink(src, &tmp).is_err() {
+                    fs::copy(src, &tmp)?;
+                }
+                Ok(())
+            });
+            let digest = hash_file_uncached(src, meta.len());
+            let copied = copier
+                .join()
+                .unwrap_or_else(|_| Err(io::Error::other("copy thread panicked")));
+            (digest, copied)
+        });
+        let digest = match digest {
+            Ok(d) => d,
+            Err(e) => {
+                let _ = fs::remove_file(&tmp);
+                return Err(e);
+            }
+        };
+        memo.insert(meta, &digest);
+        if let Err(e) = copied {
+            let _ = fs::remove_file(&tmp);
+            return Err(e);
+        }
+        if self.has_valid(&digest, memo) {
+            fs::remove_file(&tmp)?;
+        } else {
+            let dst = self.object_path(&digest);
+            if let Some(dir) = dst.parent() {
+                fs::create_dir_all(dir)?;
+            }
+            self.publish(&tmp, &dst, &digest, memo)?;
+        }
+        Ok(digest)
+    }
+
+    /// Store bytes (a directory manifest) as an object.
+    pub fn insert_bytes(&self, bytes: &[u8]) -> io::Result<Digest> {
+        let d = Digest::of_bytes(bytes);
+        let dst = self.object_path(&d);
+        if fs::read(&dst).map(|b| b == bytes).unwrap_or(false) {
+            return Ok(d);
+        }
+        let dir = dst.parent().unwrap_or(&self.objects);
+        fs::create_dir_all(dir)?;
+        crate::atomic::write_atomic(&dst, bytes)?;
+        fs::set_permissions(&dst, fs::Permissions::from_mode(0o444))?;
+        Ok(d)
+    }
+
+    /// Read a directory manifest object.
+    pub fn read_manifest(&self, d: &Digest) -> io::Result<DirManifest> {
+        let bytes = fs::read(self.object_path(d))?;
+        if Digest::of_bytes(&bytes) != *d {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("manifest object {d} is corrupt"),
+            ));
+        }
+        serde_json::from_slice(&bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+    }
+
+    /// Materialise object `d` at `dest` (which must not exist) as an independent, writable
+    /// file: reflink or copy.
+    pub fn materialise(&self, d: &Digest, dest: &Path, memo: &Memo) -> io::Result<()> {
+        if !self.has_valid(d, memo) {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("cache object {} is missing or corrupt", d.to_hex()),
+            ));
+        }
+        let src = self.object_path(d);
+        if reflink(&src, dest).is_err() {
+            fs::copy(&src, dest)?;
+        }
+        fs::set_permissions(dest, fs::Permissions::from_mode(0o644))?;
+        if let Ok(meta) = fs::metadata(dest) {
+            memo.insert_trusted(&meta, d);
+        }
+        Ok(())
+    }
+
+    /// Every object digest present (for gc).
+    pub fn list(&self) -> io::Result<Vec<(Digest, PathBuf)>> {
+        let mut out = Vec::new();
+        let Ok(rd) = fs::read_dir(&self.objects) else {
+            return Ok(out);
+        };
+        for shard in rd {
+            let shard = shard?;
+            let prefix = shard.file_name().to_string_lossy().into_owned();
+            if prefix.len() != 2 || !shard.path().is_dir() {
+                continue;
+            }
+            for obj in fs::read_dir(shard.path())? {
+                let obj = obj?;
+                let name = obj.file_name().to_string_lossy().into_owned();
+                match Digest::parse(&format!("{prefix}{name}")) {
+                    Some(d) => out.push((d, obj.path())),
+                    // Leftover temp files of a killed insert are garbage too.
+                    None if name.starts_with(".tmp-") || name.starts_with(".netsec-tmp-") => {
+                        out.push((Digest::from_bytes([0; 32]), obj.path()))
+                    }
+                    None => {}
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Copy-on-write clone where the filesystem supports it (btrfs, XFS); fails elsewhere.
+fn reflink(src: &Path, dst: &Path) -> io::Result<()> {
+    let from = fs::File::open(src)?;
+    let to = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(dst)?;
+    match rustix::fs::ioctl_ficlone(&to, &from) {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            drop(to);
+            let _ = fs::remove_file(dst);
+            Err(e.into())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn insert_materialise_and_detect_corruption() {
+        let t = tempfile::tempdir().unwrap();
+        let cache = Cache::new(&t.path().join(".netsec"));
+        let memo = Memo::ephemeral();
+        let f = t.path().join("f");
+        fs::write(&f, b"payload").unwrap();
+        let d = Digest::of_bytes(b"payload");
+        cache.insert_file(&f, &d, &memo).unwrap();
+        assert!(cache.has_valid(&d, &memo));
+        assert_eq!(
+            cache.insert_file(&f, &d, &memo).unwrap(),
+            Inserted::AlreadyPresent
+        );
+        let out = t.path().join("restored");
+        cache.materialise(&d, &out, &memo).unwrap();
+        assert_eq!(fs::read(&out).unwrap(), b"payload");
+        // Restored and inserted files are independent of the object: editing them in place
+        // leaves the object intact.
+        fs::write(&out, b"tampered").unwrap();
+        fs::write(&f, b"tampered too").unwrap();
+        assert!(cache.has_valid(&d, &Memo::ephemeral()));
+        // An object damaged behind our back is detected, not served.
+        let obj = cache.object_path(&d);
+        fs::set_permissions(&obj, fs::Permissions::from_mode(0o644)).unwrap();
+        fs::write(&obj, b"rot").unwrap();
+        assert!(!cache.has_valid(&d, &Memo::ephemeral()));
+        assert!(cache
+            .materialise(&d, &t.path().join("again"), &Memo::ephemeral())
+            .is_err());
+        // Concurrent hash + copy of a big file.
+        let big = t.path().join("big");
+        let bytes: Vec<u8> = (0..(3usize << 20)).map(|i| (i % 253) as u8).collect();
+        fs::write(&big, &bytes).unwrap();
+        let meta = fs::metadata(&big).unwrap();
+        let d2 = cache.hash_insert_file(&big, &meta, &memo).unwrap();
+        assert_eq!(d2, Digest::of_bytes(&bytes));
+        assert_eq!(fs::read(cache.object_path(&d2)).unwrap(), bytes);
+    }
+}

@@ -1,0 +1,319 @@
+//! Content digests: blake3 of files (mmap + rayon for big ones) and of directory trees, where a
+//! tree's digest is the blake3 of its manifest object (sorted `relpath → digest, size`).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::fs::Metadata;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::dvcignore::IgnoreStack;
+use crate::memo::Memo;
+
+/// Files at least this big are hashed with mmap across all cores.
+const BIG_FILE: u64 = 1 << 20;
+
+/// A blake3 digest, shown and stored as 64 lowercase hex digits.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Digest([u8; 32]);
+
+impl Digest {
+    pub fn from_bytes(b: [u8; 32]) -> Digest {
+        Digest(b)
+    }
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+    pub fn of_bytes(bytes: &[u8]) -> Digest {
+        Digest(*blake3::hash(bytes).as_bytes())
+    }
+    pub fn to_hex(&self) -> String {
+        blake3::Hash::from_bytes(self.0).to_hex().to_string()
+    }
+    pub fn parse(s: &str) -> Option<Digest> {
+        blake3::Hash::from_hex(s)
+            .ok()
+            .map(|h| Digest(*h.as_bytes()))
+    }
+}
+
+impl fmt::Display for Digest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+impl fmt::Debug for Digest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Digest({})", &self.to_hex()[..12])
+    }
+}
+
+impl Serialize for Digest {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_hex())
+    }
+}
+
+impl<'de> Deserialize<'de> for Digest {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Digest::parse(&s).ok_or_else(|| serde::de::Error::custom(format!("bad digest `{s}`")))
+    }
+}
+
+/// One file of a directory manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManifestEntry {
+    pub digest: Digest,
+    pub size: u64,
+}
+
+/// A directory tree: relative paths (`/`-separated) to file digests. Its serialized bytes are
+/// a cache object and their blake3 is the directory's digest.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DirManifest {
+    pub version: u32,
+    pub files: BTreeMap<String, ManifestEntry>,
+}
+
+impl DirManifest {
+    pub fn to_bytes(&self) -> Vec<u8> {
+        // serde_json over BTreeMaps is deterministic; the trailing newline keeps `cat` tidy.
+        let mut v = serde_json::to_vec(self).unwrap_or_default();
+        v.push(b'\n');
+        v
+    }
+    pub fn digest(&self) -> Digest {
+        Digest::of_bytes(&self.to_bytes())
+    }
+    pub fn total_size(&self) -> u64 {
+        self.files.values().map(|e| e.size).sum()
+    }
+}
+
+/// The hashed state of a path on disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Hashed {
+    File {
+        digest: Digest,
+        size: u64,
+    },
+    Dir {
+        digest: Digest,
+        size: u64,
+        manifest: DirManifest,
+    },
+}
+
+impl Hashed {
+    pub fn digest(&self) -> Digest {
+        match self {
+            Hashed::File { digest, .. } | Hashed::Dir { digest, .. } => *digest,
+        }
+    }
+    pub fn size(&self) -> u64 {
+        match self {
+            Hashed::File { size, .. } | Hashed::Dir { size, .. } => *size,
+        }
+    }
+    pub fn nfiles(&self) -> Option<u64> {
+        match self {
+            Hashed::File { .. } => None,
+            Hashed::Dir { manifest, .. } => Some(manifest.files.len() as u64),
+        }
+    }
+}
+
+/// Hash one file, consulting and feeding the memo.
+pub fn hash_file(path: &Path, meta: &Metadata, memo: &Memo) -> io::Result<Digest> {
+    if let Some(d) = memo.get(meta) {
+        return Ok(d);
+    }
+    let d = hash_file_uncached(path, meta.len())?;
+    memo.insert(meta, &d);
+    Ok(d)
+}
+
+/// Hash one file from its bytes: read for small files, mmap + rayon for big ones.
+pub fn hash_file_uncached(path: &Path, len: u64) -> io::Result<Digest> {
+    if len >= BIG_FILE {
+        let mut h = blake3::Hasher::new();
+        h.update_mmap_rayon(path)?;
+        Ok(Digest(*h.finalize().as_bytes()))
+    } else {
+        Ok(Digest::of_bytes(&std::fs::read(path)?))
+    }
+}
+
+/// Hash a file or directory at `abs`; `Ok(None)` if it does not exist. `root` anchors
+/// `.dvcignore` lookup for directories.
+pub fn hash_path(root: &Path, abs: &Path, memo: &Memo) -> io::Result<Option<Hashed>> {
+    let meta = match std::fs::metadata(abs) {
+        Ok(m) => m,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    if meta.is_dir() {
+        let manifest = hash_dir(root, abs, memo)?;
+        Ok(Some(Hashed::Dir {
+            digest: manifest.digest(),
+            size: manifest.total_size(),
+            manifest,
+        }))
+    } else {
+        Ok(Some(Hashed::File {
+            digest: hash_file(abs, &meta, memo)?,
+            size: meta.len(),
+        }))
+    }
+}
+
+/// Hash a directory tree, honouring `.dvcignore` files from `root` down.
+pub fn hash_dir(root: &Path, dir: &Path, memo: &Memo) -> io::Result<DirManifest> {
+    let mut files = Vec::new();
+    let mut stack = IgnoreStack::for_dir(root, dir);
+    walk(dir, "", &mut stack, &mut files)?;
+    // Memo hits are cheap and stay on this thread; only misses go to the rayon pool, so a
+    // no-op run never pays for starting it.
+    let mut entries: Vec<Option<Digest>> = files.iter().map(|(_, _, m)| memo.get(m)).collect();
+    let misses: Vec<usize> = (0..files.len()).filter(|i| entries[*i].is_none()).collect();
+    let hashed: Vec<(usize, io::Result<Digest>)> = if misses.len() > 1 {
+        misses
+            .par_iter()
+            .map(|&i| (i, hash_file_uncached(&files[i].1, files[i].2.len())))
+            .collect()
+    } else {
+        misses
+            .iter()
+            .map(|&i| (i, hash_file_uncached(&files[i].1, files[i].2.len())))
+            .collect()
+    };
+    for (i, r) in hashed {
+        let d = r?;
+        memo.insert(&files[i].2, &d);
+        entries[i] = Some(d);
+    }
+    let mut m = DirManifest {
+        version: 1,
+        files: BTreeMap::new(),
+    };
+    for ((rel, _, meta), d) in files.into_iter().zip(entries) {
+        if let Some(digest) = d {
+            m.files.insert(
+                rel,
+                ManifestEntry {
+                    digest,
+                    size: meta.len(),
+                },
+            );
+        }
+    }
+    Ok(m)
+}
+
+fn walk(
+    dir: &Path,
+    prefix: &str,
+    ignore: &mut IgnoreStack,
+    out: &mut Vec<(String, PathBuf, Metadata)>,
+) -> io::Result<()> {
+    let mut names: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<Vec<_>, _>>()?;
+    names.sort_by_key(|e| e.file_name());
+    for e in names {
+        let path = e.path();
+        let meta = std::fs::metadata(&path)?;
+        let name = e.file_name().to_string_lossy().into_owned();
+        if ignore.is_ignored(&path, meta.is_dir()) {
+            continue;
+        }
+        let rel = if prefix.is_empty() {
+            name
+        } else {
+            format!("{prefix}/{name}")
+        };
+        if meta.is_dir() {
+            let pushed = ignore.push_dir(&path);
+            walk(&path, &rel, ignore, out)?;
+            if pushed {
+                ignore.pop();
+            }
+        } else {
+            out.push((rel, path, meta));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pinned_file_digest() {
+        let t = tempfile::tempdir().unwrap();
+        let f = t.path().join("a.txt");
+        std::fs::write(&f, b"hello netsec\n").unwrap();
+        let memo = Memo::ephemeral();
+        let h = hash_path(t.path(), &f, &memo).unwrap().unwrap();
+        assert_eq!(
+            h.digest().to_hex(),
+            blake3::hash(b"hello netsec\n").to_hex().to_string()
+        );
+        assert_eq!(
+            h.digest().to_hex(),
+            "f8a743a70a56f0590226637d839bcec8105256cd36d500fd065e626017072342"
+        );
+        // Large files go through mmap + rayon and must agree with the one-shot hash.
+        let big = t.path().join("big.bin");
+        let bytes: Vec<u8> = (0..3 * BIG_FILE as usize + 17)
+            .map(|i| (i * 31 % 251) as u8)
+            .collect();
+        std::fs::write(&big, &bytes).unwrap();
+        let hb = hash_path(t.path(), &big, &memo).unwrap().unwrap();
+        assert_eq!(hb.digest(), Digest::of_bytes(&bytes));
+    }
+
+    #[test]
+    fn pinned_tree_digest_honours_nested_dvcignore() {
+        let t = tempfile::tempdir().unwrap();
+        let d = t.path().join("data");
+        std::fs::create_dir_all(d.join("sub")).unwrap();
+        std::fs::write(d.join("x.csv"), b"1,2\n").unwrap();
+        std::fs::write(d.join("sub/y.csv"), b"3,4\n").unwrap();
+        std::fs::write(t.path().join(".dvcignore"), b"*.tmp\n").unwrap();
+        let memo = Memo::ephemeral();
+        let before = hash_dir(t.path(), &d, &memo).unwrap();
+        assert_eq!(before.files.len(), 2);
+        // The manifest object is sorted, compact JSON; its blake3 is the tree digest.
+        let expected = format!(
+            "{{\"version\":1,\"files\":{{\"sub/y.csv\":{{\"digest\":\"{}\",\"size\":4}},\"x.csv\":{{\"digest\":\"{}\",\"size\":4}}}}}}\n",
+            blake3::hash(b"3,4\n").to_hex(),
+            blake3::hash(b"1,2\n").to_hex()
+        );
+        assert_eq!(String::from_utf8(before.to_bytes()).unwrap(), expected);
+        assert_eq!(
+            before.digest().to_hex(),
+            "734454a89b2aba26511574958321dc099cd0876e5d4607a54ab9990ea05dae51"
+        );
+        std::fs::write(d.join("junk.tmp"), b"noise").unwrap();
+        std::fs::write(d.join("sub/.dvcignore"), b"skip.me\n").unwrap();
+        std::fs::write(d.join("sub/skip.me"), b"noise").unwrap();
+        let after = hash_dir(t.path(), &d, &memo).unwrap();
+        assert!(!after.files.contains_key("junk.tmp"));
+        assert!(!after.files.contains_key("sub/skip.me"));
+        assert_eq!(
+            after.files.len(),
+            3,
+            "only the nested .dvcignore itself is added"
+        );
+        std::fs::write(d.join("sub/y.csv"), b"3,5\n").unwrap();
+        assert_ne!(
+            hash_dir(t.path(), &d, &Memo::ephemeral()).unwrap().digest(),
+            before.digest()
+        );
+    }
+}

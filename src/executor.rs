@@ -1,0 +1,510 @@
+//! `repro`: evaluate and run the selected stages in dependency order on N workers.
+//!
+//! A stage is *decided* only when all its selected upstreams have finished, by hashing its deps
+//! as they are then. That is early cut-off: an upstream that rewrote byte-identical outs leaves
+//! its downstream fresh. Lock entries are written one stage at a time, by the scheduler thread
+//! only, after the stage's outs are in place, hashed and cached.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::mpsc;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use serde_json::Value;
+
+use crate::cancel::Cancel;
+use crate::digest::hash_path;
+use crate::dirty_reason::DirtyReason;
+use crate::error::{exit, Error};
+use crate::events::{Event, Outcome, ReproResult, StageFailure, StageReport};
+use crate::fingerprint::{Fingerprint, PathRecord};
+
+/// Cached file outs at least this big are hashed and copied concurrently.
+const CONCURRENT_INSERT: u64 = 8 << 20;
+use crate::lock::{LockEntry, Lockfile, OutRecord};
+use crate::pipeline::{PipelineError, Stage};
+use crate::plan::{select, Selection};
+use crate::restore::{insert_out, restore_out};
+use crate::run_cache::{self, RunEntry};
+use crate::status::{evaluate, record_of};
+use crate::workspace::Repo;
+
+/// Options of `repro`.
+#[derive(Debug, Clone, Default)]
+pub struct ReproOptions {
+    pub targets: Vec<String>,
+    pub selection: Selection,
+    pub force: bool,
+    pub dry_run: bool,
+    pub keep_going: bool,
+    /// Worker count; 0 means the number of cores.
+    pub jobs: usize,
+    pub no_run_cache: bool,
+}
+
+/// The params a stage tracks, flat (for the fingerprint) and nested (for a built-in).
+struct StageParams {
+    flat: BTreeMap<String, Value>,
+    nested: Value,
+}
+
+struct Done {
+    report: StageReport,
+    entry: Option<LockEntry>,
+}
+
+pub type EventSink<'a> = &'a (dyn Fn(Event<'_>) + Sync);
+
+/// Run `repro`. The caller holds the repository lock.
+pub fn repro(
+    repo: &Repo,
+    opts: &ReproOptions,
+    cancel: &Cancel,
+    on_event: EventSink<'_>,
+) -> Result<ReproResult, Error> {
+    let selected = select(repo, &opts.targets, opts.selection)?;
+    let mut lock = Lockfile::load(&repo.root)?;
+    let mut store = repo.pipeline.param_store();
+    let mut params = BTreeMap::new();
+    for name in &selected {
+        let st = &repo.pipeline.stages[name];
+        let perr = |e: crate::params::ParamsError| {
+            Error::Pipeline(PipelineError {
+                message: format!("stage `{name}`: {e}"),
+                ..Default::default()
+            })
+        };
+        let flat = store.tracked(&st.params).map_err(perr)?;
+        let nested = store.nested(&st.params).map_err(perr)?;
+        params.insert(name.clone(), StageParams { flat, nested });
+    }
+    let result = if opts.dry_run {
+        dry_run(repo, opts, &selected, &lock, &params, on_event)
+    } else {
+        run(repo, opts, &selected, &mut lock, &params, cancel, on_event)
+    };
+    repo.save_memo();
+    result
+}
+
+fn dry_run(
+    repo: &Repo,
+    opts: &ReproOptions,
+    selected: &[String],
+    lock: &Lockfile,
+    params: &BTreeMap<String, StageParams>,
+    on_event: EventSink<'_>,
+) -> Result<ReproResult, Error> {
+    let mut res = ReproResult::default();
+    let mut would: BTreeSet<String> = BTreeSet::new();
+    for name in selected {
+        let stage = &repo.pipeline.stages[name];
+        let ev = evaluate(repo, stage, lock.stages.get(name), &params[name].flat)?;
+        let mut reasons = ev.reasons;
+        let outcome = if stage.frozen {
+            Outcome::Frozen
+        } else {
+            if opts.force {
+                reasons.insert(0, DirtyReason::Forced);
+            }
+            for up in &repo.pipeline.graph.upstream[name] {
+                if would.contains(up) {
+                    reasons.push(DirtyReason::UpstreamChanged { stage: up.clone() });
+                }
+            }
+            if reasons.is_empty() {
+                Outcome::Skipped
+            } else {
+                would.insert(name.clone());
+                Outcome::WouldRun
+            }
+        };
+        let report = StageReport {
+            stage: name.clone(),
+            outcome,
+            reasons,
+            duration_ms: 0,
+            failure: None,
+        };
+        on_event(Event::Finished(&report));
+        res.reports.push(report);
+    }
+    Ok(res)
+}
+
+#[expect(clippy::too_many_arguments, reason = "internal plumbing of one call")]
+fn run(
+    repo: &Repo,
+    opts: &ReproOptions,
+    selected: &[String],
+    lock: &mut Lockfile,
+    params: &BTreeMap<String, StageParams>,
+    cancel: &Cancel,
+    on_event: EventSink<'_>,
+) -> Result<ReproResult, Error> {
+    let jobs = if opts.jobs == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        opts.jobs
+    };
+    let index: BTreeMap<&str, usize> = selected
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.as_str(), i))
+        .collect();
+    let g = &repo.pipeline.graph;
+    let mut waiting: BTreeMap<&str, usize> = selected
+        .iter()
+        .map(|s| {
+            (
+                s.as_str(),
+                g.upstream[s]
+                    .iter()
+                    .filter(|u| index.contains_key(u.as_str()))
+                    .count(),
+            )
+        })
+        .collect();
+    let mut ready: BTreeSet<usize> = waiting
+        .iter()
+        .filter(|(_, n)| **n == 0)
+        .map(|(s, _)| index[s])
+        .collect();
+    for i in &ready {
+        waiting.remove(selected[*i].as_str());
+    }
+    let mut res = ReproResult::default();
+    let mut reported: BTreeSet<String> = BTreeSet::new();
+    let mut stop = false;
+
+    let (job_tx, job_rx) = mpsc::channel::<(String, Option<LockEntry>)>();
+    let job_rx = Mutex::new(job_rx);
+    std::thread::scope(|scope| -> Result<(), Error> {
+        let (done_tx, done_rx) = mpsc::channel::<Done>();
+        let workers = jobs.min(selected.len()).max(1);
+        for _ in 0..workers {
+            let done_tx = done_tx.clone();
+            let job_rx = &job_rx;
+            scope.spawn(move || loop {
+                let job = match job_rx.lock() {
+                    Ok(rx) => rx.recv(),
+                    Err(_) => return,
+                };
+                let Ok((name, entry)) = job else { return };
+                let done = process(
+                    repo,
+                    opts,
+                    &repo.pipeline.stages[&name],
+                    entry.as_ref(),
+                    &params[&name],
+                    cancel,
+                    on_event,
+                );
+                if done_tx.send(done).is_err() {
+                    return;
+                }
+            });
+        }
+        drop(done_tx);
+        let mut running = 0usize;
+        loop {
+            while !stop && !cancel.is_cancelled() && running < jobs {
+                let Some(i) = ready.pop_first() else { break };
+                let name = selected[i].clone();
+                let entry = lock.stages.get(&name).cloned();
+                if job_tx.send((name, entry)).is_err() {
+                    break;
+                }
+                running += 1;
+            }
+            if running == 0 {
+                break;
+            }
+            let Ok(mut done) = done_rx.recv() else { break };
+            running -= 1;
+            if let Some(entry) = done.entry.take() {
+                lock.stages.insert(done.report.stage.clone(), entry);
+                if let Err(e) = lock.save(&repo.root) {
+                    done.report.outcome = Outcome::Failed;
+                    done.report.failure = Some(StageFailure {
+                        message: e.to_string(),
+                        hint: None,
+                        exit_code: exit::IO,
+                    });
+                }
+            }
+            on_event(Event::Finished(&done.report));
+            let name = done.report.stage.clone();
+            reported.insert(name.clone());
+            let failed = done.report.outcome == Outcome::Failed;
+            if let Some(f) = &done.report.failure {
+                if res.exit_code == 0 {
+                    res.exit_code = f.exit_code;
+                }
+            }
+            res.reports.push(done.report);
+            if failed {
+                if !opts.keep_going {
+                    stop = true;
+                }
+                // Everything downstream of a failure is blocked.
+                for d in g.with_descendants(std::slice::from_ref(&name)) {
+                    if d != name && index.contains_key(d.as_str()) && !reported.contains(&d) {
+                        waiting.remove(d.as_str());
+                        ready.remove(&index[d.as_str()]);
+                    }
+                }
+            } else {
+                for d in &g.downstream[&name] {
+                    if let Some(n) = waiting.get_mut(d.as_str()) {
+                        *n -= 1;
+                        if *n == 0 {
+                            waiting.remove(d.as_str());
+                            ready.insert(index[d.as_str()]);
+                        }
+                    }
+                }
+            }
+        }
+        drop(job_tx);
+        Ok(())
+    })?;
+
+    for name in selected {
+        if !reported.contains(name) {
+            let report = StageReport {
+                stage: name.clone(),
+                outcome: Outcome::NotRun,
+                reasons: Vec::new(),
+                duration_ms: 0,
+                failure: None,
+            };
+            on_event(Event::Finished(&report));
+            res.reports.push(report);
+        }
+    }
+    if cancel.is_cancelled() && res.exit_code == 0 {
+        res.exit_code = exit::STAGE_FAILED;
+    }
+    Ok(res)
+}
+
+fn failed(stage: &Stage, reasons: Vec<DirtyReason>, start: Instant, f: StageFailure) -> Done {
+    Done {
+        report: StageReport {
+            stage: stage.name.clone(),
+            outcome: Outcome::Failed,
+            reasons,
+            duration_ms: start.elapsed().as_millis() as u64,
+            failure: Some(f),
+        },
+        entry: None,
+    }
+}
+
+fn finished(
+    stage: &Stage,
+    outcome: Outcome,
+    reasons: Vec<DirtyReason>,
+    start: Instant,
+    entry: Option<LockEntry>,
+) -> Done {
+    Done {
+        report: StageReport {
+            stage: stage.name.clone(),
+            outcome,
+            reasons,
+            duration_ms: start.elapsed().as_millis() as u64,
+            failure: None,
+        },
+        entry,
+    }
+}
+
+/// Decide one stage and, if dirty, restore or run it. Runs on a worker thread.
+fn process(
+    repo: &Repo,
+    opts: &ReproOptions,
+    stage: &Stage,
+    entry: Option<&LockEntry>,
+    params: &StageParams,
+    cancel: &Cancel,
+    on_event: EventSink<'_>,
+) -> Done {
+    let start = Instant::now();
+    let ev = match evaluate(repo, stage, entry, &params.flat) {
+        Ok(ev) => ev,
+        Err(e) => {
+            return failed(
+                stage,
+                Vec::new(),
+                start,
+                StageFailure {
+                    message: e.to_string(),
+                    hint: e.hint(),
+                    exit_code: e.exit_code(),
+                },
+            )
+        }
+    };
+    let mut reasons = ev.reasons;
+    if stage.frozen {
+        if let Some(DirtyReason::OutMissing { path }) = reasons.first() {
+            let f = StageFailure {
+                message: format!(
+                    "stage `{}` is frozen but its out `{path}` is missing",
+                    stage.name
+                ),
+                hint: Some(format!(
+                    "run `netsec checkout {}`, or unfreeze the stage",
+                    stage.name
+                )),
+                exit_code: exit::STAGE_FAILED,
+            };
+            return failed(stage, reasons, start, f);
+        }
+        return finished(stage, Outcome::Frozen, reasons, start, None);
+    }
+    if opts.force {
+        reasons.insert(0, DirtyReason::Forced);
+    }
+    if reasons.is_empty() {
+        return finished(stage, Outcome::Skipped, reasons, start, None);
+    }
+    let Some(fp) = ev.fingerprint else {
+        let missing: Vec<String> = reasons
+            .iter()
+            .filter_map(|r| match r {
+                DirtyReason::DepMissing { path } => Some(format!("`{path}`")),
+                _ => None,
+            })
+            .collect();
+        let f = StageFailure {
+            message: format!(
+                "stage `{}` cannot run: dep {} missing",
+                stage.name,
+                missing.join(", ")
+            ),
+            hint: Some("create it, or run the stage that produces it".into()),
+            exit_code: exit::STAGE_FAILED,
+        };
+        return failed(stage, reasons, start, f);
+    };
+    on_event(Event::Started {
+        stage: &stage.name,
+        reasons: &reasons,
+    });
+    let cacheable = stage.run_cacheable() && !opts.force && !opts.no_run_cache;
+    if cacheable {
+        if let Some(run) = run_cache::lookup(repo, &fp) {
+            let ok = run
+                .outs
+                .iter()
+                .all(|(p, rec)| match restore_out(repo, p, rec) {
+                    Ok(_) => true,
+                    Err(e) => {
+                        tracing::warn!("run-cache restore of `{p}` failed: {e}; running the stage");
+                        false
+                    }
+                });
+            if ok {
+                let entry = LockEntry {
+                    fingerprint: fp,
+                    outs: run.outs,
+                };
+                return finished(stage, Outcome::Restored, reasons, start, Some(entry));
+            }
+        }
+    }
+    let progress = |s: &str, m: &str| {
+        on_event(Event::Progress {
+            stage: s,
+            message: m,
+        })
+    };
+    if let Err(f) = crate::action::run_action(repo, stage, &params.nested, cancel, &progress) {
+        return failed(stage, reasons, start, f);
+    }
+    match commit_outs(repo, stage, &fp, cacheable) {
+        Ok(entry) => finished(stage, Outcome::Ran, reasons, start, Some(entry)),
+        Err(f) => failed(stage, reasons, start, f),
+    }
+}
+
+/// After a successful action: every declared out must exist; hash it, cache it, and build the
+/// lock entry (and run-cache entry). Nothing is recorded if any step fails.
+fn commit_outs(
+    repo: &Repo,
+    stage: &Stage,
+    fp: &Fingerprint,
+    cacheable: bool,
+) -> Result<LockEntry, StageFailure> {
+    let mut outs = BTreeMap::new();
+    for o in &stage.outs {
+        let abs = o.path.to_path(&repo.root);
+        let io = |what: &str, e: std::io::Error| StageFailure {
+            message: format!(
+                "stage `{}`: failed to {what} out `{}`: {e}",
+                stage.name, o.path
+            ),
+            hint: None,
+            exit_code: exit::IO,
+        };
+        // A big cached file is hashed while it is copied into the cache.
+        if o.cache {
+            if let Ok(meta) = std::fs::metadata(&abs) {
+                if meta.is_file() && meta.len() >= CONCURRENT_INSERT {
+                    let digest = repo
+                        .cache
+                        .hash_insert_file(&abs, &meta, &repo.memo)
+                        .map_err(|e| io("cache", e))?;
+                    let record = PathRecord {
+                        digest,
+                        size: meta.len(),
+                        nfiles: None,
+                    };
+                    outs.insert(
+                        o.path.clone(),
+                        OutRecord {
+                            record,
+                            cache: true,
+                        },
+                    );
+                    continue;
+                }
+            }
+        }
+        let Some(h) = hash_path(&repo.root, &abs, &repo.memo).map_err(|e| io("hash", e))? else {
+            return Err(StageFailure {
+                message: format!(
+                    "stage `{}` succeeded but did not produce its out `{}`",
+                    stage.name, o.path
+                ),
+                hint: Some("the command must write every path listed in `outs`".into()),
+                exit_code: exit::STAGE_FAILED,
+            });
+        };
+        if o.cache {
+            insert_out(repo, &abs, &h).map_err(|e| io("cache", e))?;
+        }
+        outs.insert(
+            o.path.clone(),
+            OutRecord {
+                record: record_of(&h),
+                cache: o.cache,
+            },
+        );
+    }
+    if cacheable {
+        if let Err(e) = run_cache::record(repo, fp, &RunEntry { outs: outs.clone() }) {
+            tracing::warn!(
+                "could not record the run-cache entry of `{}`: {e}",
+                stage.name
+            );
+        }
+    }
+    Ok(LockEntry {
+        fingerprint: fp.clone(),
+        outs,
+    })
+}

@@ -1,0 +1,118 @@
+//! Putting outs in place: atomic replacement of a workspace path, restoring an out from the
+//! cache (used by `checkout` and by run-cache restores), and inserting outs into the cache.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::digest::{hash_path, Hashed};
+use crate::lock::OutRecord;
+use crate::repo_path::RepoPath;
+use crate::workspace::Repo;
+
+static SEQ: AtomicU64 = AtomicU64::new(0);
+
+/// A fresh unique path under `.netsec/tmp/`.
+pub fn tmp_path(repo: &Repo, what: &str) -> io::Result<PathBuf> {
+    let dir = repo.tmp_dir();
+    fs::create_dir_all(&dir)?;
+    let n = SEQ.fetch_add(1, Ordering::Relaxed);
+    Ok(dir.join(format!("{what}-{}-{n}", std::process::id())))
+}
+
+/// Remove a file or directory tree if it exists.
+pub fn remove_path(p: &Path) -> io::Result<()> {
+    match fs::symlink_metadata(p) {
+        Ok(m) if m.is_dir() => fs::remove_dir_all(p),
+        Ok(_) => fs::remove_file(p),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Move `new` to `dest`, replacing whatever is there. The old content is first renamed aside,
+/// so at every instant `dest` is either the old version, missing, or the new version: never a
+/// mixture. A kill between the two renames leaves it missing, which reads as "out missing".
+pub fn replace_path(repo: &Repo, new: &Path, dest: &Path) -> io::Result<()> {
+    if let Some(parent) = dest.parent() {
+        fs::create_dir_all(parent)?;
+    }
+    let trash = if fs::symlink_metadata(dest).is_ok() {
+        let t = tmp_path(repo, "trash")?;
+        fs::rename(dest, &t)?;
+        Some(t)
+    } else {
+        None
+    };
+    fs::rename(new, dest)?;
+    if let Some(t) = trash {
+        remove_path(&t)?;
+    }
+    Ok(())
+}
+
+/// Restore one out from the cache per its lock record (if it differs from what is there).
+/// Returns whether anything changed.
+pub fn restore_out(repo: &Repo, path: &RepoPath, rec: &OutRecord) -> io::Result<bool> {
+    let abs = path.to_path(&repo.root);
+    if let Some(h) = hash_path(&repo.root, &abs, &repo.memo)? {
+        if h.digest() == rec.record.digest {
+            return Ok(false);
+        }
+    }
+    let staged = tmp_path(repo, "restore")?;
+    let result = (|| {
+        if rec.record.nfiles.is_some() {
+            let manifest = repo.cache.read_manifest(&rec.record.digest)?;
+            fs::create_dir_all(&staged)?;
+            for (rel, e) in &manifest.files {
+                let dest = staged.join(rel);
+                if let Some(parent) = dest.parent() {
+                    fs::create_dir_all(parent)?;
+                }
+                repo.cache.materialise(&e.digest, &dest, &repo.memo)?;
+            }
+        } else {
+            repo.cache
+                .materialise(&rec.record.digest, &staged, &repo.memo)?;
+        }
+        replace_path(repo, &staged, &abs)
+    })();
+    if result.is_err() {
+        let _ = remove_path(&staged);
+    }
+    result.map(|()| true)
+}
+
+/// Insert a hashed out into the cache (files, and for directories every file plus the manifest).
+pub fn insert_out(repo: &Repo, abs: &Path, h: &Hashed) -> io::Result<()> {
+    match h {
+        Hashed::File { digest, .. } => {
+            repo.cache.insert_file(abs, digest, &repo.memo)?;
+        }
+        Hashed::Dir { manifest, .. } => {
+            use rayon::prelude::*;
+            let insert = |(rel, e): (&String, &crate::digest::ManifestEntry)| {
+                repo.cache
+                    .insert_file(&abs.join(rel), &e.digest, &repo.memo)
+                    .map(|_| ())
+            };
+            if manifest.files.len() > 16 {
+                manifest
+                    .files
+                    .par_iter()
+                    .map(insert)
+                    .collect::<io::Result<Vec<()>>>()?;
+            } else {
+                manifest
+                    .files
+                    .iter()
+                    .map(insert)
+                    .collect::<io::Result<Vec<()>>>()?;
+            }
+            repo.cache.insert_bytes(&manifest.to_bytes())?;
+        }
+    }
+    Ok(())
+}

@@ -190,6 +190,7 @@ impl Pipeline {
         let mut store = ParamStore::new(root, params_table.as_ref());
         let mut stages = BTreeMap::new();
         let mut spans = BTreeMap::new();
+        let mut path_spans = BTreeMap::new();
         for (name, stage) in raw.stages {
             let span = name.span();
             let name = name.into_inner();
@@ -206,11 +207,12 @@ impl Pipeline {
                 stage.into_inner(),
                 registry,
                 &mut store,
+                &mut path_spans,
             )?;
             spans.insert(name.clone(), span);
             stages.insert(name, st);
         }
-        check_overlaps(&cx, &stages, &spans)?;
+        check_overlaps(&cx, &stages, &path_spans)?;
         let graph = Graph::build(&stages).map_err(|cycle| {
             let first = cycle
                 .first()
@@ -230,7 +232,7 @@ impl Pipeline {
             )
             .with_hint("a stage may not depend, directly or through others, on its own outs")
         })?;
-        check_deps_exist(&cx, root, &stages, &spans)?;
+        check_deps_exist(&cx, root, &stages, &path_spans)?;
         Ok((
             Pipeline {
                 root: root.to_path_buf(),
@@ -260,6 +262,7 @@ fn validate_stage(
     raw: RawStage,
     registry: &BuiltinRegistry,
     store: &mut ParamStore,
+    path_spans: &mut PathSpans,
 ) -> Result<Stage, PipelineError> {
     let wdir = match &raw.wdir {
         Some(w) => RepoPath::parse_in(None, w.get_ref())
@@ -346,6 +349,7 @@ fn validate_stage(
             ));
         }
         if !deps.contains(&p) {
+            path_spans.insert((name.to_string(), p.clone()), d.span());
             deps.push(p);
         }
     }
@@ -382,6 +386,7 @@ fn validate_stage(
                     "a stage cannot read what it writes; use `persist = true` for incremental outs",
                 ));
         }
+        path_spans.insert((name.to_string(), rp.clone()), o.span());
         outs.push(Out {
             path: rp,
             cache,
@@ -424,10 +429,13 @@ fn validate_stage(
     })
 }
 
+/// Where each stage's dep or out was written, for error locations.
+type PathSpans = BTreeMap<(String, RepoPath), Range<usize>>;
+
 fn check_overlaps(
     cx: &Ctx<'_>,
     stages: &BTreeMap<String, Stage>,
-    spans: &BTreeMap<String, Range<usize>>,
+    spans: &PathSpans,
 ) -> Result<(), PipelineError> {
     let all: Vec<(&str, &RepoPath)> = stages
         .values()
@@ -443,7 +451,10 @@ fn check_overlaps(
                 };
                 return Err(cx
                     .err(
-                        spans.get(*sb).cloned().unwrap_or(0..0),
+                        spans
+                            .get(&((*sb).to_string(), (*b).clone()))
+                            .cloned()
+                            .unwrap_or(0..0),
                         format!("stages `{sa}` and `{sb}` declare {what}: `{a}` and `{b}`"),
                     )
                     .with_hint("each path may be produced by one stage only"));
@@ -457,7 +468,7 @@ fn check_deps_exist(
     cx: &Ctx<'_>,
     root: &Path,
     stages: &BTreeMap<String, Stage>,
-    spans: &BTreeMap<String, Range<usize>>,
+    spans: &PathSpans,
 ) -> Result<(), PipelineError> {
     for s in stages.values() {
         for d in &s.deps {
@@ -467,7 +478,10 @@ fn check_deps_exist(
             if !produced && std::fs::symlink_metadata(d.to_path(root)).is_err() {
                 return Err(cx
                     .err(
-                        spans.get(&s.name).cloned().unwrap_or(0..0),
+                        spans
+                            .get(&(s.name.clone(), d.clone()))
+                            .cloned()
+                            .unwrap_or(0..0),
                         format!(
                             "stage `{}`: dep `{d}` does not exist and no stage produces it",
                             s.name

@@ -41,6 +41,9 @@ pub struct Args {
 pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
     let repo = super::open(ui, cwd)?;
     let _lock = RepoLock::acquire(&repo.dot)?;
+    // Leftovers of a killed run (staging dirs, half-moved trash) are garbage once we hold the
+    // repository lock: nobody else can be using them.
+    let _ = netsec::restore::remove_path(&repo.tmp_dir());
     let cancel = Cancel::new();
     if let Err(e) = cancel.install_signal_handler() {
         tracing::warn!("cannot install signal handlers: {e}");

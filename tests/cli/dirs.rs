@@ -177,3 +177,47 @@ outs = ["gen/"]
         "stale file from the previous run survived"
     );
 }
+
+#[test]
+fn run_cache_restores_a_directory_out_exactly() {
+    let p = Project::with_pipeline(
+        r#"
+[stages.emit]
+cmd = "echo emit >> runs.log && mkdir -p gen/sub && for f in $(cat names.txt); do echo $f > gen/sub/$f; done"
+deps = ["names.txt"]
+outs = ["gen/"]
+"#,
+    );
+    p.file("names.txt", "a b\n");
+    p.repro(&[], 0);
+    p.file("names.txt", "c\n");
+    p.repro(&[], 0).expect("emit", "ran");
+    p.file("names.txt", "a b\n");
+    p.repro(&[], 0).expect("emit", "restored");
+    assert_eq!(p.run_count("emit"), 2);
+    assert_eq!(p.read("gen/sub/a"), "a\n");
+    assert_eq!(p.read("gen/sub/b"), "b\n");
+    assert!(
+        !p.exists("gen/sub/c"),
+        "file of the other version left behind"
+    );
+    assert!(p.status().up_to_date());
+}
+
+#[test]
+fn dvcignored_files_inside_a_directory_out_do_not_dirty_it() {
+    let p = Project::with_pipeline(
+        r#"
+[stages.emit]
+cmd = "mkdir -p gen && cp in.txt gen/data.txt && echo log > gen/run.log"
+deps = ["in.txt"]
+outs = ["gen/"]
+"#,
+    );
+    p.file(".dvcignore", "*.log\n").file("in.txt", "x\n");
+    p.repro(&[], 0).expect("emit", "ran");
+    p.file("gen/run.log", "edited log\n");
+    assert!(p.status().up_to_date(), "{}", p.status().json);
+    p.file("gen/data.txt", "edited data\n");
+    assert_eq!(p.status().of("emit"), "dirty");
+}

@@ -331,3 +331,47 @@ fn commands_work_from_a_subdirectory() {
     assert_eq!(p.read("prepared.txt"), "from below\n");
     assert!(!p.exists("nested/deeper/prepared.txt"));
 }
+
+#[test]
+fn desc_and_out_flags_that_do_not_change_outputs_do_not_rerun() {
+    let p = chain_ran();
+    p.edit(
+        "pipeline.toml",
+        "[stages.train]\n",
+        "[stages.train]\ndesc = \"fit the model\"\n",
+    );
+    assert!(p.status().up_to_date(), "{}", p.status().json);
+    p.repro(&[], 0).expect("train", "skipped");
+}
+
+#[test]
+fn renaming_an_out_is_a_change() {
+    let p = chain_ran();
+    p.edit(
+        "pipeline.toml",
+        "cat raw.txt > prepared.txt",
+        "cat raw.txt > prepared2.txt",
+    );
+    p.edit(
+        "pipeline.toml",
+        "outs = [\"prepared.txt\"]",
+        "outs = [\"prepared2.txt\"]",
+    );
+    p.edit(
+        "pipeline.toml",
+        "deps = [\"prepared.txt\"]",
+        "deps = [\"prepared2.txt\"]",
+    );
+    p.edit(
+        "pipeline.toml",
+        "cat prepared.txt > model.txt",
+        "cat prepared2.txt > model.txt",
+    );
+    let st = p.status();
+    assert_eq!(st.of("prepare"), "dirty");
+    assert_eq!(st.of("train"), "dirty");
+    let r = p.repro(&[], 0);
+    r.expect("prepare", "ran");
+    assert_eq!(p.read("prepared2.txt"), "alpha\nbeta\n");
+    assert!(p.status().up_to_date());
+}

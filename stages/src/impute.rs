@@ -131,10 +131,10 @@ impl KnnImputer {
             }
             donors.clear();
             donor_dist.clear();
-            for i in 0..self.n_rows {
+            for (i, d) in dist.iter().enumerate() {
                 if !self.fit[i * self.n_features + c].is_nan() {
                     donors.push(i);
-                    donor_dist.push(dist[i]);
+                    donor_dist.push(*d);
                 }
             }
             if donor_dist.iter().all(|d| d.is_nan()) {

@@ -30,3 +30,7 @@ pub mod npy;
 pub mod transform;
 
 pub use transform::{load_xy, transform, Preprocessor, TransformConfig, TransformReport};
+pub mod drift;
+pub mod validate;
+
+pub use validate::{validate, Decision, FailOn, ValidateConfig, ValidationReport};

@@ -134,3 +134,94 @@ fn golden_scipy_fixture_every_column_within_1e9() {
         assert_eq!(got.p_value < 0.05, want.drift_status, "{name}");
     }
 }
+
+/// `i·mul mod modulus + off` for i in 0..n: samples both SciPy and Rust can generate.
+fn modular(n: usize, mul: usize, modulus: usize, off: usize) -> Vec<f64> {
+    (0..n).map(|i| ((i * mul) % modulus + off) as f64).collect()
+}
+
+/// p-values computed with SciPy 1.17.1 `ks_2samp` (default method) on the same samples.
+#[test]
+fn scipy_pinned_cases_exact_and_asymptotic() {
+    let cases: [(&str, Vec<f64>, Vec<f64>, f64, KsMethod); 6] = [
+        (
+            "big_unequal",
+            modular(12000, 7919, 1000, 0),
+            modular(9000, 104729, 1013, 0),
+            0.3674720189509276,
+            KsMethod::Asymptotic,
+        ),
+        (
+            "big_shift",
+            modular(15000, 7919, 1000, 0),
+            modular(20000, 104729, 1000, 8),
+            0.6399232532954398,
+            KsMethod::Asymptotic,
+        ),
+        (
+            "small_vs_big",
+            modular(30, 7919, 1000, 0),
+            modular(10001, 104729, 1000, 0),
+            0.9255905636940789,
+            KsMethod::Asymptotic,
+        ),
+        (
+            "tiny_vs_big",
+            modular(5, 7919, 1000, 300),
+            modular(12000, 104729, 1000, 0),
+            0.0011304732590079994,
+            KsMethod::Asymptotic,
+        ),
+        (
+            "exact_edge",
+            modular(3000, 7919, 1000, 0),
+            modular(7001, 104729, 1000, 5),
+            0.9999999983884661,
+            KsMethod::Exact,
+        ),
+        (
+            "exact_equal",
+            modular(2500, 7919, 1000, 0),
+            modular(2500, 104729, 1000, 20),
+            0.6757383293702753,
+            KsMethod::Exact,
+        ),
+    ];
+    for (name, a, b, want, method) in cases {
+        let r = ks_2samp(&a, &b).expect("result");
+        assert_eq!(r.method, method, "{name}");
+        assert!(
+            (r.p_value - want).abs() <= 1e-9,
+            "{name}: {} vs {want}",
+            r.p_value
+        );
+    }
+}
+
+/// `kstwo.sf(x, n)` from SciPy, across every branch of the method selection.
+#[test]
+fn kolmogorov_sf_matches_scipy_kstwo() {
+    let cases = [
+        (5000u64, 0.012, 0.4639912166690192),
+        (5000, 0.02, 0.03613941395325637),
+        (5000, 0.03, 0.00024159234422666817),
+        (5000, 0.004, 0.9999977369528622),
+        (100000, 0.003, 0.3284563327726956),
+        (100000, 0.0005, 1.0),
+        (150, 0.05, 0.8290828416799794),
+        (150, 0.15, 0.002067286298751634),
+        (60, 0.1, 0.5521961259289287),
+        (60, 0.2, 0.014023403960275127),
+        (60, 0.3, 2.7617543388165356e-05),
+        (9, 0.3, 0.32439191684739876),
+        (3000, 0.6, 0.0),
+        (200000, 0.004, 0.003314212822560255),
+        (2000000, 0.001, 0.03660662431970485),
+        (2000000, 0.0001, 1.0),
+        (1000, 0.09, 1.6911775984434787e-07),
+    ];
+    for (n, x, want) in cases {
+        let got = crate::kolmogorov::kolmogorov_sf(n, x);
+        assert!((got - want).abs() <= 1e-9, "n={n} x={x}: {got} vs {want}");
+    }
+}

@@ -157,10 +157,10 @@ EOF
 cold="rm -rf .netsec netsec.lock read.txt"
 bench big_b3sum -N --warmup 1 --runs 5 --command-name "b3sum (all cores)" "b3sum $bigd/big.bin"
 bench big_b3sum_1t -N --warmup 1 --runs 3 --command-name "b3sum --num-threads 1" "b3sum --num-threads 1 $bigd/big.bin"
-bench big_netsec_out --warmup 1 --runs 5 --prepare "cd $bigd && $cold" --command-name "netsec repro, 1 GiB out cold (hash + cache insert)" "cd $bigd && $netsec repro >/dev/null 2>&1"
-bench big_netsec_dep --warmup 1 --runs 5 --prepare "cd $bigdep && $cold" --command-name "netsec status, 1 GiB dep cold (hash)" "cd $bigdep && $netsec repro >/dev/null 2>&1"
+bench big_netsec_out --warmup 1 --runs 5 --prepare "cd $bigd && $cold" --command-name "netsec repro, ${big_mib} MiB out cold (hash + cache insert)" "cd $bigd && $netsec repro >/dev/null 2>&1"
+bench big_netsec_dep --warmup 1 --runs 5 --prepare "cd $bigdep && $cold" --command-name "netsec repro, ${big_mib} MiB dep cold (hash)" "cd $bigdep && $netsec repro >/dev/null 2>&1"
 (cd "$bigdep" && "$netsec" repro >/dev/null 2>&1)
-bench big_netsec_warm -N --warmup 2 --runs "$runs" --command-name "netsec status, 1 GiB dep warm (memo hit)" "bash -c 'cd $bigdep && exec $netsec status'"
+bench big_netsec_warm -N --warmup 2 --runs "$runs" --command-name "netsec status, ${big_mib} MiB dep warm (memo hit)" "bash -c 'cd $bigdep && exec $netsec status'"
 (cd "$bigd" && rm -rf .netsec netsec.lock && /usr/bin/time -v "$netsec" repro 2>&1 >/dev/null | grep -E 'Maximum resident|Elapsed|Percent of CPU' >"$results/big_time.txt") || true
 
 # ---------------------------------------------------------------- 3. 10,000 small files
@@ -219,9 +219,11 @@ fi
 
 # ---------------------------------------------------------------- table
 say "results"
-python3 - "$results" <<'EOF'
+python3 - "$results" "$big_mib" "$nfiles" <<'EOF'
 import json, os, sys
 res = sys.argv[1]
+big = f"{int(sys.argv[2]) / 1024:g} GiB" if int(sys.argv[2]) >= 1024 else f"{sys.argv[2]} MiB"
+many = f"{int(sys.argv[3]):,} files"
 
 def med(name):
     p = os.path.join(res, name + ".json")
@@ -236,12 +238,12 @@ rows = [
     ("no-op repro, 5 stages", "five_netsec_repro", "dvc repro", "five_dvc_repro", "<= 20 ms"),
     ("no-op status, 5 stages", "five_netsec_status", "dvc status", "five_dvc_status", "<= 20 ms"),
     ("dag (ASCII), 5 stages", "five_netsec_dag", None, None, "< 50 ms"),
-    ("1 GiB out cold: hash + cache insert", "big_netsec_out", "b3sum", "big_b3sum", "ratio <= 1.5"),
-    ("1 GiB dep cold: hash", "big_netsec_dep", "b3sum", "big_b3sum", "ratio <= 1.5"),
-    ("1 GiB dep warm status (memo)", "big_netsec_warm", "b3sum 1 thread", "big_b3sum_1t", "~0 s (ratio: vs 1-thread hash)"),
-    ("10k files out cold: hash + insert", "many_netsec_out", "b3sum (xargs)", "many_b3sum", "<= 1 s"),
-    ("10k files dep cold: hash", "many_netsec_dep", "b3sum (xargs)", "many_b3sum", "<= 1 s"),
-    ("10k files warm no-op status", "many_netsec_status", "dvc status", "many_dvc_status", "10-20 ms"),
+    (f"{big} out cold: hash + cache insert", "big_netsec_out", "b3sum", "big_b3sum", "ratio <= 1.5"),
+    (f"{big} dep cold: hash", "big_netsec_dep", "b3sum", "big_b3sum", "ratio <= 1.5"),
+    (f"{big} dep warm status (memo)", "big_netsec_warm", "b3sum 1 thread", "big_b3sum_1t", "~0 s (ratio: vs 1-thread hash)"),
+    (f"{many} out cold: hash + insert", "many_netsec_out", "b3sum (xargs)", "many_b3sum", "<= 1 s"),
+    (f"{many} dep cold: hash", "many_netsec_dep", "b3sum (xargs)", "many_b3sum", "<= 1 s"),
+    (f"{many} warm no-op status", "many_netsec_status", "dvc status", "many_dvc_status", "10-20 ms"),
 ]
 print(f"| {'scenario':38} | {'netsec':>10} | {'reference':16} | {'ref':>10} | {'netsec/ref':>10} | target |")
 print(f"|{'-'*40}|{'-'*12}|{'-'*18}|{'-'*12}|{'-'*12}|--------|")

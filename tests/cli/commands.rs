@@ -100,3 +100,22 @@ fn json_goes_to_stdout_and_stage_output_does_not_pollute_it() {
     // Repro::parse panics on any non-JSON stdout line.
     p.repro(&[], 0).expect("chatty", "ran");
 }
+
+#[test]
+fn quiet_repro_prints_nothing_on_success_but_still_reports_failures() {
+    let p = Project::with_pipeline(crate::CHAIN);
+    p.file("raw.txt", "x\n");
+    let run = p.run(&["-q", "repro"]);
+    run.code(0);
+    assert!(run.stderr.trim().is_empty(), "-q printed:\n{}", run.stderr);
+    assert_eq!(p.runs().len(), 2);
+    p.edit(
+        "pipeline.toml",
+        "cat raw.txt > prepared.txt",
+        "cat raw.txt > prepared.txt; echo quiet-failure >&2; false",
+    );
+    p.run(&["-q", "repro"])
+        .code(1)
+        .says("prepare")
+        .says("quiet-failure");
+}

@@ -188,6 +188,23 @@ fn mermaid_is_a_flowchart_with_every_stage_and_edge() {
         assert!(text.contains(n), "mermaid lacks {n}:\n{text}");
     }
     assert_eq!(text.matches("-->").count(), 5, "{text}");
+    // Render with mermaid-cli when present (it needs a browser, so it usually is not).
+    let src = p.path("dag.mmd");
+    std::fs::write(&src, text).expect("write dag.mmd");
+    match Command::new("mmdc")
+        .arg("-i")
+        .arg(&src)
+        .arg("-o")
+        .arg(p.path("dag.svg"))
+        .output()
+    {
+        Ok(out) => assert!(
+            out.status.success(),
+            "mmdc rejected the output: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ),
+        Err(_) => eprintln!("skipped rendering: mermaid-cli `mmdc` not installed"),
+    }
 }
 
 #[test]

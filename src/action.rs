@@ -14,7 +14,7 @@ use crate::cancel::Cancel;
 use crate::error::exit;
 use crate::events::StageFailure;
 use crate::pipeline::{Action, Stage};
-use crate::restore::{remove_path, replace_path};
+use crate::restore::{remove_path, replace_path, unshare_persist_out};
 use crate::workspace::Repo;
 
 const TAIL_LINES: usize = 20;
@@ -53,7 +53,10 @@ fn run_commands(
     // leave the previous version looking like its output.
     for o in &stage.outs {
         let abs = o.path.to_path(&repo.root);
-        if !o.persist {
+        if o.persist {
+            unshare_persist_out(repo, &abs)
+                .map_err(|e| io_failure(stage, "un-share persist out", e))?;
+        } else {
             remove_path(&abs)
                 .map_err(|e| io_failure(stage, &format!("remove out `{}`", o.path), e))?;
         }

@@ -4,12 +4,15 @@
 //! independent) and otherwise copies; either lands in a temp name in the object's directory
 //! and is renamed into place, so a kill leaves either no object or a whole one.
 //!
-//! Hard links are deliberately not used: the workspace file would share its inode with the
-//! object, and an in-place edit of the out (`>>`, which root can do to a read-only file)
-//! would rewrite the last good version that `checkout` must be able to restore. To keep the
-//! cost of copying off the critical path, a big file's copy runs concurrently with its hash
-//! (`hash_insert_file`). Objects are still verified before reuse (stat vouched for by the
-//! memo, else re-hashed), so an object damaged behind netsec's back is replaced, never served.
+//! Files under `LINK_MIN` (64 MiB) are copied (concurrently with hashing when big enough to
+//! matter), so the workspace file and the object are independent: an in-place edit of an out
+//! can never touch the last good version. Files of at least `LINK_MIN` are hard-linked
+//! instead (copying a 1 GiB out would cost several times its hash); the shared inode is made
+//! read-only, `persist` outs are un-shared before a command may append to them, and commands
+//! delete their other outs first, so only a user editing such an out in place *as root* can
+//! damage its object. That is why objects are never trusted blindly: before reuse (restore,
+//! checkout, or an insert that finds one present) an object's stat must be vouched for by the
+//! memo, else it is re-hashed; a damaged object is replaced on insert and refused on restore.
 
 use std::fs;
 use std::io;
@@ -18,6 +21,9 @@ use std::path::{Path, PathBuf};
 
 use crate::digest::{hash_file, hash_file_uncached, Digest, DirManifest};
 use crate::memo::Memo;
+
+/// Files at least this big are hard-linked into (and out of) the cache rather than copied.
+pub const LINK_MIN: u64 = 64 << 20;
 
 /// Handle on the cache directories of one repository.
 #[derive(Debug, Clone)]
@@ -30,6 +36,7 @@ pub struct Cache {
 pub enum Inserted {
     AlreadyPresent,
     Reflinked,
+    HardLinked,
     Copied,
 }
 
@@ -70,8 +77,11 @@ impl Cache {
         fs::create_dir_all(dir)?;
         let tmp = dir.join(format!(".tmp-{}-{}", std::process::id(), &d.to_hex()[..16]));
         let _ = fs::remove_file(&tmp);
+        let len = fs::metadata(src)?.len();
         let how = if reflink(src, &tmp).is_ok() {
             Inserted::Reflinked
+        } else if len >= LINK_MIN && fs::hard_link(src, &tmp).is_ok() {
+            Inserted::HardLinked
         } else {
             fs::copy(src, &tmp)?;
             Inserted::Copied
@@ -108,6 +118,12 @@ impl Cache {
         memo: &Memo,
     ) -> io::Result<Digest> {
         if let Some(d) = memo.get(meta) {
+            self.insert_file(src, &d, memo)?;
+            return Ok(d);
+        }
+        if meta.len() >= LINK_MIN {
+            // Linked, not copied: hash, then one link(2).
+            let d = hash_file(src, meta, memo)?;
             self.insert_file(src, &d, memo)?;
             return Ok(d);
         }
@@ -186,6 +202,12 @@ impl Cache {
         }
         let src = self.object_path(d);
         if reflink(&src, dest).is_err() {
+            let big = fs::metadata(&src)
+                .map(|m| m.len() >= LINK_MIN)
+                .unwrap_or(false);
+            if big && fs::hard_link(&src, dest).is_ok() {
+                return Ok(());
+            }
             fs::copy(&src, dest)?;
         }
         fs::set_permissions(dest, fs::Permissions::from_mode(0o644))?;

@@ -31,6 +31,9 @@ pub mod run_cache;
 pub mod status;
 pub mod workspace;
 
+#[cfg(test)]
+mod tests_builtin;
+
 pub use builtin::{Builtin, BuiltinContext, BuiltinError, BuiltinErrorKind, BuiltinRegistry};
 pub use cancel::Cancel;
 pub use dirty_reason::DirtyReason;

@@ -23,7 +23,15 @@ pub fn select(repo: &Repo, targets: &[String], sel: Selection) -> Result<Vec<Str
     } else if sel.downstream {
         g.with_descendants(targets)
     } else {
-        g.with_ancestors(targets)
+        // As in DVC, a frozen stage cuts the graph: its upstream is not reproduced through it.
+        let mut seen = std::collections::BTreeSet::new();
+        let mut stack: Vec<String> = targets.to_vec();
+        while let Some(n) = stack.pop() {
+            if seen.insert(n.clone()) && !repo.pipeline.stages[&n].frozen {
+                stack.extend(g.upstream[&n].iter().cloned());
+            }
+        }
+        seen
     };
     Ok(g.order
         .iter()

@@ -85,6 +85,29 @@ pub fn restore_out(repo: &Repo, path: &RepoPath, rec: &OutRecord) -> io::Result<
     result.map(|()| true)
 }
 
+/// Give a `persist` out that shares its inode with a (read-only, hard-linked) cache object its
+/// own copy again, so a command appending to it cannot write through into the object.
+pub fn unshare_persist_out(repo: &Repo, abs: &Path) -> io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(meta) = fs::metadata(abs) else {
+        return Ok(());
+    };
+    if meta.is_dir() {
+        for e in fs::read_dir(abs)? {
+            unshare_persist_out(repo, &e?.path())?;
+        }
+        return Ok(());
+    }
+    if meta.nlink() > 1 && meta.permissions().readonly() {
+        use std::os::unix::fs::PermissionsExt;
+        let t = tmp_path(repo, "unshare")?;
+        fs::copy(abs, &t)?;
+        fs::set_permissions(&t, fs::Permissions::from_mode(0o644))?;
+        fs::rename(&t, abs)?;
+    }
+    Ok(())
+}
+
 /// Insert a hashed out into the cache (files, and for directories every file plus the manifest).
 pub fn insert_out(repo: &Repo, abs: &Path, h: &Hashed) -> io::Result<()> {
     match h {

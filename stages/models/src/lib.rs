@@ -1,1 +1,33 @@
-//! netsec-models
+//! netsec-models: learners without I/O for the phishing pipeline — histogram CART, random
+//! forest, gradient boosting, logistic regression (linfa-logistic), RBF SVM (linfa-svm),
+//! stratified k-fold CV with model selection, and binary metrics (class 1 = positive).
+
+mod bins;
+pub mod boosting;
+pub mod cart;
+pub mod cv;
+mod data;
+mod dedup;
+pub mod error;
+pub mod forest;
+pub mod logistic;
+pub mod metrics;
+pub mod model;
+pub mod params;
+mod rng;
+pub mod select;
+pub mod svm;
+pub mod tree;
+
+pub use boosting::{BoostingParams, GradientBoosting};
+pub use cart::{DecisionTree, MaxFeatures, TreeParams};
+pub use cv::stratified_folds;
+pub use error::{ModelError, Result};
+pub use forest::{ForestParams, RandomForest};
+pub use logistic::{LogisticParams, LogisticRegression};
+pub use metrics::{pr_curve, roc_auc, roc_curve, BinaryMetrics, Confusion, PrPoint, RocPoint};
+pub use model::Model;
+pub use params::{default_grid, Params, KNOWN_MODELS};
+pub use select::{candidates, select, CvRow, SelectConfig, Selection};
+pub use svm::{RbfSvm, SvmParams};
+pub use tree::Tree;

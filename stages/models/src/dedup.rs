@@ -1,0 +1,43 @@
+//! Collapsing identical training rows into weighted unique rows. The phishing data is 47%
+//! exact copies; trees grown on counts are identical to trees grown on the copies (every
+//! statistic, including `min_samples_leaf`, is weighted) at about half the cost.
+
+use std::collections::HashMap;
+
+use ndarray::{Array2, ArrayView2};
+
+/// Unique `(row, label)` pairs in order of first occurrence.
+#[derive(Debug, Clone)]
+pub(crate) struct Collapsed {
+    pub x: Array2<f64>,
+    pub y: Vec<u8>,
+    /// `of_row[i]`: the unique row that original row `i` maps to.
+    pub of_row: Vec<u32>,
+}
+
+impl Collapsed {
+    pub fn new(x: ArrayView2<f64>, y: &[u8]) -> Self {
+        let mut index: HashMap<(Vec<u64>, u8), u32> = HashMap::new();
+        let mut keep = Vec::new();
+        let mut of_row = Vec::with_capacity(y.len());
+        for (i, r) in x.outer_iter().enumerate() {
+            let key = (r.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), y[i]);
+            let next = keep.len() as u32;
+            let id = *index.entry(key).or_insert_with(|| {
+                keep.push(i);
+                next
+            });
+            of_row.push(id);
+        }
+        let x = x.select(ndarray::Axis(0), &keep);
+        let y = keep.iter().map(|&i| y[i]).collect();
+        Self { x, y, of_row }
+    }
+
+    /// How many original rows each unique row stands for.
+    pub fn counts(&self) -> Vec<u32> {
+        let mut c = vec![0u32; self.y.len()];
+        self.of_row.iter().for_each(|&u| c[u as usize] += 1);
+        c
+    }
+}

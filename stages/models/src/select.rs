@@ -1,0 +1,191 @@
+//! Model selection: every candidate of every requested family is scored by stratified k-fold
+//! CV F1 on the training set only (rayon across folds and grid points); the best is refitted on
+//! all of it and must clear `expected_score` and `max_overfit_gap`.
+
+use ndarray::{ArrayView2, Axis};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::cv::{stratified_folds, train_indices};
+use crate::data::check_xy;
+use crate::error::{ModelError, Result};
+use crate::metrics::BinaryMetrics;
+use crate::model::Model;
+use crate::params::{default_grid, Params, KNOWN_MODELS};
+
+/// Settings of [`select`]; every field has a default, unknown keys are rejected.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SelectConfig {
+    pub folds: usize,
+    pub seed: u64,
+    /// Minimum mean CV F1 (positive = phishing) of the chosen model.
+    pub expected_score: f64,
+    /// Maximum train F1 − CV F1 of the chosen model.
+    pub max_overfit_gap: f64,
+    /// Families to try, from [`KNOWN_MODELS`].
+    pub models: Vec<String>,
+}
+
+impl Default for SelectConfig {
+    fn default() -> Self {
+        Self {
+            folds: 5,
+            seed: 42,
+            expected_score: 0.6,
+            max_overfit_gap: 0.05,
+            models: KNOWN_MODELS.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+}
+
+/// CV result of one candidate (means over folds; `f1_std` is the population std).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CvRow {
+    pub model: String,
+    pub params: Params,
+    pub f1_mean: f64,
+    pub f1_std: f64,
+    pub precision_mean: f64,
+    pub recall_mean: f64,
+    pub accuracy_mean: f64,
+    pub roc_auc_mean: f64,
+    pub fold_f1: Vec<f64>,
+}
+
+/// Outcome of [`select`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Selection {
+    /// One row per candidate, in candidate order.
+    pub table: Vec<CvRow>,
+    /// Index of the chosen row in `table`.
+    pub chosen: usize,
+    /// The chosen candidate refitted on all training rows.
+    pub model: Model,
+    pub train_f1: f64,
+    pub cv_f1: f64,
+    /// `train_f1 − cv_f1`.
+    pub gap: f64,
+}
+
+/// The candidates `cfg.models` expands to, in order.
+pub fn candidates(cfg: &SelectConfig) -> Result<Vec<Params>> {
+    if cfg.models.is_empty() {
+        return Err(ModelError::NoCandidates);
+    }
+    let mut out = Vec::new();
+    for name in &cfg.models {
+        out.extend(default_grid(name)?);
+    }
+    Ok(out)
+}
+
+/// Scores every candidate by CV, refits the best and enforces the quality bars.
+pub fn select(x: ArrayView2<f64>, y: &[u8], cfg: &SelectConfig) -> Result<Selection> {
+    if !(0.0..=1.0).contains(&cfg.expected_score)
+        || cfg.max_overfit_gap.is_nan()
+        || cfg.max_overfit_gap < 0.0
+    {
+        return Err(ModelError::BadConfig {
+            key: "expected_score/max_overfit_gap",
+            reason: "expected_score must lie in [0, 1] and max_overfit_gap be ≥ 0".into(),
+        });
+    }
+    check_xy(x, y)?;
+    let cands = candidates(cfg)?;
+    let folds = stratified_folds(y, cfg.folds, cfg.seed)?;
+    let splits: Vec<(Vec<usize>, &Vec<usize>)> = folds
+        .iter()
+        .map(|test| (train_indices(y.len(), test), test))
+        .collect();
+    let jobs: Vec<(usize, usize)> = (0..cands.len())
+        .flat_map(|c| (0..splits.len()).map(move |f| (c, f)))
+        .collect();
+    let scored: Vec<Result<BinaryMetrics>> = jobs
+        .par_iter()
+        .map(|&(c, f)| {
+            let (tr, te) = &splits[f];
+            let xtr = x.select(Axis(0), tr);
+            let ytr: Vec<u8> = tr.iter().map(|&i| y[i]).collect();
+            let model = cands[c].fit(xtr.view(), &ytr, cfg.seed)?;
+            let xte = x.select(Axis(0), te);
+            let yte: Vec<u8> = te.iter().map(|&i| y[i]).collect();
+            let proba = model.predict_proba(xte.view())?;
+            Ok(BinaryMetrics::from_proba(
+                &yte,
+                proba.as_slice().unwrap_or(&proba.to_vec()),
+            ))
+        })
+        .collect();
+    let mut scored = scored.into_iter();
+    let mut table = Vec::with_capacity(cands.len());
+    for params in cands {
+        let fold: Vec<BinaryMetrics> = scored.by_ref().take(splits.len()).collect::<Result<_>>()?;
+        table.push(row(params, &fold));
+    }
+    // First best wins ties, so the order of `models` decides between equals.
+    let mut chosen = 0;
+    for (i, r) in table.iter().enumerate() {
+        if r.f1_mean > table[chosen].f1_mean {
+            chosen = i;
+        }
+    }
+    let best = &table[chosen];
+    let model = best.params.fit(x, y, cfg.seed)?;
+    let proba = model.predict_proba(x)?;
+    let train_f1 = BinaryMetrics::from_proba(y, &proba.to_vec()).f1;
+    let cv_f1 = best.f1_mean;
+    let gap = train_f1 - cv_f1;
+    let name = format!(
+        "{} {}",
+        best.model,
+        serde_json::to_string(&best.params).unwrap_or_default()
+    );
+    if cv_f1 < cfg.expected_score {
+        return Err(ModelError::BelowExpectedScore {
+            model: name,
+            cv_f1,
+            expected: cfg.expected_score,
+        });
+    }
+    if gap > cfg.max_overfit_gap {
+        return Err(ModelError::Overfit {
+            model: name,
+            train_f1,
+            cv_f1,
+            gap,
+            max_gap: cfg.max_overfit_gap,
+        });
+    }
+    Ok(Selection {
+        table,
+        chosen,
+        model,
+        train_f1,
+        cv_f1,
+        gap,
+    })
+}
+
+fn mean(v: impl Iterator<Item = f64>) -> (f64, f64) {
+    let v: Vec<f64> = v.collect();
+    let m = v.iter().sum::<f64>() / v.len() as f64;
+    let var = v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / v.len() as f64;
+    (m, var.sqrt())
+}
+
+fn row(params: Params, fold: &[BinaryMetrics]) -> CvRow {
+    let (f1_mean, f1_std) = mean(fold.iter().map(|m| m.f1));
+    CvRow {
+        model: params.name().to_string(),
+        params,
+        f1_mean,
+        f1_std,
+        precision_mean: mean(fold.iter().map(|m| m.precision)).0,
+        recall_mean: mean(fold.iter().map(|m| m.recall)).0,
+        accuracy_mean: mean(fold.iter().map(|m| m.accuracy)).0,
+        // Stratified folds always hold both classes, so the AUC is defined.
+        roc_auc_mean: mean(fold.iter().map(|m| m.roc_auc.unwrap_or(f64::NAN))).0,
+        fold_f1: fold.iter().map(|m| m.f1).collect(),
+    }
+}

@@ -1,0 +1,102 @@
+//! Model selection: CV table, determinism, enforced bars, config validation.
+#![expect(clippy::unwrap_used, reason = "a failing unwrap is a failing test")]
+
+mod common;
+
+use common::phishing;
+use netsec_models::*;
+
+fn subset() -> (ndarray::Array2<f64>, Vec<u8>) {
+    let (x, y) = phishing();
+    (
+        x.slice(ndarray::s![..2500, ..]).to_owned(),
+        y[..2500].to_vec(),
+    )
+}
+
+#[test]
+fn select_fills_the_table_and_is_deterministic() {
+    let (x, y) = subset();
+    let cfg = SelectConfig {
+        models: vec!["tree".into(), "forest".into(), "logistic".into()],
+        ..Default::default()
+    };
+    let a = select(x.view(), &y, &cfg).unwrap();
+    assert_eq!(a.table.len(), 6);
+    for r in &a.table {
+        assert_eq!(r.fold_f1.len(), 5);
+        assert!(r.f1_mean > 0.8 && r.roc_auc_mean > 0.9, "{r:?}");
+    }
+    let best = a.table.iter().map(|r| r.f1_mean).fold(f64::MIN, f64::max);
+    assert_eq!(a.table[a.chosen].f1_mean, best);
+    assert_eq!(a.model.name(), a.table[a.chosen].model);
+    assert!((a.gap - (a.train_f1 - a.cv_f1)).abs() < 1e-15);
+    let b = select(x.view(), &y, &cfg).unwrap();
+    assert_eq!(
+        serde_json::to_string(&a.model).unwrap(),
+        serde_json::to_string(&b.model).unwrap()
+    );
+    assert_eq!(
+        serde_json::to_string(&a.table).unwrap(),
+        serde_json::to_string(&b.table).unwrap()
+    );
+}
+
+#[test]
+fn select_enforces_expected_score_and_overfit_gap() {
+    let (x, y) = subset();
+    let cfg = SelectConfig {
+        models: vec!["tree".into()],
+        expected_score: 0.999,
+        ..Default::default()
+    };
+    let err = select(x.view(), &y, &cfg).unwrap_err();
+    assert!(
+        matches!(err, ModelError::BelowExpectedScore { expected, .. } if expected == 0.999),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("below `expected_score` 0.9990"),
+        "{err}"
+    );
+    let cfg = SelectConfig {
+        models: vec!["tree".into()],
+        max_overfit_gap: 0.001,
+        ..Default::default()
+    };
+    let err = select(x.view(), &y, &cfg).unwrap_err();
+    let ModelError::Overfit { gap, .. } = err else {
+        panic!("{err}")
+    };
+    assert!(gap > 0.001);
+}
+
+#[test]
+fn config_defaults_and_unknown_models() {
+    let cfg: SelectConfig = serde_json::from_str("{}").unwrap();
+    assert_eq!(cfg, SelectConfig::default());
+    assert_eq!(
+        (cfg.folds, cfg.seed, cfg.expected_score, cfg.max_overfit_gap),
+        (5, 42, 0.6, 0.05)
+    );
+    assert_eq!(cfg.models, KNOWN_MODELS.to_vec());
+    assert!(serde_json::from_str::<SelectConfig>(r#"{"fold": 3}"#).is_err());
+    let bad = SelectConfig {
+        models: vec!["xgboost".into()],
+        ..Default::default()
+    };
+    let (x, y) = subset();
+    let err = select(x.view(), &y, &bad).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "unknown model `xgboost`; known models: logistic, svm, tree, forest, boosting"
+    );
+    let none = SelectConfig {
+        models: vec![],
+        ..Default::default()
+    };
+    assert_eq!(
+        select(x.view(), &y, &none).unwrap_err(),
+        ModelError::NoCandidates
+    );
+}

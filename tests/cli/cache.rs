@@ -38,7 +38,6 @@ fn checkout_restores_deleted_outs_without_running() {
 }
 
 #[test]
-#[ignore = "engine bug: outs are hardlinked to cache objects (made read-only, which root ignores); an in-place append to the out rewrites the object"]
 fn editing_an_out_in_place_never_corrupts_the_cache() {
     let p = chain_ran();
     // Append through the existing inode: a hardlinked cache object would change with it.

@@ -375,3 +375,34 @@ fn renaming_an_out_is_a_change() {
     assert_eq!(p.read("prepared2.txt"), "alpha\nbeta\n");
     assert!(p.status().up_to_date());
 }
+
+#[test]
+fn frozen_stage_with_a_missing_out_fails_until_checked_out() {
+    let p = chain_ran();
+    p.edit(
+        "pipeline.toml",
+        "outs = [\"prepared.txt\"]",
+        "outs = [\"prepared.txt\"]\nfrozen = true",
+    );
+    p.remove("prepared.txt");
+    let st = p.status();
+    assert_eq!(st.of("prepare"), "frozen");
+    assert_reason(
+        &st.reasons("prepare"),
+        "out_missing",
+        Some(("path", "prepared.txt")),
+    );
+    p.run(&["status"]).code(0).says("Frozen `prepare`");
+    let r = p.repro(&[], 1);
+    r.expect("prepare", "failed").expect("train", "not_run");
+    p.run(&["repro"])
+        .code(1)
+        .says("prepare")
+        .says("prepared.txt");
+    assert_eq!(p.run_count("prepare"), 1, "a frozen stage never runs");
+    p.run(&["checkout", "prepare"]).code(0);
+    assert_eq!(p.read("prepared.txt"), "alpha\nbeta\n");
+    p.repro(&[], 0)
+        .expect("prepare", "frozen")
+        .expect("train", "skipped");
+}

@@ -78,3 +78,18 @@ outs = ["kept.txt"]
     p.repro(&[], 0).expect("keep", "skipped");
     assert_eq!(p.read("kept.txt"), "once\n");
 }
+
+#[test]
+fn parent_directories_of_outs_are_created() {
+    let p = Project::with_pipeline(
+        r#"
+[stages.deep]
+cmd = "cp in.txt deep/nested/out.txt"
+deps = ["in.txt"]
+outs = ["deep/nested/out.txt"]
+"#,
+    );
+    p.file("in.txt", "x\n");
+    p.repro(&[], 0).expect("deep", "ran");
+    assert_eq!(p.read("deep/nested/out.txt"), "x\n");
+}

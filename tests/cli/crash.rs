@@ -94,7 +94,7 @@ fn second_concurrent_repro_is_refused_with_exit_6_naming_the_pid() {
     let p = Project::with_pipeline(
         r#"
 [stages.hold]
-cmd = "touch started && sleep 1.5 && echo held > held.txt"
+cmd = "touch started && sleep 2 && echo held > held.txt"
 deps = ["in.txt"]
 outs = ["held.txt"]
 "#,
@@ -106,9 +106,18 @@ outs = ["held.txt"]
         "first repro never started"
     );
     let second = p.run(&["repro"]);
+    // checkout and gc take the repo lock too; status, dag and explain only read.
+    let gc = p.run(&["gc"]);
+    let checkout = p.run(&["checkout"]);
+    let status = p.run(&["status"]);
+    let dag = p.run(&["dag"]);
     let first_pid = first.id();
     let out = first.wait_with_output().expect("wait first");
     let first_run = Run::from_output(&["repro"], out, Duration::ZERO);
+    gc.code(6);
+    checkout.code(6);
+    status.code(0);
+    dag.code(0);
 
     second.code(6).says(&first_pid.to_string());
     first_run.code(0);

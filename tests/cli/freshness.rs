@@ -406,3 +406,17 @@ fn frozen_stage_with_a_missing_out_fails_until_checked_out() {
         .expect("prepare", "frozen")
         .expect("train", "skipped");
 }
+
+#[test]
+fn rapid_same_size_rewrites_are_never_missed() {
+    // Writes land within the same coarse mtime tick as the previous hash: the mtime memo must not
+    // trust a file that may still change under the same (inode, size, mtime).
+    let p = chain_ran();
+    for i in 0..12 {
+        let content = format!("round {:02}\n", i);
+        p.file("raw.txt", &content);
+        p.repro(&["-s", "prepare"], 0).expect("prepare", "ran");
+        assert_eq!(p.read("prepared.txt"), content);
+        assert!(p.status().reasons("prepare").is_empty(), "round {i}");
+    }
+}

@@ -74,6 +74,13 @@ impl Frame {
         let mut ragged: Option<(usize, usize, usize)> = None; // (first line, found, count)
         let mut batch: Vec<RawRecord> = Vec::new();
         let mut count = 0usize;
+        let mut slot_of_file_col: Vec<Option<usize>> = vec![None; header.len()];
+        for (k, col) in plan.cols.iter().enumerate() {
+            if let Some(i) = col.file_index {
+                slot_of_file_col[i] = Some(k);
+            }
+        }
+        let mut row = vec![f64::NAN; plan.cols.len()];
         loop {
             let n = source.next_batch(&mut batch, BATCH)?;
             if n == 0 {
@@ -91,16 +98,17 @@ impl Frame {
                     continue;
                 }
                 lines.push(line);
-                for (k, col) in plan.cols.iter().enumerate() {
-                    let v = match col.file_index {
-                        Some(i) => checks[k].cell(col, &rec[i], line),
-                        None => f64::NAN,
-                    };
-                    if k < n_feat {
-                        values.push(v);
-                    } else {
-                        label_values.push(if v.is_nan() { 0 } else { v as i64 });
+                // Walk the record's cells in file order; each one lands in its schema slot.
+                row.iter_mut().for_each(|v| *v = f64::NAN);
+                for (cell, slot) in rec.iter().zip(&slot_of_file_col) {
+                    if let Some(k) = *slot {
+                        row[k] = checks[k].cell(&plan.cols[k], cell, line);
                     }
+                }
+                values.extend_from_slice(&row[..n_feat]);
+                if plan.has_label {
+                    let v = row[n_feat];
+                    label_values.push(if v.is_nan() { 0 } else { v as i64 });
                 }
             }
         }
@@ -366,16 +374,19 @@ impl CellCheck {
             return f64::NAN;
         }
         let parsed = match col.dtype {
-            Dtype::Int64 => parse_int(raw).map(|v| v as f64),
+            // The dataset's cells are almost all -1, 0 or 1.
+            Dtype::Int64 => match raw {
+                b"1" => Some(1.0),
+                b"0" => Some(0.0),
+                b"-1" => Some(-1.0),
+                _ => parse_int(raw).map(|v| v as f64),
+            },
             Dtype::Float64 => std::str::from_utf8(raw)
                 .ok()
                 .and_then(|s| s.parse::<f64>().ok()),
         };
         let Some(v) = parsed else {
-            self.wrong_type_rows += 1;
-            self.wrong_type
-                .get_or_insert_with(|| (line, String::from_utf8_lossy(raw).into_owned()));
-            return f64::NAN;
+            return self.wrong_type(raw, line);
         };
         if v.is_nan() {
             // A literal `nan` is an empty cell written differently.
@@ -387,13 +398,26 @@ impl CellCheck {
         }
         if let Some(allowed) = &col.allowed {
             if !allowed.contains(&v) {
-                self.out_of_domain_rows += 1;
-                self.out_of_domain
-                    .get_or_insert_with(|| (line, String::from_utf8_lossy(raw).into_owned()));
-                return f64::NAN;
+                return self.out_of_domain(raw, line);
             }
         }
         v
+    }
+
+    #[cold]
+    fn wrong_type(&mut self, raw: &[u8], line: usize) -> f64 {
+        self.wrong_type_rows += 1;
+        self.wrong_type
+            .get_or_insert_with(|| (line, String::from_utf8_lossy(raw).into_owned()));
+        f64::NAN
+    }
+
+    #[cold]
+    fn out_of_domain(&mut self, raw: &[u8], line: usize) -> f64 {
+        self.out_of_domain_rows += 1;
+        self.out_of_domain
+            .get_or_insert_with(|| (line, String::from_utf8_lossy(raw).into_owned()));
+        f64::NAN
     }
 
     fn into_problems(self, col: &PlannedColumn, problems: &mut Vec<Problem>) {

@@ -195,3 +195,31 @@ fn real_dataset_loads() {
     let labels = f.labels.expect("labels");
     assert_eq!(labels.iter().filter(|v| **v == 1).count(), 6157);
 }
+
+#[test]
+fn ragged_first_row_names_its_line() {
+    let p = problems("a,b_col,c,Result\n1,1,1\n1,1,1,1\n", LabelMode::Required);
+    assert_eq!(
+        p,
+        vec![Problem::RaggedRow {
+            line: 2,
+            expected: 4,
+            found: 3,
+            rows: 1
+        }]
+    );
+}
+
+#[test]
+fn every_row_longer_than_the_header() {
+    let p = problems("a,b_col,c\n1,1,1,1\n1,1,1,1\n", LabelMode::Optional);
+    assert_eq!(
+        p,
+        vec![Problem::RaggedRow {
+            line: 2,
+            expected: 3,
+            found: 4,
+            rows: 2
+        }]
+    );
+}

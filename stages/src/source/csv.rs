@@ -1,17 +1,40 @@
 //! `CsvSource`: rows of a CSV file (RFC 4180 quoting, header line first).
 
-use std::fs::File;
-use std::io::BufReader;
+use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::{RawRecord, Source};
 use crate::error::{Result, StageError};
 
 /// Reads a CSV file in batches. Ragged rows are passed through (the frame loader reports them).
+///
+/// The file is read into memory once: line numbers are counted from the bytes themselves,
+/// because the csv crate's own line count drifts on CRLF files and blank lines.
 pub struct CsvSource {
     path: PathBuf,
-    reader: ::csv::Reader<BufReader<File>>,
+    data: Arc<Vec<u8>>,
+    reader: ::csv::Reader<SharedBytes>,
     header_read: bool,
+    /// Byte offset up to which newlines have been counted, and how many there were.
+    scan_pos: usize,
+    scan_newlines: usize,
+}
+
+/// A `Read` over bytes shared with the source (which also scans them for line numbers).
+struct SharedBytes {
+    data: Arc<Vec<u8>>,
+    pos: usize,
+}
+
+impl Read for SharedBytes {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let rest = &self.data[self.pos.min(self.data.len())..];
+        let n = rest.len().min(buf.len());
+        buf[..n].copy_from_slice(&rest[..n]);
+        self.pos += n;
+        Ok(n)
+    }
 }
 
 impl std::fmt::Debug for CsvSource {
@@ -25,16 +48,41 @@ impl std::fmt::Debug for CsvSource {
 impl CsvSource {
     /// Opens `path`; nothing is read yet.
     pub fn open(path: &Path) -> Result<CsvSource> {
-        let file = File::open(path).map_err(|e| StageError::read(path, e))?;
+        let data = Arc::new(std::fs::read(path).map_err(|e| StageError::read(path, e))?);
         let reader = ::csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
-            .from_reader(BufReader::with_capacity(1 << 16, file));
+            .from_reader(SharedBytes {
+                data: Arc::clone(&data),
+                pos: 0,
+            });
         Ok(CsvSource {
             path: path.to_path_buf(),
+            data,
             reader,
             header_read: false,
+            scan_pos: 0,
+            scan_newlines: 0,
         })
+    }
+
+    /// The 1-based line on which a record starting at byte `offset` begins. Offsets only grow,
+    /// so the newlines are counted once; a record never starts with a line break, so any
+    /// `\r`/`\n` at the offset (the rest of the previous terminator) is skipped first.
+    fn line_at(&mut self, offset: usize) -> usize {
+        let mut end = offset.max(self.scan_pos).min(self.data.len());
+        self.scan_newlines += self.data[self.scan_pos..end]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count();
+        while end < self.data.len() && (self.data[end] == b'\r' || self.data[end] == b'\n') {
+            if self.data[end] == b'\n' {
+                self.scan_newlines += 1;
+            }
+            end += 1;
+        }
+        self.scan_pos = end;
+        self.scan_newlines + 1
     }
 
     fn csv_error(&self, e: ::csv::Error) -> StageError {
@@ -103,6 +151,16 @@ impl Source for CsvSource {
                 break;
             }
             // Fully blank lines are skipped by the csv crate; nothing else is dropped.
+            let offset = out[n]
+                .position()
+                .map(|p| p.byte() as usize)
+                .unwrap_or(self.scan_pos);
+            let line = self.line_at(offset);
+            let mut pos = ::csv::Position::new();
+            pos.set_byte(offset as u64)
+                .set_line(line as u64)
+                .set_record(n as u64);
+            out[n].set_position(Some(pos));
             n += 1;
         }
         out.truncate(n);
@@ -131,6 +189,22 @@ mod tests {
         assert_eq!(s.next_batch(&mut batch, 2).expect("batch"), 1);
         assert_eq!(&batch[0][0], b"5");
         assert_eq!(s.next_batch(&mut batch, 2).expect("batch"), 0);
+    }
+
+    #[test]
+    fn lines_are_right_with_crlf_and_blank_lines() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("crlf.csv");
+        std::fs::write(&p, "a,b\r\n1,2\r\n\r\n3,4\r\n\"x\ny\",5\r\n6,7\r\n").expect("write");
+        let mut s = CsvSource::open(&p).expect("open");
+        s.header().expect("header");
+        let mut batch = Vec::new();
+        assert_eq!(s.next_batch(&mut batch, 10).expect("batch"), 4);
+        let lines: Vec<u64> = batch
+            .iter()
+            .map(|r| r.position().map(|p| p.line()).unwrap_or(0))
+            .collect();
+        assert_eq!(lines, vec![2, 4, 5, 7]);
     }
 
     #[test]

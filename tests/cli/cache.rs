@@ -155,3 +155,28 @@ fn checkout_of_one_stage_leaves_the_others_alone() {
     assert!(p.exists("model.txt"));
     assert!(!p.exists("prepared.txt"));
 }
+
+#[test]
+fn deleting_the_lock_is_safe_thanks_to_the_run_cache() {
+    let p = chain_ran();
+    let lock = p.read("netsec.lock");
+    p.remove("netsec.lock");
+    let r = p.repro(&[], 0);
+    r.expect("prepare", "restored").expect("train", "restored");
+    assert_eq!(p.runs().len(), 2, "nothing re-ran");
+    assert_eq!(
+        p.read("netsec.lock"),
+        lock,
+        "the lock is rebuilt identically"
+    );
+}
+
+#[test]
+fn corrupt_lock_is_reported_by_name() {
+    let p = chain_ran();
+    p.file("netsec.lock", "<<<<<<< HEAD\n{\"version\": 1}\n=======\n");
+    let run = p.run(&["status"]);
+    assert_ne!(run.exit, 0);
+    run.says("netsec.lock");
+    assert_eq!(p.runs().len(), 2);
+}

@@ -132,7 +132,6 @@ fn dry_run(
     Ok(res)
 }
 
-#[expect(clippy::too_many_arguments, reason = "internal plumbing of one call")]
 fn run(
     repo: &Repo,
     opts: &ReproOptions,

@@ -2,6 +2,8 @@
 //! executor, with `netsec.lock`, a content-addressed cache and a run-cache. No ML, no network:
 //! ML steps arrive as `Builtin`s registered by the binary.
 
+#![cfg_attr(test, allow(clippy::unwrap_used, reason = "tests may unwrap"))]
+
 pub mod action;
 pub mod atomic;
 pub mod builtin;

@@ -361,14 +361,13 @@ fn validate_stage(
         };
         let rp = RepoPath::parse_in(Some(&wdir), &p)
             .map_err(|e| cx.err(o.span(), format!("stage `{name}`: out: {e}")))?;
-        if rp.is_root()
-            || rp.as_str() == ".netsec"
-            || rp.is_within(&RepoPath::parse(".netsec").unwrap_or_else(|_| RepoPath::root()))
-        {
-            return Err(cx.err(
-                o.span(),
-                format!("stage `{name}`: out `{p}` is not allowed"),
-            ));
+        let reserved = rp.as_str().split('/').next() == Some(".netsec")
+            || rp.as_str() == "netsec.lock"
+            || rp.as_str() == "pipeline.toml";
+        if rp.is_root() || reserved {
+            return Err(cx
+                .err(o.span(), format!("stage `{name}`: out `{p}` is not allowed"))
+                .with_hint("the workspace root, `.netsec/`, `netsec.lock` and `pipeline.toml` belong to netsec"));
         }
         if let Some(prev) = outs.iter().find(|x| x.path.overlaps(&rp)) {
             return Err(cx.err(

@@ -193,12 +193,12 @@ pub fn compare(
         }
     }
     for p in old.deps.keys() {
-        if !new.deps.contains_key(p)
-            && !(deps_missing
-                && reasons
-                    .iter()
-                    .any(|r| matches!(r, DirtyReason::DepMissing { path } if path == p.as_str())))
-        {
+        // A dep that is still declared but missing on disk is `dep_missing`, not removed.
+        let missing_now = deps_missing
+            && reasons
+                .iter()
+                .any(|r| matches!(r, DirtyReason::DepMissing { path } if path == p.as_str()));
+        if !new.deps.contains_key(p) && !missing_now {
             reasons.push(DirtyReason::DepRemoved {
                 path: p.to_string(),
             });

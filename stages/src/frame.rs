@@ -185,12 +185,23 @@ impl Frame {
     /// The table as CSV text: features in schema order, then the label if present. Integers
     /// are written as integers, floats in Rust's shortest round-trip form, NaN as an empty cell.
     pub fn to_csv_string(&self) -> String {
-        let mut out =
-            String::with_capacity(self.n_rows() * (self.feature_names.len() + 1) * 3 + 1024);
+        self.to_csv_string_with(&[])
+    }
+
+    /// Like `to_csv_string`, with extra columns appended after the label (e.g. `prediction`,
+    /// `phishing_probability` of `netsec predict`); each holds one already formatted cell per row.
+    pub fn to_csv_string_with(&self, extra: &[(&str, &[String])]) -> String {
+        let mut out = String::with_capacity(
+            self.n_rows() * (self.feature_names.len() + 1 + 8 * extra.len()) * 3 + 1024,
+        );
         out.push_str(&self.feature_names.join(","));
         if self.labels.is_some() {
             out.push(',');
             out.push_str(&self.label_name);
+        }
+        for (name, _) in extra {
+            out.push(',');
+            out.push_str(name);
         }
         out.push('\n');
         for (r, row) in self.features.outer_iter().enumerate() {
@@ -202,6 +213,10 @@ impl Frame {
             }
             if let Some(l) = &self.labels {
                 let _ = write!(out, ",{}", l[r]);
+            }
+            for (_, cells) in extra {
+                out.push(',');
+                out.push_str(cells.get(r).map(String::as_str).unwrap_or(""));
             }
             out.push('\n');
         }

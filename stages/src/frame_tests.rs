@@ -223,3 +223,15 @@ fn every_row_longer_than_the_header() {
         }]
     );
 }
+
+#[test]
+fn extra_columns_are_appended() {
+    let f = load("a,b_col,c\n1,1,0.5\n0,0,\n", LabelMode::Optional).expect("ok");
+    let pred = vec!["-1".to_string(), "1".to_string()];
+    let prob = vec!["0.9".to_string(), "0.1".to_string()];
+    let text = f.to_csv_string_with(&[("prediction", &pred), ("phishing_probability", &prob)]);
+    assert_eq!(
+        text,
+        "a,b_col,c,prediction,phishing_probability\n1,1,0.5,-1,0.9\n0,0,,1,0.1\n"
+    );
+}

@@ -143,7 +143,8 @@ fn modular(n: usize, mul: usize, modulus: usize, off: usize) -> Vec<f64> {
 /// p-values computed with SciPy 1.17.1 `ks_2samp` (default method) on the same samples.
 #[test]
 fn scipy_pinned_cases_exact_and_asymptotic() {
-    let cases: [(&str, Vec<f64>, Vec<f64>, f64, KsMethod); 6] = [
+    type Case = (&'static str, Vec<f64>, Vec<f64>, f64, KsMethod);
+    let cases: [Case; 6] = [
         (
             "big_unequal",
             modular(12000, 7919, 1000, 0),

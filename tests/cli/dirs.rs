@@ -221,3 +221,48 @@ outs = ["gen/"]
     p.file("gen/data.txt", "edited data\n");
     assert_eq!(p.status().of("emit"), "dirty");
 }
+
+#[test]
+fn out_inside_a_directory_dep_creates_an_edge() {
+    let p = Project::with_pipeline(
+        r#"
+[stages.gen]
+cmd = "cp in.txt data/generated.txt"
+deps = ["in.txt"]
+outs = ["data/generated.txt"]
+
+[stages.all]
+cmd = "cat data/*.txt > all.txt"
+deps = ["data/"]
+outs = ["all.txt"]
+"#,
+    );
+    p.file("in.txt", "gen\n")
+        .file("data/static.txt", "static\n");
+    let v = p.run(&["dag", "--json"]).code(0).json();
+    assert_eq!(v["edges"], serde_json::json!([["gen", "all"]]));
+    p.repro(&[], 0).expect("gen", "ran").expect("all", "ran");
+    assert_eq!(p.read("all.txt"), "gen\nstatic\n");
+    p.file("in.txt", "gen2\n");
+    p.repro(&[], 0).expect("gen", "ran").expect("all", "ran");
+    assert_eq!(p.read("all.txt"), "gen2\nstatic\n");
+}
+
+#[test]
+fn paths_with_spaces_and_unicode() {
+    let p = Project::with_pipeline(
+        r#"
+[stages.spaced]
+cmd = "cp 'my input.txt' 'résultat final.txt'"
+deps = ["my input.txt"]
+outs = ["résultat final.txt"]
+"#,
+    );
+    p.file("my input.txt", "x\n");
+    p.repro(&[], 0).expect("spaced", "ran");
+    assert_eq!(p.read("résultat final.txt"), "x\n");
+    p.repro(&[], 0).expect("spaced", "skipped");
+    p.remove("résultat final.txt");
+    p.run(&["checkout"]).code(0);
+    assert_eq!(p.read("résultat final.txt"), "x\n");
+}

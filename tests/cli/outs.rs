@@ -93,3 +93,24 @@ outs = ["deep/nested/out.txt"]
     p.repro(&[], 0).expect("deep", "ran");
     assert_eq!(p.read("deep/nested/out.txt"), "x\n");
 }
+
+#[test]
+fn uncached_non_metric_out_disables_run_cache_restore() {
+    let p = Project::with_pipeline(
+        r#"
+[stages.emit]
+cmd = "echo emit >> runs.log && cp in.txt plain.txt && cp in.txt cached.txt"
+deps = ["in.txt"]
+outs = ["cached.txt", { path = "plain.txt", cache = false }]
+"#,
+    );
+    p.file("in.txt", "one\n");
+    p.repro(&[], 0);
+    p.file("in.txt", "two\n");
+    p.repro(&[], 0);
+    p.file("in.txt", "one\n");
+    // plain.txt cannot come from the cache, so the stage must run to produce it.
+    p.repro(&[], 0).expect("emit", "ran");
+    assert_eq!(p.read("plain.txt"), "one\n");
+    assert_eq!(p.run_count("emit"), 3);
+}

@@ -87,8 +87,29 @@ fn explain_shows_the_fingerprint_difference() {
     let p = chain_ran();
     p.edit("pipeline.toml", "c = 1.0", "c = 0.5");
     let run = p.run(&["explain", "train"]);
-    run.code(0).says("train.c");
-    assert!(run.all().contains("0.5"), "{}", run.all());
+    run.code(0).says("param `train.c` changed (1.0 → 0.5)");
+    let lines: Vec<&str> = run.stdout.lines().map(str::trim).collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with('-') && l.ends_with("train.c = 1.0")),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with('+') && l.ends_with("train.c = 0.5")),
+        "{}",
+        run.stdout
+    );
+    // The unchanged dep is not part of the diff.
+    assert!(
+        !run.stdout.contains("prepared.txt.digest"),
+        "{}",
+        run.stdout
+    );
+    p.run(&["explain", "no_such_stage"]).code(2);
 }
 
 #[test]

@@ -85,3 +85,32 @@ fn default_jobs_use_the_cores() {
     p.run(&["repro"]).code(0);
     assert!(overlaps(span(&p, "left.t"), span(&p, "right.t")));
 }
+
+#[test]
+fn wide_fan_out_and_join_completes_and_stays_fresh() {
+    let n = 60;
+    let mut toml = String::new();
+    let mut join_deps = Vec::new();
+    for i in 0..n {
+        toml.push_str(&format!(
+            "[stages.s{i:02}]\ncmd = \"cp in.txt o{i:02}.txt\"\ndeps = [\"in.txt\"]\nouts = [\"o{i:02}.txt\"]\n\n"
+        ));
+        join_deps.push(format!("\"o{i:02}.txt\""));
+    }
+    toml.push_str(&format!(
+        "[stages.join]\ncmd = \"cat o*.txt > joined.txt\"\ndeps = [{}]\nouts = [\"joined.txt\"]\n",
+        join_deps.join(", ")
+    ));
+    let p = Project::with_pipeline(&toml);
+    p.file("in.txt", "x\n");
+    let r = p.repro(&["-j", "4"], 0);
+    assert_eq!(r.list("ran").len(), n + 1, "{}", r.raw);
+    assert_eq!(p.read("joined.txt"), "x\n".repeat(n));
+    assert!(p.status().up_to_date());
+    let r = p.repro(&["-j", "4"], 0);
+    assert_eq!(r.list("skipped").len(), n + 1);
+    p.file("in.txt", "y\n");
+    let r = p.repro(&["-j", "4"], 0);
+    assert_eq!(r.list("ran").len(), n + 1);
+    assert_eq!(p.read("joined.txt"), "y\n".repeat(n));
+}

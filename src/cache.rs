@@ -75,15 +75,15 @@ impl Cache {
         let dst = self.object_path(d);
         let dir = dst.parent().unwrap_or(&self.objects);
         fs::create_dir_all(dir)?;
-        let tmp = dir.join(format!(".tmp-{}-{}", std::process::id(), &d.to_hex()[..16]));
-        let _ = fs::remove_file(&tmp);
+        // Unique per call: identical files of one directory may be inserted concurrently.
+        let tmp = self.temp_for(&d.to_hex()[..16])?;
         let len = fs::metadata(src)?.len();
         let how = if reflink(src, &tmp).is_ok() {
             Inserted::Reflinked
         } else if len >= LINK_MIN && fs::hard_link(src, &tmp).is_ok() {
             Inserted::HardLinked
         } else {
-            fs::copy(src, &tmp)?;
+            copy_new(src, &tmp, 0o444)?;
             Inserted::Copied
         };
         self.publish(&tmp, &dst, d, memo)?;
@@ -92,7 +92,9 @@ impl Cache {
 
     /// Make a temp copy the object `d`: read-only, vouched for in the memo, renamed in place.
     fn publish(&self, tmp: &Path, dst: &Path, d: &Digest, memo: &Memo) -> io::Result<()> {
-        fs::set_permissions(tmp, fs::Permissions::from_mode(0o444))?;
+        if fs::metadata(tmp)?.permissions().mode() & 0o222 != 0 {
+            fs::set_permissions(tmp, fs::Permissions::from_mode(0o444))?;
+        }
         fs::rename(tmp, dst)?;
         if let Ok(meta) = fs::metadata(dst) {
             memo.insert_trusted(&meta, d);
@@ -131,7 +133,7 @@ impl Cache {
         let (digest, copied) = std::thread::scope(|s| {
             let copier = s.spawn(|| -> io::Result<()> {
                 if reflink(src, &tmp).is_err() {
-                    fs::copy(src, &tmp)?;
+                    copy_new(src, &tmp, 0o444)?;
                 }
                 Ok(())
             });
@@ -208,9 +210,8 @@ impl Cache {
             if big && fs::hard_link(&src, dest).is_ok() {
                 return Ok(());
             }
-            fs::copy(&src, dest)?;
+            copy_new(&src, dest, 0o644)?;
         }
-        fs::set_permissions(dest, fs::Permissions::from_mode(0o644))?;
         if let Ok(meta) = fs::metadata(dest) {
             memo.insert_trusted(&meta, d);
         }
@@ -247,7 +248,16 @@ impl Cache {
 }
 
 /// Copy-on-write clone where the filesystem supports it (btrfs, XFS); fails elsewhere.
+/// Once a clone fails as unsupported, later calls skip straight to the fallback: on ext4 each
+/// attempt would cost a create and an unlink per object.
+static REFLINK_UNSUPPORTED: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
 fn reflink(src: &Path, dst: &Path) -> io::Result<()> {
+    use std::sync::atomic::Ordering;
+    if REFLINK_UNSUPPORTED.load(Ordering::Relaxed) {
+        return Err(io::Error::from(io::ErrorKind::Unsupported));
+    }
     let from = fs::File::open(src)?;
     let to = fs::OpenOptions::new()
         .write(true)
@@ -256,11 +266,33 @@ fn reflink(src: &Path, dst: &Path) -> io::Result<()> {
     match rustix::fs::ioctl_ficlone(&to, &from) {
         Ok(()) => Ok(()),
         Err(e) => {
+            if matches!(
+                e,
+                rustix::io::Errno::OPNOTSUPP
+                    | rustix::io::Errno::XDEV
+                    | rustix::io::Errno::INVAL
+                    | rustix::io::Errno::NOTTY
+            ) {
+                REFLINK_UNSUPPORTED.store(true, Ordering::Relaxed);
+            }
             drop(to);
             let _ = fs::remove_file(dst);
             Err(e.into())
         }
     }
+}
+
+/// Copy `src` to a new file `dst` created with `mode` (copy_file_range under the hood).
+fn copy_new(src: &Path, dst: &Path, mode: u32) -> io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut from = fs::File::open(src)?;
+    let mut to = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(dst)?;
+    io::copy(&mut from, &mut to)?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -297,6 +329,21 @@ mod tests {
         assert!(cache
             .materialise(&d, &t.path().join("again"), &Memo::ephemeral())
             .is_err());
+        // Identical files inserted concurrently (a directory of duplicates) all succeed.
+        use rayon::prelude::*;
+        let dup = Digest::of_bytes(b"same");
+        let srcs: Vec<PathBuf> = (0..32)
+            .map(|i| {
+                let p = t.path().join(format!("dup{i}"));
+                fs::write(&p, b"same").unwrap();
+                p
+            })
+            .collect();
+        let fresh = Memo::ephemeral();
+        srcs.par_iter().for_each(|p| {
+            cache.insert_file(p, &dup, &fresh).unwrap();
+        });
+        assert!(cache.has_valid(&dup, &Memo::ephemeral()));
         // Concurrent hash + copy of a big file.
         let big = t.path().join("big");
         let bytes: Vec<u8> = (0..(3usize << 20)).map(|i| (i % 253) as u8).collect();

@@ -98,6 +98,8 @@ fn run(
     if let Ok(m) = std::env::var("MODELS") {
         cfg.models = m.split(',').map(str::to_string).collect();
     }
+    // GROUP_CV=1 keeps identical feature vectors inside one CV fold.
+    cfg.group_duplicates = std::env::var("GROUP_CV").is_ok();
     let sel = select(xtr.view(), &ytr, &cfg)?;
     let took = t.elapsed();
     println!(

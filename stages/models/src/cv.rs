@@ -1,4 +1,5 @@
-//! Seeded stratified k-fold splitting: every fold keeps the class balance of the whole set.
+//! Seeded stratified k-fold splitting: every fold keeps the class balance of the whole set,
+//! optionally keeping groups (identical feature vectors) inside one fold.
 
 use crate::error::{ModelError, Result};
 use crate::rng::SplitMix64;
@@ -34,6 +35,72 @@ pub fn stratified_folds(y: &[u8], k: usize, seed: u64) -> Result<Vec<Vec<usize>>
     }
     folds.iter_mut().for_each(|f| f.sort_unstable());
     Ok(folds)
+}
+
+/// Like [`stratified_folds`], but all rows sharing a `group` id land in the same fold
+/// (scikit-learn's `StratifiedGroupKFold` idea): groups are shuffled with `seed`, taken largest
+/// first, and each goes to the fold where the fuller of its two class shares stays lowest.
+pub fn stratified_group_folds(
+    y: &[u8],
+    groups: &[u32],
+    k: usize,
+    seed: u64,
+) -> Result<Vec<Vec<usize>>> {
+    if k < 2 {
+        return Err(ModelError::BadConfig {
+            key: "folds",
+            reason: format!("{k} folds; at least 2 are needed"),
+        });
+    }
+    let n_groups = groups.iter().map(|&g| g as usize + 1).max().unwrap_or(0);
+    let mut members: Vec<Vec<usize>> = vec![Vec::new(); n_groups];
+    for (i, &g) in groups.iter().enumerate() {
+        members[g as usize].push(i);
+    }
+    let mut order: Vec<usize> = (0..n_groups).filter(|&g| !members[g].is_empty()).collect();
+    SplitMix64::new(seed).shuffle(&mut order);
+    order.sort_by_key(|&g| std::cmp::Reverse(members[g].len())); // stable: ties keep the shuffle
+    let total = [0u8, 1].map(|c| y.iter().filter(|&&v| v == c).count().max(1) as f64);
+    let mut have = vec![[0usize; 2]; k];
+    let mut folds = vec![Vec::new(); k];
+    for g in order {
+        let mut c = [0usize; 2];
+        members[g]
+            .iter()
+            .for_each(|&i| c[usize::from(y[i] == 1)] += 1);
+        let fill = |f: usize| {
+            let a = (have[f][0] + c[0]) as f64 / total[0];
+            let b = (have[f][1] + c[1]) as f64 / total[1];
+            a.max(b)
+        };
+        let best = (0..k).fold(0, |b, f| if fill(f) < fill(b) { f } else { b });
+        have[best][0] += c[0];
+        have[best][1] += c[1];
+        folds[best].extend_from_slice(&members[g]);
+    }
+    for class in [0u8, 1] {
+        if let Some(f) = (0..k).find(|&f| have[f][usize::from(class)] == 0) {
+            return Err(ModelError::TooFewForFolds {
+                folds: k,
+                class,
+                count: have[f][usize::from(class)],
+            });
+        }
+    }
+    folds.iter_mut().for_each(|f| f.sort_unstable());
+    Ok(folds)
+}
+
+/// Group id per row: rows with bit-identical feature vectors share an id (first-seen order).
+pub fn duplicate_groups(x: ndarray::ArrayView2<f64>) -> Vec<u32> {
+    let mut ids: std::collections::HashMap<Vec<u64>, u32> = std::collections::HashMap::new();
+    x.outer_iter()
+        .map(|r| {
+            let next = ids.len() as u32;
+            *ids.entry(r.iter().map(|v| v.to_bits()).collect())
+                .or_insert(next)
+        })
+        .collect()
 }
 
 /// The complement of `test` in `0..n` (`test` sorted).
@@ -74,5 +141,26 @@ mod tests {
             stratified_folds(&[0, 0, 1], 2, 1),
             Err(ModelError::TooFewForFolds { class: 1, .. })
         ));
+    }
+
+    #[test]
+    fn group_folds_keep_groups_whole_and_balance_classes() {
+        let y: Vec<u8> = (0..300).map(|i| u8::from(i % 5 < 2)).collect();
+        let groups: Vec<u32> = (0..300).map(|i| (i / 3) as u32).collect();
+        let folds = stratified_group_folds(&y, &groups, 5, 42).unwrap();
+        let mut all: Vec<usize> = folds.concat();
+        all.sort_unstable();
+        assert_eq!(all, (0..300).collect::<Vec<_>>());
+        for f in &folds {
+            let gs: std::collections::BTreeSet<u32> = f.iter().map(|&i| groups[i]).collect();
+            for g in gs {
+                let n = f.iter().filter(|&&i| groups[i] == g).count();
+                assert_eq!(n, 3, "group {g} split across folds");
+            }
+            let pos = f.iter().filter(|&&i| y[i] == 1).count() as f64 / f.len() as f64;
+            assert!((pos - 0.4).abs() < 0.06, "{pos}");
+        }
+        let x = ndarray::array![[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]];
+        assert_eq!(duplicate_groups(x.view()), vec![0, 1, 0]);
     }
 }

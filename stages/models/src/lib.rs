@@ -21,7 +21,7 @@ pub mod tree;
 
 pub use boosting::{BoostingParams, GradientBoosting};
 pub use cart::{DecisionTree, MaxFeatures, TreeParams};
-pub use cv::stratified_folds;
+pub use cv::{duplicate_groups, stratified_folds, stratified_group_folds};
 pub use error::{ModelError, Result};
 pub use forest::{ForestParams, RandomForest};
 pub use logistic::{LogisticParams, LogisticRegression};

@@ -22,7 +22,7 @@ impl Default for LogisticParams {
     fn default() -> Self {
         Self {
             alpha: 1.0,
-            max_iterations: 100,
+            max_iterations: 50,
         }
     }
 }

@@ -88,12 +88,13 @@ pub fn default_grid(name: &str) -> Result<Vec<Params>> {
                 })
             })
             .collect(),
-        "boosting" => [(200, 4), (300, 6)]
+        "boosting" => [(200, 4, 0.1), (300, 6, 0.1)]
             .into_iter()
-            .map(|(n_rounds, max_depth)| {
+            .map(|(n_rounds, max_depth, learning_rate)| {
                 Params::Boosting(BoostingParams {
                     n_rounds,
                     max_depth,
+                    learning_rate,
                     ..Default::default()
                 })
             })

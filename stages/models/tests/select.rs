@@ -100,3 +100,24 @@ fn config_defaults_and_unknown_models() {
         ModelError::NoCandidates
     );
 }
+
+#[test]
+fn grouped_cv_is_more_pessimistic_than_plain_cv_on_duplicated_data() {
+    let (x, y) = subset();
+    let plain = SelectConfig {
+        models: vec!["tree".into()],
+        ..Default::default()
+    };
+    let grouped = SelectConfig {
+        group_duplicates: true,
+        ..plain.clone()
+    };
+    let a = select(x.view(), &y, &plain).unwrap();
+    let b = select(x.view(), &y, &grouped).unwrap();
+    assert!(
+        b.cv_f1 < a.cv_f1,
+        "grouped {} vs plain {}",
+        b.cv_f1,
+        a.cv_f1
+    );
+}

@@ -63,6 +63,7 @@ pub fn repro(
     on_event: EventSink<'_>,
 ) -> Result<ReproResult, Error> {
     let selected = select(repo, &opts.targets, opts.selection)?;
+    tracing::debug!("selected stages: {}", selected.join(", "));
     let mut lock = Lockfile::load(&repo.root)?;
     let mut store = repo.pipeline.param_store();
     let mut params = BTreeMap::new();
@@ -347,6 +348,12 @@ fn process(
         }
     };
     let mut reasons = ev.reasons;
+    tracing::debug!(
+        stage = %stage.name,
+        elapsed_ms = start.elapsed().as_millis() as u64,
+        "evaluated: {}",
+        if reasons.is_empty() { "fresh".to_string() } else { crate::dirty_reason::join(&reasons) }
+    );
     if stage.frozen {
         if let Some(DirtyReason::OutMissing { path }) = reasons.first() {
             let f = StageFailure {
@@ -407,6 +414,7 @@ fn process(
                     }
                 });
             if ok {
+                tracing::info!(stage = %stage.name, key = %fp.key(), "restored from the run-cache");
                 let entry = LockEntry {
                     fingerprint: fp,
                     outs: run.outs,

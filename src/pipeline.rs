@@ -492,3 +492,94 @@ fn check_deps_exist(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(src: &str) -> Result<(Pipeline, Vec<Warning>), PipelineError> {
+        let t = tempfile::tempdir().unwrap();
+        std::fs::write(t.path().join("raw.txt"), "x").unwrap();
+        Pipeline::parse(
+            src,
+            Path::new("pipeline.toml"),
+            t.path(),
+            &BuiltinRegistry::new(),
+        )
+    }
+
+    #[test]
+    fn valid_pipeline_edges_and_wdir_relative_paths() {
+        let (p, warnings) = parse(
+            r#"
+[params]
+train = { c = 1.0 }
+[stages.prep]
+cmd = "x"
+deps = ["raw.txt"]
+outs = ["artifacts/prep/"]
+[stages.train]
+cmd = ["a", "b"]
+wdir = "artifacts"
+deps = ["prep/clean.csv"]
+params = ["train"]
+outs = [{ path = "model.bin", cache = false }]
+colour = "blue"
+"#,
+        )
+        .unwrap();
+        let train = p.stage("train").unwrap();
+        assert_eq!(train.deps[0].as_str(), "artifacts/prep/clean.csv");
+        assert_eq!(train.outs[0].path.as_str(), "artifacts/model.bin");
+        assert!(!train.outs[0].cache);
+        assert_eq!(p.graph.order, vec!["prep", "train"]);
+        assert_eq!(warnings.len(), 1);
+        assert!(warnings[0].message.contains("stages.train.colour"));
+    }
+
+    #[test]
+    fn errors_name_line_and_column() {
+        let overlap = parse(
+            "[stages.a]\ncmd = \"x\"\nouts = [\"d/\"]\n[stages.b]\ncmd = \"y\"\nouts = [\"d/f.txt\"]\n",
+        )
+        .unwrap_err();
+        assert_eq!(
+            overlap.location.as_ref().map(|l| (l.line, l.col)),
+            Some((6, 9))
+        );
+        assert!(overlap.message.contains("overlapping outs"), "{overlap}");
+
+        let outside = parse("[stages.a]\ncmd = \"x\"\nouts = [\"../x\"]\n").unwrap_err();
+        assert!(
+            outside.to_string().starts_with("pipeline.toml:3:9:"),
+            "{outside}"
+        );
+        let absolute = parse("[stages.a]\ncmd = \"x\"\nouts = [\"/tmp/x\"]\n").unwrap_err();
+        assert!(absolute.message.contains("absolute"), "{absolute}");
+
+        let missing = parse("[stages.a]\ncmd = \"x\"\ndeps = [\"nope.txt\"]\n").unwrap_err();
+        assert_eq!(missing.location.as_ref().map(|l| l.line), Some(3));
+
+        let cycle = parse(
+            "[stages.a]\ncmd = \"x\"\ndeps = [\"c\"]\nouts = [\"a\"]\n[stages.b]\ncmd = \"x\"\ndeps = [\"a\"]\nouts = [\"b\"]\n[stages.c]\ncmd = \"x\"\ndeps = [\"b\"]\nouts = [\"c\"]\n[stages.d]\ncmd = \"x\"\ndeps = [\"raw.txt\"]\nouts = [\"d\"]\n",
+        )
+        .unwrap_err();
+        assert!(
+            cycle.message.contains("`a`, `b`, `c`") && !cycle.message.contains("`d`"),
+            "{cycle}"
+        );
+
+        let param =
+            parse("[params]\nx = 1\n[stages.a]\ncmd = \"x\"\nparams = [\"y\"]\n").unwrap_err();
+        assert!(
+            param.message.contains("param `y` does not exist"),
+            "{param}"
+        );
+
+        let both = parse("[stages.a]\ncmd = \"x\"\nuses = \"t\"\n").unwrap_err();
+        assert!(both.message.contains("both `cmd` and `uses`"));
+        let syntax = parse("[stages.a]\ncmd = \n").unwrap_err();
+        assert!(syntax.message.starts_with("invalid TOML"), "{syntax}");
+        assert_eq!(syntax.location.map(|l| l.line), Some(2));
+    }
+}

@@ -3,9 +3,9 @@
 //! Distance between a receiver row and a fitted row uses only the columns both observe:
 //! `sqrt(n_features / n_common · Σ (x - y)²)`, undefined (NaN) when they share none. For each
 //! missing cell, the donors are the fitted rows observing that column; the k nearest are taken
-//! with NaN distances last and ties to the earliest row, the way numpy's `argpartition` selects
-//! for k ≤ 3 (repeated selection of the minimum with swaps, which the tie order depends on);
-//! donors at NaN distance get weight 0. A receiver with no donor at a defined distance gets the
+//! with NaN distances last, and ties among equally distant donors broken exactly as numpy's
+//! `argpartition` breaks them on AVX-512 (see `argselect.rs`); donors at NaN distance get
+//! weight 0. A receiver with no donor at a defined distance gets the
 //! column mean of the fitted data. The fitted rows are stored, so the imputer can be saved in the
 //! model bundle and applied to new data later.
 
@@ -142,9 +142,9 @@ impl KnnImputer {
                 continue;
             }
             let k = self.n_neighbors.min(donors.len());
-            let chosen = select_smallest(&donor_dist, k);
+            let chosen = &crate::argselect::argpartition(&donor_dist, k - 1)[..k];
             let (mut num, mut den) = (0.0f64, 0.0f64);
-            for &p in &chosen {
+            for &p in chosen {
                 let w = if donor_dist[p].is_nan() { 0.0 } else { 1.0 };
                 num += self.fit[donors[p] * self.n_features + c] * w;
                 den += w;
@@ -153,26 +153,6 @@ impl KnnImputer {
         }
         cells
     }
-}
-
-/// Positions of the `k` smallest values (NaN largest), chosen as numpy's small-k selection does:
-/// for each slot i, the first strictly smaller value among positions i.. is swapped into slot i.
-fn select_smallest(values: &[f64], k: usize) -> Vec<usize> {
-    let less = |a: f64, b: f64| a < b || (b.is_nan() && !a.is_nan());
-    let mut idx: Vec<usize> = (0..values.len()).collect();
-    for i in 0..k {
-        let mut min_pos = i;
-        let mut min_val = values[idx[i]];
-        for p in (i + 1)..idx.len() {
-            if less(values[idx[p]], min_val) {
-                min_pos = p;
-                min_val = values[idx[p]];
-            }
-        }
-        idx.swap(i, min_pos);
-    }
-    idx.truncate(k);
-    idx
 }
 
 /// JSON has no NaN: missing cells are written as `null` and read back as NaN.

@@ -30,6 +30,7 @@ pub mod npy;
 pub mod transform;
 
 pub use transform::{load_xy, transform, Preprocessor, TransformConfig, TransformReport};
+mod argselect;
 pub mod drift;
 pub mod validate;
 

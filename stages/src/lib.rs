@@ -2,36 +2,45 @@
 //! KS drift, KNN imputation, transform, and — from the models side — train, evaluate, bundle,
 //! predict). It knows nothing of the engine: adapters call these with paths and configs.
 
+mod argselect;
+pub mod drift;
 pub mod error;
 pub mod frame;
 pub mod fsio;
+pub mod impute;
+pub mod ingest;
+pub mod kolmogorov;
+pub mod ks;
+pub mod npy;
 pub mod schema;
 pub mod source;
+pub mod split;
+pub mod split_summary;
+pub mod transform;
+pub mod validate;
 
 pub use error::{ErrorKind, Problem, Result, StageError};
 pub use frame::{Frame, LabelMode};
+pub use impute::KnnImputer;
+pub use ingest::{ingest, ingest_from, IngestConfig, IngestReport};
+pub use ks::{ks_2samp, KsMethod, KsResult};
 pub use schema::{Column, Dtype, Schema, Target};
 pub use source::{CsvSource, Source, SourceKind};
-pub mod ingest;
-pub mod split;
-pub mod split_summary;
-
-pub use ingest::{ingest, ingest_from, IngestConfig, IngestReport};
 pub use split::{split, SplitConfig, SplitMode};
 pub use split_summary::SplitSummary;
-pub mod kolmogorov;
-pub mod ks;
-
-pub use ks::{ks_2samp, KsMethod, KsResult};
-pub mod impute;
-
-pub use impute::KnnImputer;
-pub mod npy;
-pub mod transform;
-
 pub use transform::{load_xy, transform, Preprocessor, TransformConfig, TransformReport};
-mod argselect;
-pub mod drift;
-pub mod validate;
-
 pub use validate::{validate, Decision, FailOn, ValidateConfig, ValidationReport};
+
+// Models side (train, evaluate, bundle, predict) below.
+pub mod bundle;
+pub mod evaluate;
+pub mod predict;
+pub mod train;
+
+pub use bundle::{ModelBundle, BUNDLE_FILE, BUNDLE_FORMAT};
+pub use evaluate::{
+    evaluate, EvaluateConfig, EvaluateInputs, EvaluateOutputs, EvaluateReport, MetricsReport,
+    Promotion, TestMetrics,
+};
+pub use predict::{predict, predict_frame, predict_to_file, PredictReport, Predictions};
+pub use train::{train, CvReport, TrainReport};

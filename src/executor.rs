@@ -396,10 +396,6 @@ fn process(
         };
         return failed(stage, reasons, start, f);
     };
-    on_event(Event::Started {
-        stage: &stage.name,
-        reasons: &reasons,
-    });
     let cacheable = stage.run_cacheable() && !opts.force && !opts.no_run_cache;
     if cacheable {
         if let Some(run) = run_cache::lookup(repo, &fp) {
@@ -423,6 +419,10 @@ fn process(
             }
         }
     }
+    on_event(Event::Started {
+        stage: &stage.name,
+        reasons: &reasons,
+    });
     let progress = |s: &str, m: &str| {
         on_event(Event::Progress {
             stage: s,

@@ -48,7 +48,13 @@ pub struct Memo {
     path: Option<PathBuf>,
     map: Mutex<HashMap<MemoKey, [u8; 32]>>,
     changed: Mutex<bool>,
+    /// Keys looked up or added by this process: kept first when the memo is pruned.
+    used: Mutex<std::collections::HashSet<MemoKey>>,
 }
+
+/// Beyond this many entries, entries this process did not use are dropped on save (a touched
+/// or rewritten file leaves its old key behind forever otherwise).
+const PRUNE_ABOVE: usize = 100_000;
 
 impl Memo {
     /// An in-memory memo that is never saved.
@@ -83,16 +89,24 @@ impl Memo {
             path: Some(path.to_path_buf()),
             map: Mutex::new(map),
             changed: Mutex::new(false),
+            used: Mutex::default(),
         }
     }
 
     pub fn get(&self, meta: &Metadata) -> Option<Digest> {
         let key = MemoKey::of(meta);
-        self.map
+        let hit = self
+            .map
             .lock()
             .ok()?
             .get(&key)
-            .map(|d| Digest::from_bytes(*d))
+            .map(|d| Digest::from_bytes(*d));
+        if hit.is_some() {
+            if let Ok(mut u) = self.used.lock() {
+                u.insert(key);
+            }
+        }
+        hit
     }
 
     pub fn insert(&self, meta: &Metadata, digest: &Digest) {
@@ -113,6 +127,9 @@ impl Memo {
     }
 
     fn put(&self, key: MemoKey, digest: &Digest) {
+        if let Ok(mut u) = self.used.lock() {
+            u.insert(key);
+        }
         if let Ok(mut m) = self.map.lock() {
             if m.insert(key, *digest.as_bytes()) != Some(*digest.as_bytes()) {
                 if let Ok(mut c) = self.changed.lock() {
@@ -122,8 +139,8 @@ impl Memo {
         }
     }
 
-    /// Write back if anything was added. Entries whose file no longer matches are dropped
-    /// lazily: the memo is capped so it cannot grow without bound.
+    /// Write back if anything was added. Past `PRUNE_ABOVE` entries, only the ones this process
+    /// used are kept, so the memo cannot grow without bound.
     pub fn save(&self) -> std::io::Result<()> {
         let Some(path) = &self.path else {
             return Ok(());
@@ -136,7 +153,9 @@ impl Memo {
         };
         let mut out = Vec::with_capacity(8 + map.len() * RECORD);
         out.extend_from_slice(MAGIC);
-        for (k, d) in map.iter().take(1_000_000) {
+        let used = self.used.lock().map(|u| u.clone()).unwrap_or_default();
+        let prune = map.len() > PRUNE_ABOVE;
+        for (k, d) in map.iter().filter(|(k, _)| !prune || used.contains(*k)) {
             out.extend_from_slice(&k.dev.to_le_bytes());
             out.extend_from_slice(&k.ino.to_le_bytes());
             out.extend_from_slice(&k.size.to_le_bytes());
@@ -147,5 +166,31 @@ impl Memo {
             std::fs::create_dir_all(dir)?;
         }
         write_atomic(path, &out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_racy_guard() {
+        let t = tempfile::tempdir().unwrap();
+        let f = t.path().join("f");
+        std::fs::write(&f, b"x").unwrap();
+        let d = Digest::of_bytes(b"x");
+        let memo = Memo::load(&t.path().join("memo"));
+        let meta = std::fs::metadata(&f).unwrap();
+        // Just written: inside the racy window, so not remembered.
+        memo.insert(&meta, &d);
+        assert_eq!(memo.get(&meta), None);
+        memo.insert_trusted(&meta, &d);
+        memo.save().unwrap();
+        let again = Memo::load(&t.path().join("memo"));
+        assert_eq!(again.get(&meta), Some(d));
+        // A rewrite changes the key (mtime, and usually size): no stale hit.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        std::fs::write(&f, b"yy").unwrap();
+        assert_eq!(again.get(&std::fs::metadata(&f).unwrap()), None);
     }
 }

@@ -180,3 +180,48 @@ fn corrupt_lock_is_reported_by_name() {
     run.says("netsec.lock");
     assert_eq!(p.runs().len(), 2);
 }
+
+/// Above the hard-link threshold (64 MiB, docs/ARCHITECTURE.md) an in-place edit as root can reach
+/// the object; the documented promise is that a damaged object is never handed back as valid.
+#[test]
+fn damaged_large_object_is_never_restored_as_valid() {
+    const SIZE: u64 = 65 * 1024 * 1024;
+    let p = Project::with_pipeline(&format!(
+        r#"
+[stages.big]
+cmd = "echo big >> runs.log && head -c {SIZE} /dev/zero > big.bin"
+deps = ["in.txt"]
+outs = ["big.bin"]
+"#
+    ));
+    p.file("in.txt", "x\n");
+    p.repro(&[], 0).expect("big", "ran");
+    let Ok(mut f) = fs::OpenOptions::new().append(true).open(p.path("big.bin")) else {
+        eprintln!("skipped: the out is read-only to this user, so it cannot be damaged in place");
+        return;
+    };
+    std::io::Write::write_all(&mut f, b"damage").expect("append");
+    drop(f);
+    assert_eq!(p.status().of("big"), "dirty");
+
+    p.remove("big.bin");
+    let checkout = p.run(&["checkout"]);
+    match checkout.exit {
+        0 => assert_eq!(
+            fs::metadata(p.path("big.bin")).expect("restored").len(),
+            SIZE,
+            "checkout restored a damaged object"
+        ),
+        5 => {
+            checkout.says("big.bin");
+        }
+        other => panic!("checkout exited {other}: {checkout:?}"),
+    }
+    // A rerun replaces the damaged object instead of restoring it.
+    let r = p.repro(&[], 0);
+    let outcome = r.outcome("big");
+    assert!(outcome == "ran" || outcome == "skipped", "{}", r.raw);
+    assert_eq!(fs::metadata(p.path("big.bin")).expect("out").len(), SIZE);
+    assert!(p.status().up_to_date());
+    p.assert_cache_intact();
+}

@@ -420,3 +420,62 @@ fn rapid_same_size_rewrites_are_never_missed() {
         assert!(p.status().reasons("prepare").is_empty(), "round {i}");
     }
 }
+
+#[test]
+fn dep_and_out_list_edits_are_reasons() {
+    let p = chain_ran();
+    p.file("extra.txt", "extra\n");
+    p.edit(
+        "pipeline.toml",
+        "deps = [\"raw.txt\"]",
+        "deps = [\"raw.txt\", \"extra.txt\"]",
+    );
+    assert_reason(
+        &p.status().reasons("prepare"),
+        "dep_added",
+        Some(("path", "extra.txt")),
+    );
+    p.repro(&[], 0).expect("prepare", "ran");
+
+    p.edit(
+        "pipeline.toml",
+        "deps = [\"raw.txt\", \"extra.txt\"]",
+        "deps = [\"raw.txt\"]",
+    );
+    assert_reason(
+        &p.status().reasons("prepare"),
+        "dep_removed",
+        Some(("path", "extra.txt")),
+    );
+    p.repro(&[], 0);
+
+    p.edit(
+        "pipeline.toml",
+        "cat raw.txt > prepared.txt\"",
+        "cat raw.txt > prepared.txt && echo side > side.txt\"",
+    );
+    p.edit(
+        "pipeline.toml",
+        "outs = [\"prepared.txt\"]",
+        "outs = [\"prepared.txt\", \"side.txt\"]",
+    );
+    assert_reason(&p.status().reasons("prepare"), "outs_changed", None);
+    p.repro(&[], 0).expect("prepare", "ran");
+    assert!(p.status().up_to_date());
+
+    // An upstream out deleted: the downstream stage sees its dep missing.
+    p.remove("prepared.txt");
+    let st = p.status();
+    assert_reason(
+        &st.reasons("prepare"),
+        "out_missing",
+        Some(("path", "prepared.txt")),
+    );
+    assert_reason(
+        &st.reasons("train"),
+        "dep_missing",
+        Some(("path", "prepared.txt")),
+    );
+    p.repro(&[], 0).expect("train", "skipped");
+    assert!(p.status().up_to_date());
+}

@@ -1,0 +1,252 @@
+//! The `evaluate` stage: scores the trained model on `test.npy` exactly once, writes
+//! `metrics.json`, and decides whether the model replaces the bundle in `final_model/`.
+
+use std::path::{Path, PathBuf};
+
+use netsec_models::{BinaryMetrics, Confusion, Model};
+use serde::{Deserialize, Serialize};
+
+use crate::bundle::{bundle_path, ModelBundle, BUNDLE_FORMAT};
+use crate::error::{Result, StageError};
+use crate::fsio::{read_json, write_json};
+use crate::schema::Schema;
+use crate::train::CvReport;
+use crate::transform::{load_xy, Preprocessor};
+
+/// `params.evaluate`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EvaluateConfig {
+    /// Promote when test F1 beats the current bundle's by at least this much.
+    pub min_improvement: f64,
+}
+
+impl Default for EvaluateConfig {
+    fn default() -> Self {
+        Self {
+            min_improvement: 0.0,
+        }
+    }
+}
+
+/// Where `evaluate` reads from, and the provenance recorded in a new bundle.
+#[derive(Debug, Clone)]
+pub struct EvaluateInputs<'a> {
+    /// Holds `train.npy`, `test.npy`, `preprocessor.json`.
+    pub transform_dir: PathBuf,
+    /// Holds `model.json`, `cv.json`.
+    pub train_dir: PathBuf,
+    /// `metrics.json` of the comparison (template random split) run, embedded as is.
+    pub compare_metrics: Option<PathBuf>,
+    /// `report.yaml` of `validate`; its `summary` is embedded.
+    pub validate_report: Option<PathBuf>,
+    pub schema: &'a Schema,
+    /// The bundle currently in `final_model/` (directory or `bundle.json`), if any.
+    pub current_bundle: Option<PathBuf>,
+    pub netsec_version: String,
+    /// RFC 3339 UTC, supplied by the caller.
+    pub created_at: String,
+    /// Tracked params to record in the bundle.
+    pub params: serde_json::Value,
+}
+
+/// Where `evaluate` writes.
+#[derive(Debug, Clone)]
+pub struct EvaluateOutputs {
+    pub metrics_json: PathBuf,
+    pub promotion_json: PathBuf,
+    /// Receives `bundle.json` when the model is promoted; untouched otherwise.
+    pub bundle_dir: PathBuf,
+}
+
+/// Test-set scores, phishing = positive class, plus legitimate-positive F1 for comparison with
+/// the template's published figure.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TestMetrics {
+    pub rows: usize,
+    pub accuracy: f64,
+    pub precision: f64,
+    pub recall: f64,
+    pub f1: f64,
+    pub roc_auc: Option<f64>,
+    pub legitimate_f1: f64,
+    pub confusion: Confusion,
+}
+
+impl TestMetrics {
+    /// Scores `proba` (of class 1) against `truth` at threshold 0.5.
+    pub fn score(truth: &[u8], proba: &[f64]) -> Self {
+        let m = BinaryMetrics::from_proba(truth, proba);
+        TestMetrics {
+            rows: truth.len(),
+            accuracy: m.accuracy,
+            precision: m.precision,
+            recall: m.recall,
+            f1: m.f1,
+            roc_auc: m.roc_auc,
+            legitimate_f1: m.confusion.swapped().f1(),
+            confusion: m.confusion,
+        }
+    }
+}
+
+/// Contents of `metrics.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricsReport {
+    pub format: u32,
+    pub positive_class: String,
+    pub model: String,
+    pub test: TestMetrics,
+    pub cv: CvReport,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comparison: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validation: Option<serde_json::Value>,
+}
+
+/// Contents of `promotion.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Promotion {
+    pub promoted: bool,
+    pub reason: String,
+    pub old_f1: Option<f64>,
+    pub new_f1: f64,
+}
+
+/// What `evaluate` did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EvaluateReport {
+    pub metrics: MetricsReport,
+    pub promotion: Promotion,
+    /// `bundle.json` written when promoted.
+    pub bundle: Option<PathBuf>,
+}
+
+/// Runs the stage.
+pub fn evaluate(
+    cfg: &EvaluateConfig,
+    inputs: EvaluateInputs<'_>,
+    out: EvaluateOutputs,
+) -> Result<EvaluateReport> {
+    let model: Model = read_json(&inputs.train_dir.join("model.json"))?;
+    let cv: CvReport = read_json(&inputs.train_dir.join("cv.json"))?;
+    let pre = Preprocessor::load(&inputs.transform_dir.join("preprocessor.json"))?;
+    let train_npy = inputs.transform_dir.join("train.npy");
+    let test_npy = inputs.transform_dir.join("test.npy");
+    let (x, y) = load_xy(&test_npy)?;
+    let proba = model
+        .predict_proba(x.view())
+        .map_err(|e| StageError::Artifact {
+            path: test_npy.clone(),
+            message: e.to_string(),
+        })?;
+    let test = TestMetrics::score(&y.to_vec(), &proba.to_vec());
+    let metrics = MetricsReport {
+        format: 1,
+        positive_class: inputs.schema.class_name(1).to_string(),
+        model: model.name().to_string(),
+        test: test.clone(),
+        cv,
+        comparison: inputs
+            .compare_metrics
+            .as_deref()
+            .map(read_json::<serde_json::Value>)
+            .transpose()?,
+        validation: inputs
+            .validate_report
+            .as_deref()
+            .map(validation_summary)
+            .transpose()?,
+    };
+    write_json(&out.metrics_json, &metrics)?;
+
+    let promotion = decide(
+        cfg,
+        inputs.current_bundle.as_deref(),
+        inputs.schema,
+        test.f1,
+    );
+    let mut bundle_file = None;
+    if promotion.promoted {
+        let digest = std::fs::read(&train_npy).map_err(|e| StageError::read(&train_npy, e))?;
+        let bundle = ModelBundle {
+            format_version: BUNDLE_FORMAT,
+            schema: inputs.schema.clone(),
+            preprocessor: pre,
+            model,
+            metrics: test,
+            training_data_digest: blake3::hash(&digest).to_hex().to_string(),
+            params: inputs.params,
+            netsec_version: inputs.netsec_version,
+            created_at: inputs.created_at,
+        };
+        bundle_file = Some(bundle.save(&out.bundle_dir)?);
+    }
+    write_json(&out.promotion_json, &promotion)?;
+    Ok(EvaluateReport {
+        metrics,
+        promotion,
+        bundle: bundle_file,
+    })
+}
+
+/// Promotion rule: replace a missing, unreadable or incompatible bundle; otherwise promote
+/// only when test F1 improves by at least `min_improvement`.
+fn decide(cfg: &EvaluateConfig, current: Option<&Path>, schema: &Schema, new_f1: f64) -> Promotion {
+    let promote = |reason: String, old_f1| Promotion {
+        promoted: true,
+        reason,
+        old_f1,
+        new_f1,
+    };
+    let Some(dir) = current.filter(|d| bundle_path(d).exists()) else {
+        return promote("no current model".into(), None);
+    };
+    let old = match ModelBundle::load(dir) {
+        Ok(b) => b,
+        Err(e) => {
+            return promote(
+                format!("current model is unusable, replacing it: {e}"),
+                None,
+            )
+        }
+    };
+    if old.schema != *schema {
+        return promote(
+            "current model was trained for a different schema".into(),
+            Some(old.metrics.f1),
+        );
+    }
+    let old_f1 = old.metrics.f1;
+    let gain = new_f1 - old_f1;
+    if gain >= cfg.min_improvement {
+        promote(
+            format!(
+                "test F1 {new_f1:.4} vs {old_f1:.4} ({gain:+.4}, needed ≥ {:+.4})",
+                cfg.min_improvement
+            ),
+            Some(old_f1),
+        )
+    } else {
+        Promotion {
+            promoted: false,
+            reason: format!(
+                "test F1 {new_f1:.4} vs {old_f1:.4} ({gain:+.4}) is below `min_improvement` {:+.4}; keeping the current model",
+                cfg.min_improvement
+            ),
+            old_f1: Some(old_f1),
+            new_f1,
+        }
+    }
+}
+
+/// The `summary` of a validation report (the whole report if it has none).
+fn validation_summary(path: &Path) -> Result<serde_json::Value> {
+    let text = std::fs::read_to_string(path).map_err(|e| StageError::read(path, e))?;
+    let value: serde_json::Value =
+        serde_norway::from_str(&text).map_err(|e| StageError::Artifact {
+            path: path.to_path_buf(),
+            message: format!("not a validation report: {e}"),
+        })?;
+    Ok(value.get("summary").cloned().unwrap_or(value))
+}

@@ -1,0 +1,83 @@
+//! The `train` stage: model selection by stratified k-fold CV on `train.npy` only; writes the
+//! chosen model (`model.json`) and the CV table (`cv.json`). The test set is never read here.
+
+use std::path::Path;
+
+use netsec_models::{select, CvRow, ModelError, SelectConfig, Selection};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Result, StageError};
+use crate::fsio::{write_atomic, write_json};
+use crate::transform::load_xy;
+
+/// Contents of `cv.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CvReport {
+    pub format: u32,
+    pub config: SelectConfig,
+    pub train_rows: usize,
+    /// One row per candidate, in candidate order.
+    pub table: Vec<CvRow>,
+    /// Index of the chosen candidate in `table`.
+    pub chosen: usize,
+    pub model: String,
+    pub train_f1: f64,
+    pub cv_f1: f64,
+    /// `train_f1 − cv_f1`, checked against `config.max_overfit_gap`.
+    pub gap: f64,
+}
+
+/// What `train` did (also the body of `cv.json`).
+pub type TrainReport = CvReport;
+
+/// Maps a learner error to a stage error: bad settings are config errors, the rest fit errors.
+pub(crate) fn model_error(e: ModelError) -> StageError {
+    match e {
+        ModelError::UnknownModel { .. } => StageError::Config {
+            key: "train.models".into(),
+            message: e.to_string(),
+        },
+        ModelError::BadConfig { key, .. } => StageError::Config {
+            key: format!("train.{key}"),
+            message: e.to_string(),
+        },
+        other => StageError::Fit {
+            message: other.to_string(),
+        },
+    }
+}
+
+/// Runs selection on `transform_dir/train.npy` and writes `out_dir/model.json` and
+/// `out_dir/cv.json`. Fails (nothing written) when the chosen model misses `expected_score`
+/// or over-fits beyond `max_overfit_gap`.
+pub fn train(cfg: &SelectConfig, transform_dir: &Path, out_dir: &Path) -> Result<TrainReport> {
+    let (x, y) = load_xy(&transform_dir.join("train.npy"))?;
+    let y = y.to_vec();
+    let sel: Selection = select(x.view(), &y, cfg).map_err(model_error)?;
+    let report = CvReport {
+        format: 1,
+        config: cfg.clone(),
+        train_rows: y.len(),
+        model: sel.table[sel.chosen].model.clone(),
+        table: sel.table,
+        chosen: sel.chosen,
+        train_f1: sel.train_f1,
+        cv_f1: sel.cv_f1,
+        gap: sel.gap,
+    };
+    std::fs::create_dir_all(out_dir).map_err(|e| StageError::write(out_dir, e))?;
+    write_compact_json(&out_dir.join("model.json"), &sel.model)?;
+    write_json(&out_dir.join("cv.json"), &report)?;
+    Ok(report)
+}
+
+/// Compact JSON for large artifacts (a 100-tree forest is megabytes; pretty-printing would put
+/// every number on its own line).
+pub(crate) fn write_compact_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
+    let mut bytes = serde_json::to_vec(value).map_err(|e| StageError::Artifact {
+        path: path.to_path_buf(),
+        message: format!("cannot serialize: {e}"),
+    })?;
+    bytes.push(b'\n');
+    write_atomic(path, &bytes)
+}

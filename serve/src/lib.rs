@@ -1,0 +1,25 @@
+//! netsec-serve: `netsec serve`, the HTTP face of a netsec repository — predictions from the
+//! model bundle in `final_model/`, a self-contained web page, background training (`repro` as a
+//! child process) and hot reload of a newly promoted model.
+
+pub mod auth;
+pub mod bytes_source;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod input;
+pub mod model;
+pub mod pages;
+pub mod predict;
+pub mod render;
+pub mod routes;
+pub mod server;
+pub mod slot;
+pub mod state;
+pub mod tasks;
+
+pub use config::ServeConfig;
+pub use error::{ApiError, ServeError};
+pub use routes::router;
+pub use server::{run, serve, shutdown_signal};
+pub use state::AppState;

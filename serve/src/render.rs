@@ -1,0 +1,223 @@
+//! Prediction responses in the three negotiated forms: JSON (default), CSV (`Accept: text/csv`)
+//! and an HTML table (`Accept: text/html`). Rows are serialised straight from the frame, without
+//! building an intermediate map per row.
+
+use std::fmt::Write as _;
+
+use netsec_stages::{Dtype, Frame};
+use serde::ser::{SerializeMap, SerializeSeq};
+use serde::{Serialize, Serializer};
+
+use crate::model::{ModelCard, Predictions};
+
+/// The response format chosen from `Accept`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Csv,
+    Html,
+}
+
+impl Format {
+    /// The first of the three media types named in `Accept` (order of appearance), JSON if none.
+    pub fn from_accept(accept: Option<&str>) -> Format {
+        let Some(accept) = accept else {
+            return Format::Json;
+        };
+        for part in accept.split(',') {
+            let media = part.split(';').next().unwrap_or("").trim();
+            match media.to_ascii_lowercase().as_str() {
+                "application/json" => return Format::Json,
+                "text/csv" => return Format::Csv,
+                "text/html" => return Format::Html,
+                _ => {}
+            }
+        }
+        Format::Json
+    }
+}
+
+/// `{"rows": N, "phishing": K, "phishing_share": K/N}`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub rows: usize,
+    pub phishing: usize,
+    pub phishing_share: f64,
+}
+
+impl Summary {
+    pub fn of(p: &Predictions, phishing_label: i64) -> Summary {
+        let rows = p.prediction.len();
+        let phishing = p
+            .prediction
+            .iter()
+            .filter(|v| **v == phishing_label)
+            .count();
+        Summary {
+            rows,
+            phishing,
+            phishing_share: if rows == 0 {
+                0.0
+            } else {
+                phishing as f64 / rows as f64
+            },
+        }
+    }
+}
+
+/// The JSON body of `POST /predict`.
+#[derive(Serialize)]
+pub struct PredictBody<'a> {
+    pub rows: Rows<'a>,
+    pub summary: Summary,
+    pub model: &'a ModelCard,
+}
+
+/// Rows as `[{feature: value, …, label?, prediction, phishing_probability}, …]`.
+pub struct Rows<'a> {
+    pub frame: &'a Frame,
+    pub predictions: &'a Predictions,
+}
+
+struct Row<'a> {
+    rows: &'a Rows<'a>,
+    i: usize,
+}
+
+impl Serialize for Rows<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.frame.n_rows()))?;
+        for i in 0..self.frame.n_rows() {
+            seq.serialize_element(&Row { rows: self, i })?;
+        }
+        seq.end()
+    }
+}
+
+impl Serialize for Row<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let f = self.rows.frame;
+        let p = self.rows.predictions;
+        let mut map = s.serialize_map(None)?;
+        for (j, name) in f.feature_names.iter().enumerate() {
+            let v = f.features[(self.i, j)];
+            if v.is_nan() {
+                map.serialize_entry(name, &())?;
+            } else if f.dtypes[j] == Dtype::Int64 && v.fract() == 0.0 && v.abs() < 9.0e15 {
+                map.serialize_entry(name, &(v as i64))?;
+            } else {
+                map.serialize_entry(name, &v)?;
+            }
+        }
+        if let Some(labels) = &f.labels {
+            map.serialize_entry(&f.label_name, &labels[self.i])?;
+        }
+        map.serialize_entry("prediction", &p.prediction[self.i])?;
+        map.serialize_entry("phishing_probability", &p.phishing_probability[self.i])?;
+        map.end()
+    }
+}
+
+fn push_value(out: &mut String, v: f64, dtype: Dtype) {
+    if v.is_nan() {
+        return;
+    }
+    if dtype == Dtype::Int64 && v.fract() == 0.0 && v.abs() < 9.0e15 {
+        let _ = write!(out, "{}", v as i64);
+    } else {
+        let _ = write!(out, "{v}");
+    }
+}
+
+/// CSV: the input columns (schema order, label if given), `prediction`, `phishing_probability`.
+pub fn to_csv(frame: &Frame, p: &Predictions) -> String {
+    let mut out =
+        String::with_capacity(frame.n_rows() * (frame.feature_names.len() * 3 + 32) + 1024);
+    out.push_str(&frame.feature_names.join(","));
+    if frame.labels.is_some() {
+        out.push(',');
+        out.push_str(&frame.label_name);
+    }
+    out.push_str(",prediction,phishing_probability\n");
+    for (i, row) in frame.features.outer_iter().enumerate() {
+        for (j, v) in row.iter().enumerate() {
+            if j > 0 {
+                out.push(',');
+            }
+            push_value(&mut out, *v, frame.dtypes[j]);
+        }
+        if let Some(l) = &frame.labels {
+            let _ = write!(out, ",{}", l[i]);
+        }
+        let _ = writeln!(out, ",{},{}", p.prediction[i], p.phishing_probability[i]);
+    }
+    out
+}
+
+/// Escapes text for HTML element content and attribute values.
+pub fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A complete small HTML document: summary line and a table, phishing rows marked.
+pub fn to_html(
+    frame: &Frame,
+    p: &Predictions,
+    summary: &Summary,
+    card: &ModelCard,
+    phishing_label: i64,
+) -> String {
+    let mut out =
+        String::with_capacity(frame.n_rows() * (frame.feature_names.len() * 12 + 120) + 2048);
+    out.push_str("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>netsec predictions</title><style>body{font-family:system-ui,sans-serif;margin:1rem}table{border-collapse:collapse;font-size:.8rem}td,th{border:1px solid #ccc;padding:.2rem .4rem;text-align:right}tr.phishing{background:#fde2e1}</style></head><body>\n");
+    let _ = writeln!(
+        out,
+        "<p>{} rows, {} phishing ({:.1}%), model {}</p>",
+        summary.rows,
+        summary.phishing,
+        summary.phishing_share * 100.0,
+        escape_html(&card.version)
+    );
+    out.push_str("<table><thead><tr><th>#</th>");
+    for name in &frame.feature_names {
+        let _ = write!(out, "<th>{}</th>", escape_html(name));
+    }
+    if frame.labels.is_some() {
+        let _ = write!(out, "<th>{}</th>", escape_html(&frame.label_name));
+    }
+    out.push_str("<th>prediction</th><th>phishing_probability</th></tr></thead><tbody>\n");
+    for (i, row) in frame.features.outer_iter().enumerate() {
+        let class = if p.prediction[i] == phishing_label {
+            " class=\"phishing\""
+        } else {
+            ""
+        };
+        let _ = write!(out, "<tr{class}><td>{}</td>", i + 1);
+        for (j, v) in row.iter().enumerate() {
+            out.push_str("<td>");
+            push_value(&mut out, *v, frame.dtypes[j]);
+            out.push_str("</td>");
+        }
+        if let Some(l) = &frame.labels {
+            let _ = write!(out, "<td>{}</td>", l[i]);
+        }
+        let _ = writeln!(
+            out,
+            "<td>{}</td><td>{:.4}</td></tr>",
+            p.prediction[i], p.phishing_probability[i]
+        );
+    }
+    out.push_str("</tbody></table></body></html>\n");
+    out
+}

@@ -1,0 +1,77 @@
+//! Running the server: bind, serve with graceful shutdown on SIGINT/SIGTERM, and keep the
+//! bundle watcher alive for as long as the server runs.
+
+use std::future::Future;
+
+use tokio::net::TcpListener;
+
+use crate::config::ServeConfig;
+use crate::error::ServeError;
+use crate::routes::router;
+use crate::slot::watch;
+use crate::state::AppState;
+
+/// Binds `cfg.addr` and serves until SIGINT or SIGTERM.
+pub async fn run(cfg: ServeConfig) -> Result<(), ServeError> {
+    let listener = TcpListener::bind(cfg.addr)
+        .await
+        .map_err(|source| ServeError::Bind {
+            addr: cfg.addr,
+            source,
+        })?;
+    serve(listener, cfg, shutdown_signal()).await
+}
+
+/// Serves on an already bound listener until `shutdown` completes; in-flight requests finish.
+pub async fn serve(
+    listener: TcpListener,
+    cfg: ServeConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let interval = cfg.reload_interval;
+    let state = tokio::task::spawn_blocking(move || AppState::new(cfg))
+        .await
+        .map_err(|e| ServeError::Serve {
+            source: std::io::Error::other(e.to_string()),
+        })?;
+    let app = router(state.clone())?;
+    if let Ok(addr) = listener.local_addr() {
+        tracing::info!("netsec serve listening on http://{addr}");
+    }
+    let watcher = tokio::spawn(watch(state.slot.clone(), interval));
+    let result = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(|source| ServeError::Serve { source });
+    watcher.abort();
+    tracing::info!("netsec serve stopped");
+    result
+}
+
+/// Completes on the first SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::warn!("cannot listen for Ctrl-C: {e}");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!("cannot listen for SIGTERM: {e}");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => tracing::info!("SIGINT received, shutting down"),
+        () = term => tracing::info!("SIGTERM received, shutting down"),
+    }
+}

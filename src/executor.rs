@@ -13,20 +13,15 @@ use std::time::Instant;
 use serde_json::Value;
 
 use crate::cancel::Cancel;
-use crate::digest::hash_path;
 use crate::dirty_reason::DirtyReason;
 use crate::error::{exit, Error};
 use crate::events::{Event, Outcome, ReproResult, StageFailure, StageReport};
-use crate::fingerprint::{Fingerprint, PathRecord};
-
-/// Cached file outs at least this big are hashed and copied concurrently.
-const CONCURRENT_INSERT: u64 = 8 << 20;
-use crate::lock::{LockEntry, Lockfile, OutRecord};
+use crate::lock::{LockEntry, Lockfile};
 use crate::pipeline::{PipelineError, Stage};
 use crate::plan::{select, Selection};
-use crate::restore::{insert_out, restore_out};
-use crate::run_cache::{self, RunEntry};
-use crate::status::{evaluate, record_of};
+use crate::restore::restore_out;
+use crate::run_cache;
+use crate::status::evaluate;
 use crate::workspace::Repo;
 
 /// Options of `repro`.
@@ -432,86 +427,8 @@ fn process(
     if let Err(f) = crate::action::run_action(repo, stage, &params.nested, cancel, &progress) {
         return failed(stage, reasons, start, f);
     }
-    match commit_outs(repo, stage, &fp, cacheable) {
+    match crate::commit::commit_outs(repo, stage, &fp, cacheable) {
         Ok(entry) => finished(stage, Outcome::Ran, reasons, start, Some(entry)),
         Err(f) => failed(stage, reasons, start, f),
     }
-}
-
-/// After a successful action: every declared out must exist; hash it, cache it, and build the
-/// lock entry (and run-cache entry). Nothing is recorded if any step fails.
-fn commit_outs(
-    repo: &Repo,
-    stage: &Stage,
-    fp: &Fingerprint,
-    cacheable: bool,
-) -> Result<LockEntry, StageFailure> {
-    let mut outs = BTreeMap::new();
-    for o in &stage.outs {
-        let abs = o.path.to_path(&repo.root);
-        let io = |what: &str, e: std::io::Error| StageFailure {
-            message: format!(
-                "stage `{}`: failed to {what} out `{}`: {e}",
-                stage.name, o.path
-            ),
-            hint: None,
-            exit_code: exit::IO,
-        };
-        // A big cached file is hashed while it is copied into the cache.
-        if o.cache {
-            if let Ok(meta) = std::fs::metadata(&abs) {
-                if meta.is_file() && meta.len() >= CONCURRENT_INSERT {
-                    let digest = repo
-                        .cache
-                        .hash_insert_file(&abs, &meta, &repo.memo)
-                        .map_err(|e| io("cache", e))?;
-                    let record = PathRecord {
-                        digest,
-                        size: meta.len(),
-                        nfiles: None,
-                    };
-                    outs.insert(
-                        o.path.clone(),
-                        OutRecord {
-                            record,
-                            cache: true,
-                        },
-                    );
-                    continue;
-                }
-            }
-        }
-        let Some(h) = hash_path(&repo.root, &abs, &repo.memo).map_err(|e| io("hash", e))? else {
-            return Err(StageFailure {
-                message: format!(
-                    "stage `{}` succeeded but did not produce its out `{}`",
-                    stage.name, o.path
-                ),
-                hint: Some("the command must write every path listed in `outs`".into()),
-                exit_code: exit::STAGE_FAILED,
-            });
-        };
-        if o.cache {
-            insert_out(repo, &abs, &h).map_err(|e| io("cache", e))?;
-        }
-        outs.insert(
-            o.path.clone(),
-            OutRecord {
-                record: record_of(&h),
-                cache: o.cache,
-            },
-        );
-    }
-    if cacheable {
-        if let Err(e) = run_cache::record(repo, fp, &RunEntry { outs: outs.clone() }) {
-            tracing::warn!(
-                "could not record the run-cache entry of `{}`: {e}",
-                stage.name
-            );
-        }
-    }
-    Ok(LockEntry {
-        fingerprint: fp.clone(),
-        outs,
-    })
 }

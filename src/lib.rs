@@ -10,6 +10,7 @@ pub mod builtin;
 pub mod cache;
 pub mod cancel;
 pub mod checkout;
+pub mod commit;
 pub mod digest;
 pub mod dirty_reason;
 pub mod dvcignore;

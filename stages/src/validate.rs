@@ -103,7 +103,12 @@ fn load(
     labels: LabelMode,
     checks: &mut BTreeMap<String, SchemaCheck>,
 ) -> Result<Option<Frame>> {
-    let file = path.display().to_string();
+    // Only the file name: the report is a hashed artifact and must not depend on where the
+    // engine staged its inputs.
+    let file = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     match Frame::read_csv(path, schema, labels) {
         Ok(f) => {
             checks.insert(

@@ -237,3 +237,22 @@ fn bad_inputs_are_rejected_with_positions() {
         ModelError::LengthMismatch { rows: 2, labels: 1 }
     );
 }
+
+#[test]
+fn duplicate_rows_score_like_single_rows() {
+    let (x, y) = phishing();
+    let m = Params::Boosting(BoostingParams {
+        n_rounds: 20,
+        ..Default::default()
+    })
+    .fit(x.view(), &y, 1)
+    .unwrap();
+    let all = m.predict_proba(x.slice(ndarray::s![..500, ..])).unwrap();
+    for i in (0..500).step_by(37) {
+        let one = m.predict_proba(x.slice(ndarray::s![i..=i, ..])).unwrap();
+        assert_eq!(one[0].to_bits(), all[i].to_bits(), "row {i}");
+    }
+    // A non-contiguous (column-major) view is scored the same way.
+    let t = x.slice(ndarray::s![..500, ..]).t().to_owned();
+    assert_eq!(m.predict_proba(t.t()).unwrap(), all);
+}

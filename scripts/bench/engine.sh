@@ -4,7 +4,7 @@
 #   2. a 1 GiB file hashed cold (no memo, empty cache) incl. cache insert, vs `b3sum`;
 #   3. 10,000 small files as a directory out / dep, cold;
 #   4. warm no-op `status` with that directory (vs DVC when available).
-# Usage: scripts/bench/engine.sh            (env: RUNS=N, BIG_MIB=1024, NFILES=10000, NO_DVC=1)
+# Usage: scripts/bench/engine.sh   (env: RUNS=N, BIG_MIB=1024, NFILES=10000, NO_DVC=1, NETSEC_BIN=path)
 # Needs hyperfine, b3sum (Debian packages; installed with apt-get when run as root) and python3.
 set -euo pipefail
 
@@ -32,11 +32,16 @@ need hyperfine hyperfine
 need b3sum b3sum
 [ -x /usr/bin/time ] || need time time
 
-say "building netsec (release)"
-(cd "$repo" && cargo build --release -p netsec --bin netsec >&2)
-target_dir="${CARGO_TARGET_DIR:-$(cd "$repo" && cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')}"
-netsec="$target_dir/release/netsec"
+if [ -n "${NETSEC_BIN:-}" ]; then
+    netsec="$NETSEC_BIN" # a prebuilt binary (e.g. of a given commit), no build
+else
+    say "building netsec (release)"
+    (cd "$repo" && cargo build --release -p netsec --bin netsec >&2)
+    target_dir="${CARGO_TARGET_DIR:-$(cd "$repo" && cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')}"
+    netsec="$target_dir/release/netsec"
+fi
 [ -x "$netsec" ] || { echo "no binary at $netsec" >&2; exit 2; }
+echo "netsec: $netsec ($("$netsec" --version 2>/dev/null || echo '?'))" >&2
 
 # DVC in its own venv; a failed install only drops the DVC columns.
 dvc=""

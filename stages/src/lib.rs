@@ -44,3 +44,9 @@ pub use evaluate::{
 };
 pub use predict::{predict, predict_frame, predict_to_file, PredictReport, Predictions};
 pub use train::{train, CvReport, TrainReport};
+
+// The comparison split (lead).
+pub mod compare;
+
+pub use compare::{compare, CompareConfig, CompareReport};
+pub use netsec_models::SelectConfig;

@@ -45,6 +45,8 @@ enum Command {
     Gc(commands::gc::Args),
     /// List the built-in stages this binary provides.
     Builtins,
+    /// Predict a CSV with a promoted model bundle (e.g. final_model/).
+    Predict(commands::predict::Args),
 }
 
 fn main() -> ExitCode {
@@ -75,6 +77,7 @@ fn main() -> ExitCode {
         Command::Checkout(a) => commands::checkout::run(&ui, &cwd, a),
         Command::Gc(a) => commands::gc::run(&ui, &cwd, a),
         Command::Builtins => commands::builtins_cmd::run(&ui),
+        Command::Predict(a) => commands::predict::run(&ui, &cwd, a),
     };
     match result {
         Ok(code) => ExitCode::from(code as u8),

@@ -1,7 +1,22 @@
-//! The built-in stages this binary provides (the ML steps of netsec-stages, adapted to the
-//! engine's `Builtin` trait). Registered here; the engine knows nothing of ML.
+//! The built-in stages this binary provides: each ML step of `netsec-stages` adapted to the
+//! engine's `Builtin` trait. The engine knows nothing of ML; this is the only place they meet.
+
+mod compare;
+mod evaluate;
+mod ingest;
+mod support;
+mod train;
+mod transform;
+mod validate;
 
 /// Every built-in stage of this binary.
 pub fn registry() -> netsec::BuiltinRegistry {
-    netsec::BuiltinRegistry::new()
+    let mut r = netsec::BuiltinRegistry::new();
+    r.register(ingest::Ingest)
+        .register(validate::Validate)
+        .register(transform::Transform)
+        .register(train::Train)
+        .register(compare::Compare)
+        .register(evaluate::Evaluate);
+    r
 }

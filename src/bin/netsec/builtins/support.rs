@@ -25,7 +25,11 @@ pub fn section<T: DeserializeOwned + Default>(
 }
 
 /// A string argument of `with`, or its default.
-pub fn arg<'a>(ctx: &'a BuiltinContext<'_>, key: &str, default: &'a str) -> Result<&'a str, BuiltinError> {
+pub fn arg<'a>(
+    ctx: &'a BuiltinContext<'_>,
+    key: &str,
+    default: &'a str,
+) -> Result<&'a str, BuiltinError> {
     match ctx.args().get(key) {
         None => Ok(default),
         Some(toml::Value::String(s)) => Ok(s.as_str()),
@@ -41,7 +45,10 @@ pub fn arg<'a>(ctx: &'a BuiltinContext<'_>, key: &str, default: &'a str) -> Resu
 pub fn known_args(with: &toml::Table, known: &[&str]) -> Result<(), String> {
     for (key, value) in with {
         if !known.contains(&key.as_str()) {
-            return Err(format!("unknown argument `with.{key}`; known: {}", known.join(", ")));
+            return Err(format!(
+                "unknown argument `with.{key}`; known: {}",
+                known.join(", ")
+            ));
         }
         if !value.is_str() {
             return Err(format!("`with.{key}` must be a string path"));
@@ -57,7 +64,12 @@ pub fn schema(ctx: &BuiltinContext<'_>) -> Result<Schema, BuiltinError> {
 }
 
 /// A file inside a declared dep directory named by `with.<key>`.
-pub fn input_in(ctx: &BuiltinContext<'_>, key: &str, default_dir: &str, file: &str) -> Result<PathBuf, BuiltinError> {
+pub fn input_in(
+    ctx: &BuiltinContext<'_>,
+    key: &str,
+    default_dir: &str,
+    file: &str,
+) -> Result<PathBuf, BuiltinError> {
     let dir = arg(ctx, key, default_dir)?.trim_end_matches('/');
     ctx.input(&format!("{dir}/{file}"))
 }

@@ -26,7 +26,8 @@ impl Builtin for Transform {
         let train = input_in(ctx, "input", "artifacts/ingest", "train.csv")?;
         let test = input_in(ctx, "input", "artifacts/ingest", "test.csv")?;
         let out = ctx.output(arg(ctx, "output", "artifacts/transform")?)?;
-        let report = netsec_stages::transform(&cfg, &train, &test, &schema, &out).map_err(stage_error)?;
+        let report =
+            netsec_stages::transform(&cfg, &train, &test, &schema, &out).map_err(stage_error)?;
         ctx.progress(&format!(
             "{} train / {} test rows, {} missing cells imputed",
             report.train_rows,

@@ -30,12 +30,16 @@ impl Builtin for Validate {
             None => None,
         };
         let out = ctx.output(arg(ctx, "output", "artifacts/validate")?)?;
-        let report = netsec_stages::validate(&cfg, &train, &test, reference.as_deref(), &schema, &out)
-            .map_err(stage_error)?;
+        let report =
+            netsec_stages::validate(&cfg, &train, &test, reference.as_deref(), &schema, &out)
+                .map_err(stage_error)?;
         let s = &report.summary;
         if s.decision == Decision::Rejected {
             // validate() reports rejection as an error; this is a second line of defence.
-            return Err(BuiltinError::rejected(format!("stage `{}`: data rejected", ctx.stage())));
+            return Err(BuiltinError::rejected(format!(
+                "stage `{}`: data rejected",
+                ctx.stage()
+            )));
         }
         ctx.progress(&format!(
             "schema ok; {} of {} column tests drift (alpha {})",

@@ -6,6 +6,7 @@ pub mod dag;
 pub mod explain;
 pub mod gc;
 pub mod init;
+pub mod predict;
 pub mod repro;
 pub mod status;
 

@@ -1,0 +1,99 @@
+//! `uses = "evaluate"`: one test score, metrics.json, and the promotion decision for final_model/.
+
+use std::time::SystemTime;
+
+use netsec::{Builtin, BuiltinContext, BuiltinError};
+use netsec_stages::{EvaluateConfig, EvaluateInputs, EvaluateOutputs};
+
+use super::support::{arg, input_in, known_args, schema, section, stage_error};
+
+pub struct Evaluate;
+
+const ARGS: &[&str] = &[
+    "transform",
+    "train",
+    "compare",
+    "validate",
+    "schema",
+    "metrics",
+    "promotion",
+    "model",
+];
+
+impl Builtin for Evaluate {
+    fn id(&self) -> &'static str {
+        "evaluate"
+    }
+    fn version(&self) -> u32 {
+        1
+    }
+    fn summary(&self) -> &'static str {
+        "score the chosen model on test once; write metrics.json; promote it into final_model/"
+    }
+    fn check_args(&self, with: &toml::Table) -> Result<(), String> {
+        known_args(with, ARGS)
+    }
+    fn run(&self, ctx: &BuiltinContext<'_>) -> Result<(), BuiltinError> {
+        let cfg: EvaluateConfig = section(ctx, "evaluate")?;
+        let schema = schema(ctx)?;
+        let test_npy = input_in(ctx, "transform", "artifacts/transform", "test.npy")?;
+        let model_json = input_in(ctx, "train", "artifacts/train", "model.json")?;
+        // The comparison and the validation summary are optional: used when declared as deps.
+        let compare = optional_input(ctx, "compare", "artifacts/compare", "metrics.json")?;
+        let validate = optional_input(ctx, "validate", "artifacts/validate", "report.yaml")?;
+        let model_dir = arg(ctx, "model", "final_model")?;
+        let inputs = EvaluateInputs {
+            transform_dir: parent(&test_npy),
+            train_dir: parent(&model_json),
+            compare_metrics: compare,
+            validate_report: validate,
+            schema: &schema,
+            current_bundle: ctx.current(model_dir)?,
+            netsec_version: env!("CARGO_PKG_VERSION").to_string(),
+            created_at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
+            params: ctx.params().clone(),
+        };
+        let outputs = EvaluateOutputs {
+            metrics_json: ctx.output(arg(ctx, "metrics", "artifacts/evaluate/metrics.json")?)?,
+            promotion_json: ctx.output(arg(
+                ctx,
+                "promotion",
+                "artifacts/evaluate/promotion.json",
+            )?)?,
+            bundle_dir: ctx.output(model_dir)?,
+        };
+        let report = netsec_stages::evaluate(&cfg, inputs, outputs).map_err(stage_error)?;
+        let t = &report.metrics.test;
+        ctx.progress(&format!(
+            "`{}` test F1 {:.4}, ROC-AUC {}, {}: {}",
+            report.metrics.model,
+            t.f1,
+            t.roc_auc.map_or("n/a".to_string(), |a| format!("{a:.4}")),
+            if report.promotion.promoted {
+                "promoted"
+            } else {
+                "not promoted"
+            },
+            report.promotion.reason
+        ));
+        Ok(())
+    }
+}
+
+/// `dir/file` when that path is a declared dep, `None` when it is not declared.
+fn optional_input(
+    ctx: &BuiltinContext<'_>,
+    key: &str,
+    default_dir: &str,
+    file: &str,
+) -> Result<Option<std::path::PathBuf>, BuiltinError> {
+    match input_in(ctx, key, default_dir, file) {
+        Ok(p) => Ok(p.exists().then_some(p)),
+        Err(_) if ctx.args().get(key).is_none() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+fn parent(p: &std::path::Path) -> std::path::PathBuf {
+    p.parent().map(ToOwned::to_owned).unwrap_or_default()
+}

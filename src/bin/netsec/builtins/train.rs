@@ -1,0 +1,40 @@
+//! `uses = "train"`: model selection by stratified k-fold CV on train only.
+
+use netsec::{Builtin, BuiltinContext, BuiltinError};
+use netsec_stages::SelectConfig;
+
+use super::support::{arg, input_in, known_args, section, stage_error};
+
+pub struct Train;
+
+impl Builtin for Train {
+    fn id(&self) -> &'static str {
+        "train"
+    }
+    fn version(&self) -> u32 {
+        1
+    }
+    fn summary(&self) -> &'static str {
+        "select a model by stratified k-fold CV on train; write model.json and cv.json"
+    }
+    fn check_args(&self, with: &toml::Table) -> Result<(), String> {
+        known_args(with, &["input", "output"])
+    }
+    fn run(&self, ctx: &BuiltinContext<'_>) -> Result<(), BuiltinError> {
+        let cfg: SelectConfig = section(ctx, "train")?;
+        // The input is the transform directory; naming its file makes the dep check precise.
+        let train_npy = input_in(ctx, "input", "artifacts/transform", "train.npy")?;
+        let transform_dir = train_npy.parent().unwrap_or(&train_npy);
+        let out = ctx.output(arg(ctx, "output", "artifacts/train")?)?;
+        let report = netsec_stages::train(&cfg, transform_dir, &out).map_err(stage_error)?;
+        ctx.progress(&format!(
+            "chose `{}`: CV F1 {:.4}, train F1 {:.4} (gap {:.4}) over {} candidates",
+            report.model,
+            report.cv_f1,
+            report.train_f1,
+            report.gap,
+            report.table.len()
+        ));
+        Ok(())
+    }
+}

@@ -188,7 +188,19 @@ fn run_builtin(
         env,
         progress,
     );
-    let result = catch_unwind(AssertUnwindSafe(|| b.run(&ctx))).unwrap_or_else(|p| {
+    // Each built-in computes on a thread pool of its own. On the shared global pool a short stage
+    // (transform) queues behind the long jobs of a stage running beside it (compare's CV fits),
+    // and the critical path waits for work that is not on it.
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(rayon::current_num_threads())
+        .thread_name(|i| format!("netsec-builtin-{i}"))
+        .build();
+    let call = || catch_unwind(AssertUnwindSafe(|| b.run(&ctx)));
+    let outcome = match &pool {
+        Ok(pool) => pool.install(call),
+        Err(_) => call(),
+    };
+    let result = outcome.unwrap_or_else(|p| {
         let msg = p
             .downcast_ref::<String>()
             .cloned()

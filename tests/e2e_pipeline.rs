@@ -23,8 +23,11 @@ fn workspace() -> tempfile::TempDir {
     }
     std::fs::create_dir(dir.path().join("data")).expect("mkdir");
     for f in ["phisingData.csv", "sample-predict-input.csv"] {
-        std::fs::copy(repo_root().join("data").join(f), dir.path().join("data").join(f))
-            .expect("copy data");
+        std::fs::copy(
+            repo_root().join("data").join(f),
+            dir.path().join("data").join(f),
+        )
+        .expect("copy data");
     }
     dir
 }
@@ -83,7 +86,14 @@ fn reproduced() -> &'static Path {
             "repro failed:\n{}",
             text(&out.stderr)
         );
-        for stage in ["ingest", "validate", "transform", "train", "compare", "evaluate"] {
+        for stage in [
+            "ingest",
+            "validate",
+            "transform",
+            "train",
+            "compare",
+            "evaluate",
+        ] {
             assert_eq!(outcome_of(&out, stage), "ran", "{stage}");
         }
         dir
@@ -138,13 +148,22 @@ fn predict_gets_the_sample_right() {
     let dir = reproduced();
     let out = netsec(
         dir,
-        &["predict", "--model", "final_model", "--input", "data/sample-predict-input.csv"],
+        &[
+            "predict",
+            "--model",
+            "final_model",
+            "--input",
+            "data/sample-predict-input.csv",
+        ],
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let csv = text(&out.stdout);
     let mut lines = csv.lines();
     let header: Vec<&str> = lines.next().expect("header").split(',').collect();
-    assert_eq!(header[header.len() - 2..], ["prediction", "phishing_probability"]);
+    assert_eq!(
+        header[header.len() - 2..],
+        ["prediction", "phishing_probability"]
+    );
     let mut predicted = Vec::new();
     for line in lines {
         let cells: Vec<&str> = line.split(',').collect();
@@ -157,10 +176,19 @@ fn predict_gets_the_sample_right() {
     // --output writes the same table to a file.
     let out = netsec(
         dir,
-        &["predict", "--input", "data/sample-predict-input.csv", "--output", "pred.csv"],
+        &[
+            "predict",
+            "--input",
+            "data/sample-predict-input.csv",
+            "--output",
+            "pred.csv",
+        ],
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert_eq!(std::fs::read_to_string(dir.join("pred.csv")).expect("pred.csv"), csv);
+    assert_eq!(
+        std::fs::read_to_string(dir.join("pred.csv")).expect("pred.csv"),
+        csv
+    );
 }
 
 #[test]
@@ -169,7 +197,11 @@ fn predict_rejects_bad_input_with_the_column_and_line() {
     let bad = tempfile::tempdir().expect("temp");
     let sample = std::fs::read_to_string(dir.join("data/sample-predict-input.csv")).expect("read");
     let cases: [(&str, String, &str); 3] = [
-        ("wrong-columns.csv", "a,b\n1,2\n".to_string(), "`having_IP_Address` is missing"),
+        (
+            "wrong-columns.csv",
+            "a,b\n1,2\n".to_string(),
+            "`having_IP_Address` is missing",
+        ),
         (
             "non-numeric.csv",
             sample.replacen("\n1,", "\nabc,", 1),
@@ -186,9 +218,22 @@ fn predict_rejects_bad_input_with_the_column_and_line() {
         assert!(err.contains(needle), "{name}: `{needle}` not in:\n{err}");
         assert!(out.stdout.is_empty(), "{name}: wrote output on failure");
     }
-    let out = netsec(dir, &["predict", "--model", "no-such-dir", "--input", "data/sample-predict-input.csv"]);
+    let out = netsec(
+        dir,
+        &[
+            "predict",
+            "--model",
+            "no-such-dir",
+            "--input",
+            "data/sample-predict-input.csv",
+        ],
+    );
     assert_ne!(out.status.code(), Some(0));
-    assert!(text(&out.stderr).contains("no-such-dir"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("no-such-dir"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
@@ -234,7 +279,11 @@ fn drift_beyond_the_threshold_rejects_the_data_with_exit_4() {
         .expect("report.yaml written on rejection");
     assert!(report.contains("rejected"), "{report}");
     let status = netsec(dir.path(), &["status"]);
-    assert!(text(&status.stdout).contains("Dirty `validate`"), "{}", text(&status.stdout));
+    assert!(
+        text(&status.stdout).contains("Dirty `validate`"),
+        "{}",
+        text(&status.stdout)
+    );
 }
 
 #[test]
@@ -250,5 +299,8 @@ fn out_of_domain_raw_data_is_rejected_at_ingest() {
     let out = netsec(dir.path(), &["repro", "ingest"]);
     let err = text(&out.stderr);
     assert_eq!(out.status.code(), Some(4), "{err}");
-    assert!(err.contains("having_IP_Address") && err.contains("line 3"), "{err}");
+    assert!(
+        err.contains("having_IP_Address") && err.contains("line 3"),
+        "{err}"
+    );
 }

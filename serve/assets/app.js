@@ -66,7 +66,10 @@ function renderResults(body) {
   const tbody = $("table").tBodies[0];
   thead.textContent = "";
   tbody.textContent = "";
-  const cols = rows.length ? Object.keys(rows[0]) : [];
+  // The answer first (prediction, probability), then the inputs: on a phone the table scrolls.
+  const keys = rows.length ? Object.keys(rows[0]) : [];
+  const lead = ["prediction", "phishing_probability"];
+  const cols = lead.filter((k) => keys.includes(k)).concat(keys.filter((k) => !lead.includes(k)));
   const hr = document.createElement("tr");
   for (const c of ["#"].concat(cols)) {
     const th = document.createElement("th");

@@ -1,8 +1,11 @@
 //! A real model bundle for the tests: a random forest trained on half of the bundled dataset
-//! (`variant` picks the half and the seed, so two variants differ), scored on the other half.
+//! (`variant` picks the half and the seed, so two variants differ), scored on the other half,
+//! packed as `netsec_stages::ModelBundle` exactly as the evaluate stage does.
 
-use netsec_models::{BinaryMetrics, ForestParams, Params};
-use netsec_stages::{Frame, KnnImputer, LabelMode, Preprocessor, Schema};
+use netsec_models::{ForestParams, Params};
+use netsec_stages::{
+    Frame, KnnImputer, LabelMode, ModelBundle, Preprocessor, Schema, TestMetrics, BUNDLE_FORMAT,
+};
 use serde_json::json;
 
 use super::repo_root;
@@ -23,11 +26,10 @@ pub fn build_bundle(variant: u64) -> Vec<u8> {
     let te = frame.select(&test);
     let y_tr: Vec<u8> = train.iter().map(|&i| classes[i]).collect();
     let y_te: Vec<u8> = test.iter().map(|&i| classes[i]).collect();
-    let imputer = KnnImputer::fit(&tr.features, 3).expect("imputer");
     let preprocessor = Preprocessor {
         format: 1,
         features: schema.feature_names(),
-        imputer,
+        imputer: KnnImputer::fit(&tr.features, 3).expect("imputer"),
     };
     let params = Params::Forest(ForestParams {
         n_trees: 40,
@@ -37,15 +39,16 @@ pub fn build_bundle(variant: u64) -> Vec<u8> {
         .fit(tr.features.view(), &y_tr, 42 + variant)
         .expect("fit");
     let proba = model.predict_proba(te.features.view()).expect("predict");
-    let m = BinaryMetrics::from_proba(&y_te, proba.as_slice().expect("contiguous"));
-    let bundle = json!({
-        "format": 1,
-        "schema": schema,
-        "preprocessor": preprocessor,
-        "model": model,
-        "metrics": {"f1": m.f1, "roc_auc": m.roc_auc, "accuracy": m.accuracy, "precision": m.precision, "recall": m.recall},
-        "created_at": format!("2026-11-22T00:00:0{variant}Z"),
-        "netsec_version": env!("CARGO_PKG_VERSION"),
-    });
+    let bundle = ModelBundle {
+        format_version: BUNDLE_FORMAT,
+        schema,
+        preprocessor,
+        model,
+        metrics: TestMetrics::score(&y_te, proba.as_slice().expect("contiguous")),
+        training_data_digest: format!("test-fixture-half-{variant}"),
+        params: json!({"train": {"models": ["forest"], "n_trees": 40, "seed": 42 + variant}}),
+        netsec_version: env!("CARGO_PKG_VERSION").to_string(),
+        created_at: format!("2026-11-22T00:00:0{variant}Z"),
+    };
     serde_json::to_vec(&bundle).expect("json")
 }

@@ -68,8 +68,9 @@ fn yes() -> bool {
     true
 }
 
-/// Keys the engine understands, used to warn about the rest.
-pub const TOP_LEVEL_KEYS: &[&str] = &["params", "stages"];
+/// Keys the engine understands, used to warn about the rest. `tracking` is read by the binary
+/// (MLflow settings, `netsec-tracking`), not by the engine.
+pub const TOP_LEVEL_KEYS: &[&str] = &["params", "stages", "tracking"];
 pub const STAGE_KEYS: &[&str] = &[
     "cmd",
     "uses",

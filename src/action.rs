@@ -148,7 +148,7 @@ fn run_commands(
 
 fn interrupted(stage: &Stage) -> StageFailure {
     StageFailure {
-        message: format!("stage `{}` was interrupted", stage.name),
+        message: format!("stage `{}`: interrupted", stage.name),
         hint: Some("it is stale and will run again next time".into()),
         exit_code: exit::STAGE_FAILED,
     }

@@ -352,12 +352,13 @@ fn process(
     if stage.frozen {
         if let Some(DirtyReason::OutMissing { path }) = reasons.first() {
             let f = StageFailure {
+                // "stage `NAME`: …" renders as "failed to run `NAME`: …".
                 message: format!(
-                    "stage `{}` is frozen but its out `{path}` is missing",
+                    "stage `{}`: it is frozen but its out `{path}` is missing",
                     stage.name
                 ),
                 hint: Some(format!(
-                    "run `netsec checkout {}`, or unfreeze the stage",
+                    "unfreeze it or run `netsec checkout {}`",
                     stage.name
                 )),
                 exit_code: exit::STAGE_FAILED,
@@ -382,7 +383,7 @@ fn process(
             .collect();
         let f = StageFailure {
             message: format!(
-                "stage `{}` cannot run: dep {} missing",
+                "stage `{}`: cannot run, dep {} missing",
                 stage.name,
                 missing.join(", ")
             ),

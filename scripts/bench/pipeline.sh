@@ -30,11 +30,13 @@ if [[ -z "${NETSEC_BIN:-}" ]]; then
 fi
 
 rm -rf "$WORK" && mkdir -p "$WORK/results"
-fresh() { rm -rf "$WORK/ws" && mkdir -p "$WORK/ws" && cp -r "$ROOT/pipeline.toml" "$ROOT/schema.yaml" "$ROOT/.dvcignore" "$ROOT/data" "$WORK/ws/"; }
-export -f fresh; export WORK ROOT
+# hyperfine's --prepare runs through sh, so the fresh-workspace step is a file, not a function.
+cat >"$WORK/fresh.sh" <<SH
+rm -rf "$WORK/ws" && mkdir -p "$WORK/ws" && cp -r "$ROOT/pipeline.toml" "$ROOT/schema.yaml" "$ROOT/.dvcignore" "$ROOT/data" "$WORK/ws/"
+SH
 
 echo "== cold repro of the whole pipeline (fresh workspace each run)" >&2
-hyperfine --runs "$RUNS" --prepare "bash -c fresh" --export-json "$WORK/results/cold.json" \
+hyperfine --runs "$RUNS" --prepare "sh $WORK/fresh.sh" --export-json "$WORK/results/cold.json" \
   "$NETSEC_BIN -q -C $WORK/ws repro"
 /usr/bin/time -v "$NETSEC_BIN" -q -C "$WORK/ws" repro -f 2>"$WORK/results/time-v.txt" || true
 

@@ -5,7 +5,8 @@
 #   2. one 100k-row CSV upload timed with curl (target ≤ 1 s).
 # Release build, loopback only, stops the server by itself. Needs `wrk` and `curl`
 # (apt-get install -y wrk curl). Knobs: DURATION=30s CONNS=16 THREADS=2 PORT=18731
-# MODEL_DIR=<dir holding bundle.json> (default: final_model/, trained with `netsec repro` if absent).
+# MODEL_DIR=<dir holding bundle.json> (default: final_model/; if it has no bundle, the pipeline is
+# run with `netsec repro` in a temporary copy of the repository, leaving the work tree untouched).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -37,9 +38,13 @@ cargo build --release -q -p netsec-serve --example serve --manifest-path "$ROOT/
 SERVE_BIN=$CARGO_TARGET_DIR/release/examples/serve
 
 if [ ! -f "$MODEL_DIR/bundle.json" ]; then
-  echo "== no $MODEL_DIR/bundle.json: training it with \`netsec repro\`" >&2
+  echo "== no $MODEL_DIR/bundle.json: training one with \`netsec repro\` in a temporary copy" >&2
   cargo build --release -q -p netsec --bin netsec --manifest-path "$ROOT/Cargo.toml"
-  (cd "$ROOT" && "$CARGO_TARGET_DIR/release/netsec" repro)
+  mkdir -p "$WORK/repo"
+  cp -r "$ROOT/pipeline.toml" "$ROOT/schema.yaml" "$ROOT/data" "$WORK/repo/"
+  [ -f "$ROOT/.dvcignore" ] && cp "$ROOT/.dvcignore" "$WORK/repo/"
+  (cd "$WORK/repo" && "$CARGO_TARGET_DIR/release/netsec" -q repro)
+  MODEL_DIR=$WORK/repo/final_model
 fi
 
 echo "== starting the server on $ADDR" >&2

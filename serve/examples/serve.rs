@@ -47,19 +47,9 @@ fn main() -> ExitCode {
     cfg.token = std::env::var("NETSEC_SERVE_TOKEN")
         .ok()
         .filter(|t| !t.is_empty());
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
-            return ExitCode::from(1);
-        }
-    };
     let addr = cfg.addr;
     eprintln!("serving on http://{addr}");
-    match runtime.block_on(netsec_serve::run(cfg)) {
+    match netsec_serve::run_blocking(cfg) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");

@@ -16,6 +16,8 @@ pub enum ServeError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error("cannot start the async runtime: {source}")]
+    Runtime { source: std::io::Error },
     #[error("the server failed: {source}")]
     Serve { source: std::io::Error },
     #[error("invalid CORS origin `{origin}`: {message}")]

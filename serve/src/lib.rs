@@ -21,5 +21,5 @@ pub mod tasks;
 pub use config::ServeConfig;
 pub use error::{ApiError, ServeError};
 pub use routes::router;
-pub use server::{run, serve, shutdown_signal};
+pub use server::{run, run_blocking, serve, shutdown_signal};
 pub use state::AppState;

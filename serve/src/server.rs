@@ -11,6 +11,16 @@ use crate::routes::router;
 use crate::slot::watch;
 use crate::state::AppState;
 
+/// `run` on a new multi-threaded tokio runtime, for callers without one (the CLI).
+pub fn run_blocking(cfg: ServeConfig) -> Result<(), ServeError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("netsec-serve")
+        .build()
+        .map_err(|source| ServeError::Runtime { source })?;
+    runtime.block_on(run(cfg))
+}
+
 /// Binds `cfg.addr` and serves until SIGINT or SIGTERM.
 pub async fn run(cfg: ServeConfig) -> Result<(), ServeError> {
     let listener = TcpListener::bind(cfg.addr)

@@ -62,8 +62,11 @@ pub struct TaskRecord {
     pub promoted: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub promotion: Option<Value>,
-    /// Whether the server swapped in a new model after this task.
+    /// Whether the live model changed while this task ran (a promoted bundle was swapped in).
     pub model_reloaded: bool,
+    /// The live model's version when the task finished.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_version: Option<String>,
     /// The last lines of the child's stderr (bounded).
     pub log_tail: VecDeque<String>,
 }
@@ -156,6 +159,7 @@ impl Tasks {
                 promoted: None,
                 promotion: None,
                 model_reloaded: false,
+                model_version: None,
                 log_tail: VecDeque::new(),
             };
             reg.running = Some(id.clone());
@@ -203,6 +207,7 @@ impl Tasks {
                 .collect();
         });
         tracing::info!(task = %id, exe = %cmd.exe.display(), "training started");
+        let version_before = slot.get().map(|m| m.card.version.clone());
         let outcome = self.run_child(&id, &cmd).await;
         let failed = match outcome {
             Ok(0) => None,
@@ -227,23 +232,20 @@ impl Tasks {
             .as_ref()
             .and_then(|p| p.get("promoted"))
             .and_then(Value::as_bool);
-        // A promoted model goes live now rather than at the next poll.
-        let reloaded = if promoted == Some(true) {
+        // A promoted model goes live now rather than at the next poll (the watcher may have
+        // been first: what counts is whether the live model changed during the task).
+        if promoted == Some(true) {
             let slot = Arc::clone(&slot);
             match tokio::task::spawn_blocking(move || slot.reload(false)).await {
-                Ok(Reload::Swapped) => true,
-                Ok(other) => {
-                    tracing::info!(task = %id, "no reload after training: {other:?}");
-                    false
+                Ok(Reload::Rejected(msg)) => {
+                    tracing::warn!(task = %id, "the promoted bundle was not loaded: {msg}")
                 }
-                Err(e) => {
-                    tracing::warn!(task = %id, "reload failed: {e}");
-                    false
-                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(task = %id, "reload failed: {e}"),
             }
-        } else {
-            false
-        };
+        }
+        let version_after = slot.get().map(|m| m.card.version.clone());
+        let reloaded = version_after.is_some() && version_after != version_before;
         tracing::info!(task = %id, ?promoted, reloaded, "training succeeded");
         self.finish(&id, |r| {
             r.state = TaskState::Succeeded;
@@ -252,6 +254,7 @@ impl Tasks {
             r.promoted = promoted;
             r.promotion = promotion;
             r.model_reloaded = reloaded;
+            r.model_version = version_after;
         });
     }
 

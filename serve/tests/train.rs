@@ -164,6 +164,7 @@ outs = ["artifacts/evaluate/", { path = "final_model/", persist = true }]
 
     let new_version = get(&app, "/model").await.json()["version"].clone();
     assert_ne!(new_version, old_version);
+    assert_eq!(t["model_version"], new_version);
     let r = post(&app, "/predict", "text/csv", SAMPLE).await;
     assert_eq!(r.json()["model"]["version"], new_version);
 

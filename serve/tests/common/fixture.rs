@@ -21,7 +21,7 @@ pub fn build_bundle(variant: u64) -> Vec<u8> {
     .expect("dataset");
     let classes = frame.classes(&schema).expect("labels");
     let (train, test): (Vec<usize>, Vec<usize>) =
-        (0..frame.n_rows()).partition(|i| (*i as u64 + variant) % 2 == 0);
+        (0..frame.n_rows()).partition(|i| (*i as u64 + variant).is_multiple_of(2));
     let tr = frame.select(&train);
     let te = frame.select(&test);
     let y_tr: Vec<u8> = train.iter().map(|&i| classes[i]).collect();

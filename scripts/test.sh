@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace: engine unit tests, the CLI freshness suite (real binary in
 # temporary repositories), the ML stage tests and the end-to-end pipeline test on the bundled CSV.
-# Installs the few system tools the tests use when they are missing (Debian/Ubuntu, as root).
+# Installs the few system tools the tests use when they are missing (Debian/Ubuntu, as root),
+# and starts the services the integration tests talk to (an MLflow server on 127.0.0.1, see
+# scripts/services.sh). NETSEC_REQUIRE_SERVICES=1 makes a missing service a test failure, never
+# a silent skip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
 command -v dot >/dev/null 2>&1 || need+=(graphviz)
+command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || need+=(chromium)
+command -v python3 >/dev/null 2>&1 && python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3 python3-venv)
 if ((${#need[@]})); then
   if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
     echo "[test] installing ${need[*]}" >&2
@@ -15,5 +20,8 @@ if ((${#need[@]})); then
     echo "[test] note: ${need[*]} not installed; the tests that render graphs will be skipped" >&2
   fi
 fi
+
+eval "$(scripts/services.sh start mlflow)"
+export NETSEC_REQUIRE_SERVICES=1
 
 exec cargo test --workspace --locked "$@"

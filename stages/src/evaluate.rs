@@ -9,9 +9,11 @@ use serde::{Deserialize, Serialize};
 use crate::bundle::{bundle_path, ModelBundle, BUNDLE_FORMAT};
 use crate::error::{Result, StageError};
 use crate::fsio::{read_json, write_json};
+use crate::plots::{write_plots, PlotInputs};
 use crate::schema::Schema;
 use crate::train::CvReport;
 use crate::transform::{load_xy, Preprocessor};
+use crate::validate::ValidationReport;
 
 /// `params.evaluate`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -122,11 +124,22 @@ pub struct EvaluateReport {
     pub bundle: Option<PathBuf>,
 }
 
-/// Runs the stage.
+/// Runs the stage without plots.
 pub fn evaluate(
     cfg: &EvaluateConfig,
     inputs: EvaluateInputs<'_>,
     out: EvaluateOutputs,
+) -> Result<EvaluateReport> {
+    evaluate_with_plots(cfg, inputs, out, None)
+}
+
+/// Runs the stage and, when `plots_dir` is given, draws the evaluation plots into it
+/// (see [`crate::plots`]).
+pub fn evaluate_with_plots(
+    cfg: &EvaluateConfig,
+    inputs: EvaluateInputs<'_>,
+    out: EvaluateOutputs,
+    plots_dir: Option<&Path>,
 ) -> Result<EvaluateReport> {
     let model: Model = read_json(&inputs.train_dir.join("model.json"))?;
     let cv: CvReport = read_json(&inputs.train_dir.join("cv.json"))?;
@@ -159,6 +172,36 @@ pub fn evaluate(
             .transpose()?,
     };
     write_json(&out.metrics_json, &metrics)?;
+    if let Some(dir) = plots_dir {
+        let validation = inputs
+            .validate_report
+            .as_deref()
+            .map(read_validation_report)
+            .transpose()?;
+        let truth = y.to_vec();
+        let proba = proba.to_vec();
+        let importance = model.feature_importance().map(|imp| {
+            pre.features
+                .iter()
+                .cloned()
+                .zip(imp)
+                .collect::<Vec<(String, f64)>>()
+        });
+        let plot_inputs = PlotInputs {
+            truth: &truth,
+            proba: &proba,
+            confusion: test.confusion,
+            class_names: [
+                inputs.schema.class_name(0).to_string(),
+                inputs.schema.class_name(1).to_string(),
+            ],
+            model: model.name().to_string(),
+            importance,
+            cv: &metrics.cv,
+            validation: validation.as_ref(),
+        };
+        write_plots(&plot_inputs, dir)?;
+    }
 
     let promotion = decide(
         cfg,
@@ -238,6 +281,15 @@ fn decide(cfg: &EvaluateConfig, current: Option<&Path>, schema: &Schema, new_f1:
             new_f1,
         }
     }
+}
+
+/// The typed validation report, for the drift plot.
+fn read_validation_report(path: &Path) -> Result<ValidationReport> {
+    let text = std::fs::read_to_string(path).map_err(|e| StageError::read(path, e))?;
+    serde_norway::from_str(&text).map_err(|e| StageError::Artifact {
+        path: path.to_path_buf(),
+        message: format!("not a validation report: {e}"),
+    })
 }
 
 /// The `summary` of a validation report (the whole report if it has none).

@@ -34,13 +34,14 @@ pub use validate::{validate, Decision, FailOn, ValidateConfig, ValidationReport}
 // Models side (train, evaluate, bundle, predict) below.
 pub mod bundle;
 pub mod evaluate;
+pub mod plots;
 pub mod predict;
 pub mod train;
 
 pub use bundle::{ModelBundle, BUNDLE_FILE, BUNDLE_FORMAT};
 pub use evaluate::{
-    evaluate, EvaluateConfig, EvaluateInputs, EvaluateOutputs, EvaluateReport, MetricsReport,
-    Promotion, TestMetrics,
+    evaluate, evaluate_with_plots, EvaluateConfig, EvaluateInputs, EvaluateOutputs, EvaluateReport,
+    MetricsReport, Promotion, TestMetrics,
 };
 pub use predict::{predict, predict_frame, predict_to_file, PredictReport, Predictions};
 pub use train::{train, CvReport, TrainReport};

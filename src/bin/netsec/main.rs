@@ -4,6 +4,7 @@
 mod builtins;
 mod commands;
 mod render;
+mod tracking;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -47,6 +48,10 @@ enum Command {
     Builtins,
     /// Predict a CSV with a promoted model bundle (e.g. final_model/).
     Predict(commands::predict::Args),
+    /// Show the metric outs of the lock, or diff them against a git revision.
+    Metrics(commands::metrics::Args),
+    /// Write artifacts/report/index.html: metrics, plots, drift, model card, timings.
+    Report(commands::report::Args),
 }
 
 fn main() -> ExitCode {
@@ -78,6 +83,8 @@ fn main() -> ExitCode {
         Command::Gc(a) => commands::gc::run(&ui, &cwd, a),
         Command::Builtins => commands::builtins_cmd::run(&ui),
         Command::Predict(a) => commands::predict::run(&ui, &cwd, a),
+        Command::Metrics(a) => commands::metrics::run(&ui, &cwd, a),
+        Command::Report(a) => commands::report::run(&ui, &cwd, a),
     };
     match result {
         Ok(code) => ExitCode::from(code as u8),

@@ -18,6 +18,7 @@ const ARGS: &[&str] = &[
     "metrics",
     "promotion",
     "model",
+    "plots",
 ];
 
 impl Builtin for Evaluate {
@@ -25,7 +26,8 @@ impl Builtin for Evaluate {
         "evaluate"
     }
     fn version(&self) -> u32 {
-        1
+        // 2: writes the evaluation plots.
+        2
     }
     fn summary(&self) -> &'static str {
         "score the chosen model on test once; write metrics.json; promote it into final_model/"
@@ -62,7 +64,16 @@ impl Builtin for Evaluate {
             )?)?,
             bundle_dir: ctx.output(model_dir)?,
         };
-        let report = netsec_stages::evaluate(&cfg, inputs, outputs).map_err(stage_error)?;
+        // Plots go to `plots` (default artifacts/evaluate/plots) when that is a declared out;
+        // a pipeline that does not declare it gets no plots rather than an error.
+        let plots_dir = match ctx.output(arg(ctx, "plots", "artifacts/evaluate/plots")?) {
+            Ok(dir) => Some(dir),
+            Err(_) if ctx.args().get("plots").is_none() => None,
+            Err(e) => return Err(e),
+        };
+        let report =
+            netsec_stages::evaluate_with_plots(&cfg, inputs, outputs, plots_dir.as_deref())
+                .map_err(stage_error)?;
         let t = &report.metrics.test;
         ctx.progress(&format!(
             "`{}` test F1 {:.4}, ROC-AUC {}, {}: {}",

@@ -6,7 +6,9 @@ pub mod dag;
 pub mod explain;
 pub mod gc;
 pub mod init;
+pub mod metrics;
 pub mod predict;
+pub mod report;
 pub mod repro;
 pub mod status;
 

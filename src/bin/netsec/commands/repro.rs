@@ -79,6 +79,9 @@ pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
         }
     };
     let result = netsec::repro(&repo, &opts, &cancel, &sink)?;
+    if !args.dry_run {
+        crate::tracking::record_timings(ui, &repo, &result);
+    }
     if json {
         let line = serde_json::json!({
             "event": "summary",
@@ -98,6 +101,10 @@ pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
         .any(|r| !matches!(r.outcome, Outcome::Skipped | Outcome::Frozen));
     if !changed && result.exit_code == 0 {
         ui.status("Fresh", "32", "Pipeline is up to date.");
+    }
+    if result.exit_code == 0 && !args.dry_run {
+        // MLflow: a warning on failure, exit 5 only with `tracking.required = true`.
+        return Ok(crate::tracking::track(ui, &repo, &result));
     }
     Ok(result.exit_code)
 }

@@ -42,5 +42,27 @@ pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
     if up_to_date {
         println!("Pipeline is up to date.");
     }
+    if ui.verbose > 0 {
+        print_timings(&repo.root);
+    }
     Ok(0)
+}
+
+/// `-v`: the stage durations of the last repro (`.netsec/state/timings.json`).
+fn print_timings(root: &Path) {
+    match netsec_tracking::Timings::load(root) {
+        Ok(Some(t)) => {
+            println!("Last repro ({}):", t.finished_at);
+            for s in &t.stages {
+                println!(
+                    "  {:<20} {:<9} {:>9}",
+                    s.stage,
+                    s.outcome,
+                    netsec_tracking::human_ms(s.duration_ms)
+                );
+            }
+        }
+        Ok(None) => println!("No repro timings recorded yet."),
+        Err(e) => eprintln!("warning: {e}"),
+    }
 }

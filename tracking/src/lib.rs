@@ -1,0 +1,20 @@
+//! netsec-tracking: what a data scientist looks at after `netsec repro` — an MLflow run per
+//! training repro (blocking REST client, no async runtime), metric tables and diffs for
+//! `netsec metrics`, the self-contained HTML report of `netsec report`, and the stage-timings
+//! side file. It reads the ML artifacts through `netsec-stages` types and knows nothing of the
+//! engine; the binary gathers what the engine knows (lock params, source digests, events).
+
+pub mod client;
+pub mod config;
+pub mod error;
+pub mod metrics;
+pub mod report;
+pub mod run;
+pub mod timings;
+
+pub use client::{Metric, MlflowClient, RunHandle};
+pub use config::{Auth, TrackingConfig, DEFAULT_EXPERIMENT};
+pub use error::{redact, Result, TrackingError};
+pub use report::{build_report, write_report, REPORT_PATH};
+pub use run::{git_commit, log_run, ArtifactPaths, RunContext, RunRecord};
+pub use timings::{human_ms, StageTiming, Timings};

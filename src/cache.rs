@@ -18,9 +18,14 @@ use std::fs;
 use std::io;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 
 use crate::digest::{hash_file, hash_file_uncached, Digest, DirManifest};
 use crate::memo::Memo;
+
+/// Makes temp names unique within the process (identical files may be inserted concurrently).
+static TEMP_SEQ: AtomicU64 = AtomicU64::new(0);
 
 /// Files at least this big are hard-linked into (and out of) the cache rather than copied.
 pub const LINK_MIN: u64 = 64 << 20;
@@ -29,7 +34,14 @@ pub const LINK_MIN: u64 = 64 << 20;
 #[derive(Debug, Clone)]
 pub struct Cache {
     objects: PathBuf,
+    /// Fan-out directories (`ab/`) this handle has already created or seen: each is made at
+    /// most once per run instead of one failing `mkdir` per object.
+    shards: Arc<ShardDirs>,
 }
+
+/// One flag per possible shard directory (first digest byte).
+#[derive(Debug)]
+struct ShardDirs([AtomicBool; 256]);
 
 /// How an object came to be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,13 +50,89 @@ pub enum Inserted {
     Reflinked,
     HardLinked,
     Copied,
+    /// Written from bytes already in memory (small files read once to be hashed).
+    Written,
 }
 
 impl Cache {
     pub fn new(dot_netsec: &Path) -> Cache {
         Cache {
             objects: dot_netsec.join("cache").join("objects-v1"),
+            shards: Arc::new(ShardDirs(std::array::from_fn(|_| AtomicBool::new(false)))),
         }
+    }
+
+    /// The shard directory of `d`, created if this handle has not made or seen it yet.
+    fn shard_dir(&self, d: &Digest) -> io::Result<PathBuf> {
+        let flag = &self.shards.0[usize::from(d.as_bytes()[0])];
+        let dir = self.objects.join(&d.to_hex()[..2]);
+        if !flag.load(Ordering::Relaxed) {
+            fs::create_dir_all(&dir)?;
+            flag.store(true, Ordering::Relaxed);
+        }
+        Ok(dir)
+    }
+
+    /// Forget that `d`'s shard exists (someone removed it under us): the next call recreates it.
+    fn forget_shard(&self, d: &Digest) {
+        self.shards.0[usize::from(d.as_bytes()[0])].store(false, Ordering::Relaxed);
+    }
+
+    /// A fresh temp name inside `d`'s shard directory, so that publishing is a same-directory
+    /// rename. Leftovers of a killed insert are `.tmp-*` files that `gc` removes.
+    fn temp_in_shard(&self, d: &Digest, tag: &str) -> io::Result<PathBuf> {
+        let n = TEMP_SEQ.fetch_add(1, Ordering::Relaxed);
+        Ok(self
+            .shard_dir(d)?
+            .join(format!(".tmp-{}-{tag}-{n}", std::process::id())))
+    }
+
+    /// Store `bytes`, whose digest is `d`, as an object, written from memory: no second read of
+    /// the source. Written to a temp name in the shard (mode 0444, `O_EXCL`), renamed into place,
+    /// then vouched for in the memo, so a kill never leaves a partial object under a final name.
+    pub fn store_bytes(&self, d: &Digest, bytes: &[u8], memo: &Memo) -> io::Result<Inserted> {
+        if self.has_valid(d, memo) {
+            return Ok(Inserted::AlreadyPresent);
+        }
+        let dst = self.object_path(d);
+        let meta = match self.write_temp_and_publish(d, bytes, &dst) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                // The shard vanished since we made it (a concurrent `rm`): make it again, once.
+                self.forget_shard(d);
+                self.write_temp_and_publish(d, bytes, &dst)?
+            }
+            r => r?,
+        };
+        memo.insert_trusted(&meta, d);
+        Ok(Inserted::Written)
+    }
+
+    fn write_temp_and_publish(
+        &self,
+        d: &Digest,
+        bytes: &[u8],
+        dst: &Path,
+    ) -> io::Result<fs::Metadata> {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        let tmp = self.temp_in_shard(d, "mem")?;
+        let written = (|| {
+            let mut f = fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o444)
+                .open(&tmp)?;
+            f.write_all(bytes)?;
+            // Stat through the open file: same inode, size and mtime as after the rename.
+            let meta = f.metadata()?;
+            drop(f);
+            fs::rename(&tmp, dst)?;
+            Ok(meta)
+        })();
+        if written.is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
+        written
     }
 
     pub fn objects_dir(&self) -> &Path {
@@ -73,21 +161,25 @@ impl Cache {
             return Ok(Inserted::AlreadyPresent);
         }
         let dst = self.object_path(d);
-        let dir = dst.parent().unwrap_or(&self.objects);
-        fs::create_dir_all(dir)?;
         // Unique per call: identical files of one directory may be inserted concurrently.
-        let tmp = self.temp_for(&d.to_hex()[..16])?;
-        let len = fs::metadata(src)?.len();
-        let how = if reflink(src, &tmp).is_ok() {
-            Inserted::Reflinked
-        } else if len >= LINK_MIN && fs::hard_link(src, &tmp).is_ok() {
-            Inserted::HardLinked
-        } else {
-            copy_new(src, &tmp, 0o444)?;
-            Inserted::Copied
-        };
-        self.publish(&tmp, &dst, d, memo)?;
-        Ok(how)
+        let tmp = self.temp_in_shard(d, "file")?;
+        let placed = (|| {
+            let len = fs::metadata(src)?.len();
+            let how = if reflink(src, &tmp).is_ok() {
+                Inserted::Reflinked
+            } else if len >= LINK_MIN && fs::hard_link(src, &tmp).is_ok() {
+                Inserted::HardLinked
+            } else {
+                copy_new(src, &tmp, 0o444)?;
+                Inserted::Copied
+            };
+            self.publish(&tmp, &dst, d, memo)?;
+            Ok(how)
+        })();
+        if placed.is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
+        placed
     }
 
     /// Make a temp copy the object `d`: read-only, vouched for in the memo, renamed in place.
@@ -102,10 +194,10 @@ impl Cache {
         Ok(())
     }
 
+    /// A temp name for content whose digest is not known yet (renamed into its shard later).
     fn temp_for(&self, tag: &str) -> io::Result<PathBuf> {
-        static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         fs::create_dir_all(&self.objects)?;
-        let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let n = TEMP_SEQ.fetch_add(1, Ordering::Relaxed);
         Ok(self
             .objects
             .join(format!(".tmp-{}-{tag}-{n}", std::process::id())))
@@ -158,11 +250,8 @@ impl Cache {
         if self.has_valid(&digest, memo) {
             fs::remove_file(&tmp)?;
         } else {
-            let dst = self.object_path(&digest);
-            if let Some(dir) = dst.parent() {
-                fs::create_dir_all(dir)?;
-            }
-            self.publish(&tmp, &dst, &digest, memo)?;
+            self.shard_dir(&digest)?;
+            self.publish(&tmp, &self.object_path(&digest), &digest, memo)?;
         }
         Ok(digest)
     }
@@ -174,8 +263,7 @@ impl Cache {
         if fs::read(&dst).map(|b| b == bytes).unwrap_or(false) {
             return Ok(d);
         }
-        let dir = dst.parent().unwrap_or(&self.objects);
-        fs::create_dir_all(dir)?;
+        self.shard_dir(&d)?;
         crate::atomic::write_atomic(&dst, bytes)?;
         fs::set_permissions(&dst, fs::Permissions::from_mode(0o444))?;
         Ok(d)

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::dvcignore::IgnoreStack;
+use crate::dvcignore::{IgnoreStack, FILE_NAME};
 use crate::memo::Memo;
 
 /// Files at least this big are hashed with mmap across all cores.
@@ -54,7 +54,8 @@ impl fmt::Debug for Digest {
 
 impl Serialize for Digest {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.to_hex())
+        // On the stack: a manifest of 10,000 files serialises 10,000 digests.
+        s.serialize_str(blake3::Hash::from_bytes(self.0).to_hex().as_str())
     }
 }
 
@@ -83,7 +84,11 @@ pub struct DirManifest {
 impl DirManifest {
     pub fn to_bytes(&self) -> Vec<u8> {
         // serde_json over BTreeMaps is deterministic; the trailing newline keeps `cat` tidy.
-        let mut v = serde_json::to_vec(self).unwrap_or_default();
+        // About 110 bytes per entry (path, 64 hex digits, size, punctuation).
+        let mut v = Vec::with_capacity(64 + self.files.len() * 112);
+        if serde_json::to_writer(&mut v, self).is_err() {
+            v.clear();
+        }
         v.push(b'\n');
         v
     }
@@ -174,78 +179,128 @@ pub fn hash_path(root: &Path, abs: &Path, memo: &Memo) -> io::Result<Option<Hash
 
 /// Hash a directory tree, honouring `.dvcignore` files from `root` down.
 pub fn hash_dir(root: &Path, dir: &Path, memo: &Memo) -> io::Result<DirManifest> {
-    let mut files = Vec::new();
-    let mut stack = IgnoreStack::for_dir(root, dir);
-    walk(dir, "", &mut stack, &mut files)?;
+    let files = list_tree(root, dir)?;
     // Memo hits are cheap and stay on this thread; only misses go to the rayon pool, so a
     // no-op run never pays for starting it.
-    let mut entries: Vec<Option<Digest>> = files.iter().map(|(_, _, m)| memo.get(m)).collect();
+    let mut entries: Vec<Option<Digest>> = files.iter().map(|f| memo.get(&f.meta)).collect();
     let misses: Vec<usize> = (0..files.len()).filter(|i| entries[*i].is_none()).collect();
+    let hash = |&i: &usize| {
+        let f = &files[i];
+        (i, hash_file_uncached(&dir.join(&f.rel), f.meta.len()))
+    };
     let hashed: Vec<(usize, io::Result<Digest>)> = if misses.len() > 1 {
-        misses
-            .par_iter()
-            .map(|&i| (i, hash_file_uncached(&files[i].1, files[i].2.len())))
-            .collect()
+        misses.par_iter().map(hash).collect()
     } else {
-        misses
-            .iter()
-            .map(|&i| (i, hash_file_uncached(&files[i].1, files[i].2.len())))
-            .collect()
+        misses.iter().map(hash).collect()
     };
     for (i, r) in hashed {
         let d = r?;
-        memo.insert(&files[i].2, &d);
+        memo.insert(&files[i].meta, &d);
         entries[i] = Some(d);
     }
-    let mut m = DirManifest {
-        version: 1,
-        files: BTreeMap::new(),
-    };
-    for ((rel, _, meta), d) in files.into_iter().zip(entries) {
-        if let Some(digest) = d {
-            m.files.insert(
-                rel,
-                ManifestEntry {
-                    digest,
-                    size: meta.len(),
-                },
-            );
-        }
-    }
-    Ok(m)
+    Ok(manifest_of(files.into_iter().zip(entries).filter_map(
+        |(f, d)| {
+            let size = f.meta.len();
+            d.map(|digest| (f.rel, ManifestEntry { digest, size }))
+        },
+    )))
 }
 
-fn walk(
-    dir: &Path,
-    prefix: &str,
-    ignore: &mut IgnoreStack,
-    out: &mut Vec<(String, PathBuf, Metadata)>,
-) -> io::Result<()> {
-    let mut names: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<Vec<_>, _>>()?;
-    names.sort_by_key(|e| e.file_name());
-    for e in names {
-        let path = e.path();
-        let meta = std::fs::metadata(&path)?;
-        let name = e.file_name().to_string_lossy().into_owned();
-        if ignore.is_ignored(&path, meta.is_dir()) {
+/// A regular file found under a directory being hashed.
+#[derive(Debug)]
+pub(crate) struct TreeFile {
+    /// `/`-separated path relative to the directory: the manifest key (`dir.join(rel)` is the
+    /// file).
+    pub rel: String,
+    pub meta: Metadata,
+}
+
+/// Every file under `dir` not excluded by a `.dvcignore` (from `root` down), with its stat.
+/// The order is unspecified (subdirectories are listed in parallel); manifests sort it.
+pub(crate) fn list_tree(root: &Path, dir: &Path) -> io::Result<Vec<TreeFile>> {
+    walk(dir, "", IgnoreStack::for_dir(root, dir), true)
+}
+
+/// The manifest of `(relpath, entry)` pairs.
+pub(crate) fn manifest_of(entries: impl Iterator<Item = (String, ManifestEntry)>) -> DirManifest {
+    DirManifest {
+        version: 1,
+        files: entries.collect(),
+    }
+}
+
+/// List one directory, stat its files relative to its own descriptor (one path component to
+/// resolve, not the whole path), then walk its subdirectories in parallel. A directory's handle
+/// is closed before its children are walked, so open descriptors stay bounded by the threads.
+fn walk(dir: &Path, prefix: &str, mut ignore: IgnoreStack, top: bool) -> io::Result<Vec<TreeFile>> {
+    let mut entries = std::fs::read_dir(dir)?
+        .map(|e| e.map(|e| (e.file_name(), e)))
+        .collect::<io::Result<Vec<_>>>()?;
+    entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    // `for_dir` already holds the top directory's own `.dvcignore`; a subdirectory's is seen
+    // in its listing (no probe per directory when there is none).
+    let has_ignore_file = || {
+        entries
+            .binary_search_by(|(n, _)| n.as_os_str().cmp(std::ffi::OsStr::new(FILE_NAME)))
+            .is_ok()
+    };
+    if !top && has_ignore_file() {
+        ignore.push_dir(dir);
+    }
+    let mut files = Vec::new();
+    let mut subdirs = Vec::new();
+    for (name, e) in entries {
+        let ft = e.file_type()?;
+        // Symlinks are followed, as `fs::metadata` does.
+        let followed = if ft.is_symlink() {
+            Some(std::fs::metadata(e.path())?)
+        } else {
+            None
+        };
+        let is_dir = followed.as_ref().map_or(ft.is_dir(), |m| m.is_dir());
+        if !ignore.is_empty() && ignore.is_ignored(&e.path(), is_dir) {
             continue;
         }
+        let name = name.to_string_lossy();
         let rel = if prefix.is_empty() {
-            name
+            name.into_owned()
         } else {
-            format!("{prefix}/{name}")
+            let mut r = String::with_capacity(prefix.len() + 1 + name.len());
+            r.push_str(prefix);
+            r.push('/');
+            r.push_str(&name);
+            r
         };
-        if meta.is_dir() {
-            let pushed = ignore.push_dir(&path);
-            walk(&path, &rel, ignore, out)?;
-            if pushed {
-                ignore.pop();
-            }
+        if is_dir {
+            subdirs.push((rel, e.path()));
         } else {
-            out.push((rel, path, meta));
+            let meta = match followed {
+                Some(m) => m,
+                None => stat_entry(&e)?,
+            };
+            files.push(TreeFile { rel, meta });
         }
     }
-    Ok(())
+    let sub = |(rel, path): &(String, PathBuf)| walk(path, rel, ignore.clone(), false);
+    let nested: Vec<io::Result<Vec<TreeFile>>> = if subdirs.len() > 1 {
+        subdirs.par_iter().map(sub).collect()
+    } else {
+        subdirs.iter().map(sub).collect()
+    };
+    for n in nested {
+        files.extend(n?);
+    }
+    Ok(files)
+}
+
+/// `stat` of a listed non-symlink entry, through its directory's descriptor. If it became a
+/// symlink since the listing, follow it like `fs::metadata`.
+fn stat_entry(e: &std::fs::DirEntry) -> io::Result<Metadata> {
+    let meta = e.metadata()?;
+    if meta.file_type().is_symlink() {
+        return std::fs::metadata(e.path());
+    }
+    Ok(meta)
 }
 
 #[cfg(test)]

@@ -2,16 +2,18 @@
 //! dep or out is hashed. Matching uses the `ignore` crate's gitignore matcher, one per file.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use ignore::Match;
 
 pub const FILE_NAME: &str = ".dvcignore";
 
-/// A stack of matchers from the repository root down to the directory being walked.
+/// A stack of matchers from the repository root down to the directory being walked. Layers
+/// are shared, so a walker can hand each subdirectory its own copy cheaply.
 #[derive(Debug, Clone, Default)]
 pub struct IgnoreStack {
-    layers: Vec<Gitignore>,
+    layers: Vec<Arc<Gitignore>>,
 }
 
 impl IgnoreStack {
@@ -31,16 +33,21 @@ impl IgnoreStack {
 
     /// Add the `.dvcignore` of `dir`, if any. Returns whether a layer was pushed.
     pub fn push_dir(&mut self, dir: &Path) -> bool {
-        let file = dir.join(FILE_NAME);
-        if !file.is_file() {
+        if !dir.join(FILE_NAME).is_file() {
             return false;
         }
+        self.push_file(dir)
+    }
+
+    /// Add the `.dvcignore` of `dir`, known to exist (seen while listing `dir`).
+    pub fn push_file(&mut self, dir: &Path) -> bool {
+        let file = dir.join(FILE_NAME);
         let mut b = GitignoreBuilder::new(dir);
         // A malformed line is skipped rather than failing the whole hash: gitignore semantics.
         let _ = b.add(&file);
         match b.build() {
             Ok(g) => {
-                self.layers.push(g);
+                self.layers.push(Arc::new(g));
                 true
             }
             Err(_) => false,
@@ -49,6 +56,11 @@ impl IgnoreStack {
 
     pub fn pop(&mut self) {
         self.layers.pop();
+    }
+
+    /// No `.dvcignore` applies: nothing can be ignored (and no path needs building to ask).
+    pub fn is_empty(&self) -> bool {
+        self.layers.is_empty()
     }
 
     /// The innermost file with an opinion wins, as in git.

@@ -21,6 +21,7 @@ pub mod fingerprint;
 pub mod gc;
 pub mod graph;
 pub mod init;
+pub mod insert;
 pub mod lock;
 pub mod manifest;
 pub mod memo;

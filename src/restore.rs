@@ -1,12 +1,12 @@
 //! Putting outs in place: atomic replacement of a workspace path, restoring an out from the
-//! cache (used by `checkout` and by run-cache restores), and inserting outs into the cache.
+//! cache (used by `checkout` and by run-cache restores), un-sharing `persist` outs.
 
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::digest::{hash_path, Hashed};
+use crate::digest::hash_path;
 use crate::lock::OutRecord;
 use crate::repo_path::RepoPath;
 use crate::workspace::Repo;
@@ -104,38 +104,6 @@ pub fn unshare_persist_out(repo: &Repo, abs: &Path) -> io::Result<()> {
         fs::copy(abs, &t)?;
         fs::set_permissions(&t, fs::Permissions::from_mode(0o644))?;
         fs::rename(&t, abs)?;
-    }
-    Ok(())
-}
-
-/// Insert a hashed out into the cache (files, and for directories every file plus the manifest).
-pub fn insert_out(repo: &Repo, abs: &Path, h: &Hashed) -> io::Result<()> {
-    match h {
-        Hashed::File { digest, .. } => {
-            repo.cache.insert_file(abs, digest, &repo.memo)?;
-        }
-        Hashed::Dir { manifest, .. } => {
-            use rayon::prelude::*;
-            let insert = |(rel, e): (&String, &crate::digest::ManifestEntry)| {
-                repo.cache
-                    .insert_file(&abs.join(rel), &e.digest, &repo.memo)
-                    .map(|_| ())
-            };
-            if manifest.files.len() > 16 {
-                manifest
-                    .files
-                    .par_iter()
-                    .map(insert)
-                    .collect::<io::Result<Vec<()>>>()?;
-            } else {
-                manifest
-                    .files
-                    .iter()
-                    .map(insert)
-                    .collect::<io::Result<Vec<()>>>()?;
-            }
-            repo.cache.insert_bytes(&manifest.to_bytes())?;
-        }
     }
     Ok(())
 }

@@ -108,7 +108,7 @@ fn respond(
                     predictions: &predictions,
                 },
                 summary,
-                model: &model.card,
+                model: render::ModelRef::of(&model.card),
             };
             let bytes = serde_json::to_vec(&body)
                 .map_err(|e| ApiError::internal(format!("failed to encode the response: {e}")))?;

@@ -65,12 +65,30 @@ impl Summary {
     }
 }
 
+/// Which model answered (the full card is `GET /model`).
+#[derive(Serialize)]
+pub struct ModelRef<'a> {
+    pub version: &'a str,
+    pub model: &'a str,
+    pub trained_at: Option<&'a str>,
+}
+
+impl<'a> ModelRef<'a> {
+    pub fn of(card: &'a ModelCard) -> ModelRef<'a> {
+        ModelRef {
+            version: &card.version,
+            model: &card.model,
+            trained_at: card.trained_at.as_deref(),
+        }
+    }
+}
+
 /// The JSON body of `POST /predict`.
 #[derive(Serialize)]
 pub struct PredictBody<'a> {
     pub rows: Rows<'a>,
     pub summary: Summary,
-    pub model: &'a ModelCard,
+    pub model: ModelRef<'a>,
 }
 
 /// Rows as `[{feature: value, …, label?, prediction, phishing_probability}, …]`.

@@ -94,6 +94,17 @@ impl Cache {
         if self.has_valid(d, memo) {
             return Ok(Inserted::AlreadyPresent);
         }
+        self.write_bytes(d, bytes, memo)
+    }
+
+    /// `store_bytes` for a caller that has just found no valid object `d`: writes without
+    /// probing again.
+    pub(crate) fn write_bytes(
+        &self,
+        d: &Digest,
+        bytes: &[u8],
+        memo: &Memo,
+    ) -> io::Result<Inserted> {
         let dst = self.object_path(d);
         let meta = match self.write_temp_and_publish(d, bytes, &dst) {
             Err(e) if e.kind() == io::ErrorKind::NotFound => {

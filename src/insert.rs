@@ -99,8 +99,9 @@ fn insert_small(
     meta: &fs::Metadata,
     memo: &Memo,
 ) -> io::Result<(Digest, u64)> {
-    if let Some(d) = memo.get(meta) {
-        // Known content and an intact object: nothing to read or write.
+    // Known content and an intact object: nothing to read or write.
+    let known = memo.get(meta);
+    if let Some(d) = known {
         if cache.has_valid(&d, memo) {
             return Ok((d, meta.len()));
         }
@@ -116,7 +117,12 @@ fn insert_small(
     if now.len() == bytes.len() as u64 {
         memo.insert(&now, &d);
     }
-    cache.store_bytes(&d, &bytes, memo)?;
+    if known == Some(d) {
+        // Just found missing or damaged: write without probing again.
+        cache.write_bytes(&d, &bytes, memo)?;
+    } else {
+        cache.store_bytes(&d, &bytes, memo)?;
+    }
     Ok((d, bytes.len() as u64))
 }
 

@@ -21,7 +21,8 @@ use crate::workspace::Repo;
 pub struct Evaluation {
     /// `None` when a dep is missing (the stage cannot run).
     pub fingerprint: Option<Fingerprint>,
-    /// Current state of each declared out (`None` = missing).
+    /// Current state of each declared out (`None` = missing); empty for a stage with no lock
+    /// entry (never run), whose outs are not hashed.
     pub outs: BTreeMap<RepoPath, Option<Hashed>>,
     pub reasons: Vec<DirtyReason>,
 }
@@ -94,8 +95,12 @@ pub fn evaluate(
         params: params.clone(),
         outs: stage.outs.iter().map(|o| o.path.clone()).collect(),
     };
-    for o in &stage.outs {
-        outs.insert(o.path.clone(), hash(&o.path)?);
+    // Outs are compared with the lock entry; a stage never run has none to compare with, so
+    // its outs are not hashed (a cold directory out of 10,000 files would be read twice).
+    if entry.is_some() {
+        for o in &stage.outs {
+            outs.insert(o.path.clone(), hash(&o.path)?);
+        }
     }
     match entry {
         None => reasons.insert(0, DirtyReason::NeverRun),

@@ -52,6 +52,8 @@ enum Command {
     Metrics(commands::metrics::Args),
     /// Write artifacts/report/index.html: metrics, plots, drift, model card, timings.
     Report(commands::report::Args),
+    /// Serve predictions, the web page and background training over HTTP.
+    Serve(commands::serve::Args),
 }
 
 fn main() -> ExitCode {
@@ -85,6 +87,7 @@ fn main() -> ExitCode {
         Command::Predict(a) => commands::predict::run(&ui, &cwd, a),
         Command::Metrics(a) => commands::metrics::run(&ui, &cwd, a),
         Command::Report(a) => commands::report::run(&ui, &cwd, a),
+        Command::Serve(a) => commands::serve::run(&ui, &cwd, a),
     };
     match result {
         Ok(code) => ExitCode::from(code as u8),

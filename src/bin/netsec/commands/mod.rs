@@ -10,6 +10,7 @@ pub mod metrics;
 pub mod predict;
 pub mod report;
 pub mod repro;
+pub mod serve;
 pub mod status;
 
 use std::path::Path;

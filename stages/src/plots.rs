@@ -219,3 +219,64 @@ fn register_font() -> std::result::Result<(), String> {
     })
     .clone()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plots::charts::CvBar;
+
+    fn samples() -> Vec<Chart> {
+        vec![
+            Chart::Curve {
+                title: "ROC".into(),
+                x_desc: "fpr".into(),
+                y_desc: "tpr".into(),
+                points: vec![(0.0, 0.0), (0.1, 0.8), (1.0, 1.0)],
+                diagonal: true,
+            },
+            Chart::Bars {
+                title: "Drift".into(),
+                x_desc: "p".into(),
+                bars: vec![("a".into(), 0.9, false), ("b".into(), 0.01, true)],
+                rule: Some(0.05),
+                x_min: 0.0,
+            },
+            Chart::Confusion {
+                title: "CM".into(),
+                confusion: Confusion {
+                    tp: 5,
+                    fp: 1,
+                    tn: 7,
+                    fn_: 2,
+                },
+                class_names: ["legitimate".into(), "phishing".into()],
+            },
+            Chart::Cv {
+                title: "CV".into(),
+                rows: vec![CvBar {
+                    label: "#0 tree (chosen)".into(),
+                    mean: 0.9,
+                    std: 0.01,
+                    folds: vec![0.89, 0.91],
+                    chosen: true,
+                }],
+            },
+        ]
+    }
+
+    #[test]
+    fn every_chart_renders_identically_twice() {
+        for chart in samples() {
+            let svg = render_svg(&chart).unwrap();
+            assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+            assert_eq!(svg, render_svg(&chart).unwrap());
+            let png = render_png(&chart).unwrap();
+            assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+            assert_eq!(png, render_png(&chart).unwrap());
+        }
+        let svg = render_svg(&samples()[2]).unwrap();
+        for label in ["legitimate", "phishing", ">\n7\n<", ">\n5\n<"] {
+            assert!(svg.contains(label), "{label} missing");
+        }
+    }
+}

@@ -6,6 +6,8 @@
 //! The MLflow test skips with a note only when `MLFLOW_TRACKING_URI` is unset and
 //! `NETSEC_REQUIRE_SERVICES` is not `1` (scripts/test.sh sets both, so CI cannot skip).
 
+#![allow(clippy::unwrap_used)]
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -221,6 +221,7 @@ fn register_font() -> std::result::Result<(), String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::plots::charts::CvBar;

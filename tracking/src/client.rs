@@ -72,10 +72,10 @@ impl MlflowClient {
     fn send(
         &self,
         endpoint: &str,
-        call: impl FnOnce() -> Result<ureq::Response, ureq::Error>,
+        call: impl FnOnce() -> Result<ureq::Response, Box<ureq::Error>>,
     ) -> Result<Value> {
         let uri = redact(&self.uri);
-        match call() {
+        match call().map_err(|e| *e) {
             Ok(resp) => {
                 let text = resp.into_string().map_err(|e| TrackingError::Protocol {
                     uri: uri.clone(),
@@ -123,7 +123,7 @@ impl MlflowClient {
             for (k, v) in query {
                 req = req.query(k, v);
             }
-            req.call()
+            req.call().map_err(Box::new)
         })
     }
 
@@ -132,6 +132,7 @@ impl MlflowClient {
             self.request("POST", endpoint)
                 .set("Content-Type", "application/json")
                 .send_string(&body.to_string())
+                .map_err(Box::new)
         })
     }
 
@@ -223,6 +224,7 @@ impl MlflowClient {
             self.request("PUT", &endpoint)
                 .set("Content-Type", "application/octet-stream")
                 .send_bytes(bytes)
+                .map_err(Box::new)
         })?;
         Ok(())
     }
@@ -262,7 +264,7 @@ impl MlflowClient {
                     .collect()
             })
             .unwrap_or_default();
-        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out.sort_by_key(|m| m.0);
         Ok(out)
     }
 
@@ -318,6 +320,7 @@ fn str_at(v: &Value, path: &[&str], uri: &str, endpoint: &str) -> Result<String>
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::proxy_root;
 

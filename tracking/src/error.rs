@@ -91,6 +91,7 @@ pub fn redact(uri: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::redact;
 

@@ -201,6 +201,7 @@ pub fn git_show(root: &Path, rev: &str, path: &str) -> Result<Option<Vec<u8>>> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

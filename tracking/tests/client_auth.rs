@@ -1,6 +1,8 @@
 //! The client sends the configured credentials and never repeats them in errors: a one-shot
 //! local HTTP listener captures the raw request and answers 401.
 
+#![allow(clippy::unwrap_used)]
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::thread;

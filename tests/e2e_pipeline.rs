@@ -38,6 +38,8 @@ fn netsec(dir: &Path, args: &[&str]) -> Output {
         .current_dir(dir)
         .env("NO_COLOR", "1")
         .env_remove("RUST_LOG")
+        // These runs are not experiments worth tracking.
+        .env_remove("MLFLOW_TRACKING_URI")
         .output()
         .expect("run netsec")
 }

@@ -8,8 +8,8 @@ use axum::http::StatusCode;
 use netsec_stages::{Frame, LabelMode, Problem, Schema, StageError};
 use serde_json::Value;
 
-use crate::bytes_source::{BytesSource, RowsSource};
 use crate::error::ApiError;
+use crate::rows_source::RowsSource;
 
 /// Where the rows came from; decides how positions are named in messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,7 +36,7 @@ pub fn frame_from_csv(bytes: Bytes, origin: &str, schema: &Schema) -> Result<Fra
         ))
         .with_field("body"));
     }
-    let mut source = BytesSource::new(origin, bytes);
+    let mut source = netsec_stages::CsvSource::from_bytes(origin, bytes.to_vec());
     Frame::from_source(&mut source, schema, LabelMode::Optional)
         .map_err(|e| stage_error(e, InputKind::Csv))
 }

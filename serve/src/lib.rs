@@ -3,7 +3,6 @@
 //! child process) and hot reload of a newly promoted model.
 
 pub mod auth;
-pub mod bytes_source;
 pub mod clock;
 pub mod config;
 pub mod error;
@@ -13,6 +12,7 @@ pub mod pages;
 pub mod predict;
 pub mod render;
 pub mod routes;
+pub mod rows_source;
 pub mod server;
 pub mod slot;
 pub mod state;

@@ -46,22 +46,6 @@ pub fn esc(s: &str) -> String {
     o
 }
 
-fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Option<T>> {
-    match std::fs::read(path) {
-        Ok(b) => serde_json::from_slice(&b)
-            .map(Some)
-            .map_err(|e| TrackingError::Artifact {
-                path: path.to_path_buf(),
-                message: e.to_string(),
-            }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(TrackingError::Read {
-            path: path.to_path_buf(),
-            source: e,
-        }),
-    }
-}
-
 fn read_validation(path: &Path) -> Result<Option<ValidationReport>> {
     match std::fs::read_to_string(path) {
         Ok(t) => serde_norway::from_str(&t)
@@ -85,9 +69,9 @@ fn f4(v: f64) -> String {
 /// Builds the page from the artifacts under `root`. Missing artifacts become a note in their
 /// section; a malformed one is an error naming the file.
 pub fn build_report(root: &Path, paths: &ArtifactPaths) -> Result<String> {
-    let metrics: Option<MetricsReport> = read_json(&root.join(&paths.metrics))?;
-    let promotion: Option<Promotion> = read_json(&root.join(&paths.promotion))?;
-    let bundle: Option<ModelBundle> = read_json(&root.join(&paths.bundle))?;
+    let metrics: Option<MetricsReport> = crate::run::read_opt(&root.join(&paths.metrics))?;
+    let promotion: Option<Promotion> = crate::run::read_opt(&root.join(&paths.promotion))?;
+    let bundle: Option<ModelBundle> = crate::run::read_opt(&root.join(&paths.bundle))?;
     let validation = read_validation(&root.join(&paths.validation))?;
     let timings = Timings::load(root)?;
 

@@ -61,7 +61,7 @@ pub struct RunRecord {
     pub artifacts: Vec<(String, PathBuf)>,
 }
 
-fn read_opt<T: DeserializeOwned>(path: &Path) -> Result<Option<T>> {
+pub(crate) fn read_opt<T: DeserializeOwned>(path: &Path) -> Result<Option<T>> {
     match std::fs::read(path) {
         Ok(bytes) => {
             serde_json::from_slice(&bytes)

@@ -46,9 +46,15 @@ impl std::fmt::Debug for CsvSource {
 }
 
 impl CsvSource {
-    /// Opens `path`; nothing is read yet.
+    /// Opens `path`; the file is read into memory, no row is parsed yet.
     pub fn open(path: &Path) -> Result<CsvSource> {
-        let data = Arc::new(std::fs::read(path).map_err(|e| StageError::read(path, e))?);
+        let data = std::fs::read(path).map_err(|e| StageError::read(path, e))?;
+        Ok(CsvSource::from_bytes(path, data))
+    }
+
+    /// CSV text already in memory (an uploaded body); `origin` names it in messages.
+    pub fn from_bytes(origin: impl Into<PathBuf>, data: Vec<u8>) -> CsvSource {
+        let data = Arc::new(data);
         let reader = ::csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
@@ -56,14 +62,14 @@ impl CsvSource {
                 data: Arc::clone(&data),
                 pos: 0,
             });
-        Ok(CsvSource {
-            path: path.to_path_buf(),
+        CsvSource {
+            path: origin.into(),
             data,
             reader,
             header_read: false,
             scan_pos: 0,
             scan_newlines: 0,
-        })
+        }
     }
 
     /// The 1-based line on which a record starting at byte `offset` begins. Offsets only grow,

@@ -21,7 +21,7 @@ if ((${#need[@]})); then
   fi
 fi
 
-eval "$(scripts/services.sh start mlflow)"
+eval "$(scripts/services.sh start mlflow mongo)"
 export NETSEC_REQUIRE_SERVICES=1
 
 exec cargo test --workspace --locked "$@"

@@ -45,6 +45,9 @@ pub struct TreeParams {
     pub min_samples_split: usize,
     pub min_samples_leaf: usize,
     pub max_features: MaxFeatures,
+    /// Whether features found constant in a node count towards `max_features` (see
+    /// `GrowSpec::count_constant_draws`); irrelevant when every feature is examined.
+    pub count_constant_draws: bool,
 }
 
 impl Default for TreeParams {
@@ -54,6 +57,7 @@ impl Default for TreeParams {
             min_samples_split: 2,
             min_samples_leaf: 1,
             max_features: MaxFeatures::All,
+            count_constant_draws: false,
         }
     }
 }
@@ -89,6 +93,7 @@ impl TreeParams {
             min_samples_split: self.min_samples_split,
             min_samples_leaf: self.min_samples_leaf,
             max_features: self.max_features.resolve(p),
+            count_constant_draws: self.count_constant_draws,
             criterion: Criterion::Gini,
         }
     }

@@ -23,6 +23,10 @@ pub struct ForestParams {
     pub min_samples_leaf: usize,
     pub max_features: MaxFeatures,
     pub bootstrap: bool,
+    /// Whether features found constant in a node count towards `max_features`. `true` (the
+    /// default) is scikit-learn's rule: deep nodes, where most 3-valued features are fixed,
+    /// examine fewer candidates, so trees are more diverse (CV F1 +0.001 on the phishing data).
+    pub count_constant_draws: bool,
 }
 
 impl Default for ForestParams {
@@ -34,6 +38,7 @@ impl Default for ForestParams {
             min_samples_leaf: 1,
             max_features: MaxFeatures::Sqrt,
             bootstrap: true,
+            count_constant_draws: true,
         }
     }
 }
@@ -45,6 +50,7 @@ impl ForestParams {
             min_samples_split: self.min_samples_split,
             min_samples_leaf: self.min_samples_leaf,
             max_features: self.max_features,
+            count_constant_draws: self.count_constant_draws,
         }
     }
 }

@@ -121,8 +121,13 @@ pub(crate) struct GrowSpec {
     pub max_depth: usize,
     pub min_samples_split: usize,
     pub min_samples_leaf: usize,
-    /// Features examined per split (non-constant ones, as scikit-learn counts them).
+    /// Features examined per split.
     pub max_features: usize,
+    /// With sampled features: `false` examines `max_features` features that are not constant
+    /// in the node; `true` stops after `max_features` draws, constant ones included, as soon
+    /// as one of them was splittable (scikit-learn's rule; more random in deep nodes, where
+    /// most 3-valued features are already fixed).
+    pub count_constant_draws: bool,
     pub criterion: Criterion,
 }
 
@@ -204,8 +209,9 @@ pub(crate) fn grow(
             }
         } else {
             rng.shuffle(&mut order);
-            let mut visited = 0;
+            let (mut drawn, mut splittable) = (0, 0);
             for &f in order.iter() {
+                drawn += 1;
                 let fh = &mut scratch[..binned.bins[f].len()];
                 fh.iter_mut().for_each(|c| *c = [0.0; 3]);
                 for &r in part.iter() {
@@ -214,12 +220,16 @@ pub(crate) fn grow(
                         &stats[r as usize],
                     );
                 }
-                if fh.iter().filter(|c| c[2] > 0.0).count() < 2 {
-                    continue; // constant in this node: does not count, as in scikit-learn
+                if fh.iter().filter(|c| c[2] > 0.0).count() >= 2 {
+                    splittable += 1;
+                    scan(binned, spec, f, fh, total, parent, &mut best);
                 }
-                visited += 1;
-                scan(binned, spec, f, fh, total, parent, &mut best);
-                if visited >= spec.max_features {
+                let seen = if spec.count_constant_draws {
+                    drawn
+                } else {
+                    splittable
+                };
+                if seen >= spec.max_features && splittable > 0 {
                     break;
                 }
             }

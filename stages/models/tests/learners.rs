@@ -98,7 +98,7 @@ fn forest_is_reproducible_whatever_the_thread_count() {
 #[test]
 fn boosting_fits_real_data_and_stops_without_gain() {
     let (x, y) = phishing();
-    let m = GradientBoosting::fit(x.view(), &y, &BoostingParams::default()).unwrap();
+    let m = GradientBoosting::fit(x.view(), &y, &BoostingParams::default(), 0).unwrap();
     assert!(m.trees.len() > 50);
     let acc = accuracy(
         &y,
@@ -112,7 +112,7 @@ fn boosting_fits_real_data_and_stops_without_gain() {
     // Boosting needs a strictly positive gain, so on the zero-gain XOR it stops at the prior
     // (a documented limit, shared with XGBoost/LightGBM) instead of splitting on noise.
     let (x, y) = equality_xor();
-    let m = GradientBoosting::fit(x.view(), &y, &BoostingParams::default()).unwrap();
+    let m = GradientBoosting::fit(x.view(), &y, &BoostingParams::default(), 0).unwrap();
     assert!(m.trees.is_empty());
     let p = Model::Boosting(m).predict_proba(x.view()).unwrap();
     let prior = y.iter().filter(|&&v| v == 1).count() as f64 / y.len() as f64;
@@ -255,4 +255,118 @@ fn duplicate_rows_score_like_single_rows() {
     // A non-contiguous (column-major) view is scored the same way.
     let t = x.slice(ndarray::s![..500, ..]).t().to_owned();
     assert_eq!(m.predict_proba(t.t()).unwrap(), all);
+}
+
+#[test]
+fn stochastic_boosting_is_seeded_and_bags_are_averaged() {
+    let (x, y) = phishing();
+    let (x, y) = (
+        x.slice(ndarray::s![..3000, ..]).to_owned(),
+        y[..3000].to_vec(),
+    );
+    let plain = BoostingParams {
+        n_rounds: 30,
+        ..Default::default()
+    };
+    // Without row or feature sampling the seed is never read.
+    assert_eq!(
+        GradientBoosting::fit(x.view(), &y, &plain, 1).unwrap(),
+        GradientBoosting::fit(x.view(), &y, &plain, 2).unwrap()
+    );
+    let bagged = BoostingParams {
+        subsample: 0.6,
+        max_features: MaxFeatures::Fraction(0.5),
+        n_bags: 3,
+        ..plain.clone()
+    };
+    let a = GradientBoosting::fit(x.view(), &y, &bagged, 7).unwrap();
+    let b = GradientBoosting::fit(x.view(), &y, &bagged, 7).unwrap();
+    assert_eq!(
+        serde_json::to_string(&a).unwrap(),
+        serde_json::to_string(&b).unwrap()
+    );
+    assert_ne!(a, GradientBoosting::fit(x.view(), &y, &bagged, 8).unwrap());
+    // Three boosters of up to 30 rounds, each scaled by 1/3: the averaged model still fits.
+    assert!(
+        a.trees.len() > 60 && a.trees.len() <= 90,
+        "{}",
+        a.trees.len()
+    );
+    let one = GradientBoosting::fit(
+        x.view(),
+        &y,
+        &BoostingParams {
+            n_bags: 1,
+            ..bagged.clone()
+        },
+        7,
+    )
+    .unwrap();
+    // Bag 0 of the averaged model is the single booster, its leaves scaled by 1/3.
+    let k = one.trees.len();
+    for (t1, t3) in one.trees.iter().zip(&a.trees[..k]) {
+        assert_eq!(t1.feature, t3.feature);
+        for (v1, v3) in t1.value.iter().zip(&t3.value) {
+            assert!((v1 / 3.0 - v3).abs() < 1e-15);
+        }
+    }
+    let acc = accuracy(
+        &y,
+        Model::Boosting(a)
+            .predict_proba(x.view())
+            .unwrap()
+            .as_slice()
+            .unwrap(),
+    );
+    assert!(acc > 0.93, "{acc}");
+    for bad in [
+        BoostingParams {
+            subsample: 0.0,
+            ..plain.clone()
+        },
+        BoostingParams {
+            n_bags: 0,
+            ..plain.clone()
+        },
+    ] {
+        assert!(matches!(
+            GradientBoosting::fit(x.view(), &y, &bad, 0),
+            Err(ModelError::BadConfig { .. })
+        ));
+    }
+}
+
+#[test]
+fn forest_counting_constant_draws_samples_differently_and_still_fits() {
+    let (x, y) = phishing();
+    let sk = ForestParams {
+        n_trees: 20,
+        ..Default::default()
+    };
+    assert!(
+        sk.count_constant_draws,
+        "scikit-learn's rule is the default"
+    );
+    let strict = ForestParams {
+        count_constant_draws: false,
+        ..sk.clone()
+    };
+    let a = RandomForest::fit(x.view(), &y, &sk, 3).unwrap();
+    let b = RandomForest::fit(x.view(), &y, &strict, 3).unwrap();
+    assert_eq!(a, RandomForest::fit(x.view(), &y, &sk, 3).unwrap());
+    assert_ne!(a.trees, b.trees);
+    // Examining fewer splittable features per deep node makes deeper trees on average.
+    let depth = |f: &RandomForest| f.trees.iter().map(|t| t.depth()).sum::<usize>();
+    assert!(depth(&a) > depth(&b), "{} vs {}", depth(&a), depth(&b));
+    for f in [a, b] {
+        let acc = accuracy(
+            &y,
+            Model::Forest(f)
+                .predict_proba(x.view())
+                .unwrap()
+                .as_slice()
+                .unwrap(),
+        );
+        assert!(acc > 0.97, "{acc}");
+    }
 }

@@ -21,7 +21,7 @@ if ((${#need[@]})); then
   fi
 fi
 
-eval "$(scripts/services.sh start mlflow mongo)"
+eval "$(scripts/services.sh start mlflow mongo s3)"
 export NETSEC_REQUIRE_SERVICES=1
 
 exec cargo test --workspace --locked "$@"

@@ -1,0 +1,218 @@
+//! S3 remote for netsec: a blocking, object-level client over `aws-sdk-s3`.
+//!
+//! [`S3Remote`] mirrors the engine's `netsec::remote::Remote` trait method for method (the
+//! binary wraps it; this crate does not depend on the engine, which depends on it). It owns a
+//! small multi-thread tokio runtime and blocks on it per call, so the engine's worker threads
+//! can call it concurrently. Large files go up as multipart uploads whose parts travel in
+//! parallel; an object becomes visible only once complete, and a failed upload is aborted.
+
+mod client;
+mod error;
+mod location;
+mod ops;
+mod transfer;
+
+pub use client::{S3Config, CONNECT_TIMEOUT, CREDENTIAL_VARS, MAX_ATTEMPTS, READ_TIMEOUT};
+pub use error::{ErrorKind, S3Error};
+pub use location::Location;
+
+use error::Target;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+
+/// A stored object, as listed: key relative to the remote's root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct S3Object {
+    pub key: String,
+    pub size: u64,
+}
+
+/// Called with the number of bytes moved since the last call.
+pub type Progress<'a> = &'a (dyn Fn(u64) + Sync);
+
+const MIB: u64 = 1024 * 1024;
+
+/// Transfer sizes. S3 requires parts of at least 5 MiB (but the last) and at most 10,000 parts;
+/// part sizes grow past `part_size` when a file would need more.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tuning {
+    /// Files larger than this go up as multipart uploads.
+    pub multipart_threshold: u64,
+    /// Size of each uploaded part.
+    pub part_size: u64,
+    /// Parts of one file in flight at once.
+    pub parts_in_flight: usize,
+    /// Objects larger than this are copied part by part (CopyObject stops at 5 GiB).
+    pub copy_threshold: u64,
+    /// Size of each server-side copied part.
+    pub copy_part_size: u64,
+}
+
+impl Default for Tuning {
+    fn default() -> Tuning {
+        Tuning {
+            multipart_threshold: 16 * MIB,
+            part_size: 8 * MIB,
+            parts_in_flight: 4,
+            copy_threshold: 5 * 1024 * MIB,
+            copy_part_size: 512 * MIB,
+        }
+    }
+}
+
+impl Tuning {
+    /// Defaults, overridden by `NETSEC_S3_MULTIPART_THRESHOLD_MIB`, `NETSEC_S3_PART_MIB` and
+    /// `NETSEC_S3_PARTS_IN_FLIGHT` (for benchmarks and tests).
+    pub fn from_env(env: &BTreeMap<String, String>) -> Result<Tuning, S3Error> {
+        let mut t = Tuning::default();
+        let num = |name: &str, min: u64| -> Result<Option<u64>, S3Error> {
+            let Some(v) = env.get(name) else {
+                return Ok(None);
+            };
+            match v.trim().parse::<u64>() {
+                Ok(n) if n >= min => Ok(Some(n)),
+                _ => Err(S3Error::new(
+                    ErrorKind::Other,
+                    format!("{name}=`{v}` is not a whole number ≥ {min}"),
+                )),
+            }
+        };
+        if let Some(n) = num("NETSEC_S3_MULTIPART_THRESHOLD_MIB", 5)? {
+            t.multipart_threshold = n * MIB;
+        }
+        if let Some(n) = num("NETSEC_S3_PART_MIB", 5)? {
+            t.part_size = n * MIB;
+        }
+        if let Some(n) = num("NETSEC_S3_PARTS_IN_FLIGHT", 1)? {
+            t.parts_in_flight = n as usize;
+        }
+        Ok(t)
+    }
+}
+
+/// What the async operations share (cheap to clone into spawned part uploads).
+#[derive(Clone)]
+pub(crate) struct Inner {
+    pub client: aws_sdk_s3::Client,
+    pub loc: Location,
+    pub target: Target,
+    pub tuning: Tuning,
+}
+
+/// An S3 bucket (and key prefix) used as a netsec remote.
+pub struct S3Remote {
+    rt: tokio::runtime::Runtime,
+    inner: Inner,
+}
+
+impl fmt::Debug for S3Remote {
+    // Never the client: only where it points.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("S3Remote")
+            .field("url", &self.inner.target.url)
+            .field("endpoint", &self.inner.target.endpoint)
+            .finish()
+    }
+}
+
+impl S3Remote {
+    /// Opens the remote at `cfg.url` with the credentials, region and endpoint found in `cfg`
+    /// and `env` (the process environment, as a map). Makes no request.
+    pub fn open(cfg: &S3Config, env: &BTreeMap<String, String>) -> Result<S3Remote, S3Error> {
+        S3Remote::open_with(cfg, env, Tuning::from_env(env)?)
+    }
+
+    /// [`S3Remote::open`] with explicit transfer sizes.
+    pub fn open_with(
+        cfg: &S3Config,
+        env: &BTreeMap<String, String>,
+        tuning: Tuning,
+    ) -> Result<S3Remote, S3Error> {
+        let loc = Location::parse(&cfg.url)?;
+        if tuning.part_size < 5 * MIB
+            || tuning.copy_part_size < 5 * MIB
+            || tuning.parts_in_flight == 0
+        {
+            return Err(S3Error::new(
+                ErrorKind::Other,
+                format!("invalid S3 transfer sizes {tuning:?}"),
+            )
+            .with_hint("S3 parts are at least 5 MiB; at least one part in flight"));
+        }
+        let workers = std::thread::available_parallelism()
+            .map_or(2, |n| n.get())
+            .clamp(2, 4);
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(workers)
+            .thread_name("netsec-s3")
+            .enable_all()
+            .build()
+            .map_err(|e| {
+                S3Error::new(
+                    ErrorKind::Other,
+                    format!("cannot start the S3 client's runtime: {e}"),
+                )
+            })?;
+        let built = rt.block_on(client::build(cfg, &loc, env))?;
+        Ok(S3Remote {
+            rt,
+            inner: Inner {
+                client: built.client,
+                loc,
+                target: built.target,
+                tuning,
+            },
+        })
+    }
+
+    /// `s3://bucket/prefix/`
+    pub fn describe(&self) -> String {
+        self.inner.target.url.clone()
+    }
+
+    /// The endpoint requests go to.
+    pub fn endpoint(&self) -> &str {
+        &self.inner.target.endpoint
+    }
+
+    /// Whether `key` exists (HeadObject).
+    pub fn exists(&self, key: &str) -> Result<bool, S3Error> {
+        self.rt.block_on(self.inner.exists(key))
+    }
+
+    /// Every object under `prefix`, keys relative to the remote's root, sorted.
+    pub fn list(&self, prefix: &str) -> Result<Vec<S3Object>, S3Error> {
+        self.rt.block_on(self.inner.list(prefix))
+    }
+
+    /// Uploads `src` as `key`: one PutObject, or a multipart upload above the threshold.
+    pub fn put_file(&self, key: &str, src: &Path, progress: Progress<'_>) -> Result<(), S3Error> {
+        self.rt.block_on(self.inner.put_file(key, src, progress))
+    }
+
+    /// Uploads `bytes` as `key`.
+    pub fn put_bytes(&self, key: &str, bytes: &[u8]) -> Result<(), S3Error> {
+        self.rt.block_on(self.inner.put_bytes(key, bytes))
+    }
+
+    /// Streams `key` into `dest` (created or truncated).
+    pub fn get_file(&self, key: &str, dest: &Path, progress: Progress<'_>) -> Result<(), S3Error> {
+        self.rt.block_on(self.inner.get_file(key, dest, progress))
+    }
+
+    /// Downloads `key` into memory.
+    pub fn get_bytes(&self, key: &str) -> Result<Vec<u8>, S3Error> {
+        self.rt.block_on(self.inner.get_bytes(key))
+    }
+
+    /// Server-side copy (CopyObject, or UploadPartCopy parts above `copy_threshold`).
+    pub fn copy(&self, from: &str, to: &str) -> Result<(), S3Error> {
+        self.rt.block_on(self.inner.copy(from, to))
+    }
+
+    /// Deletes `keys` (DeleteObjects, 1000 per request); missing keys are not an error.
+    pub fn delete(&self, keys: &[String]) -> Result<(), S3Error> {
+        self.rt.block_on(self.inner.delete(keys))
+    }
+}

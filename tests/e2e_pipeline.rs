@@ -144,6 +144,16 @@ fn first_model_is_promoted_into_a_loadable_bundle() {
     let bundle = read_json(&dir.join("final_model/bundle.json"));
     assert_eq!(bundle["format_version"], 1);
     assert_eq!(bundle["schema"]["target"]["column"], "Result");
+    // The bundle records the params of the stages that produced its model, not only evaluate's.
+    let params = &bundle["params"];
+    assert_eq!(params["transform"]["neighbors"], 3, "{params}");
+    let cv = read_json(&dir.join("artifacts/train/cv.json"));
+    let train = params["train"].as_object().expect("train params");
+    assert!(train.contains_key("models"), "{params}");
+    for (key, value) in train {
+        assert_eq!(&cv["config"][key], value, "train.{key}");
+    }
+    assert!(params["evaluate"]["min_improvement"].is_number(), "{params}");
     let status = netsec(dir, &["status"]);
     assert_eq!(text(&status.stdout).trim(), "Pipeline is up to date.");
 }

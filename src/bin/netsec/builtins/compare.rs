@@ -12,7 +12,8 @@ impl Builtin for Compare {
         "compare"
     }
     fn version(&self) -> u32 {
-        1
+        // 2: the learners and grids of train version 2.
+        2
     }
     fn summary(&self) -> &'static str {
         "rerun split, imputation and CV selection on a second split (default: random 80/20, seed 42)"

@@ -12,7 +12,8 @@ impl Builtin for Train {
         "train"
     }
     fn version(&self) -> u32 {
-        1
+        // 2: stochastic boosting, scikit-learn feature draws in forests, denser grids.
+        2
     }
     fn summary(&self) -> &'static str {
         "select a model by stratified k-fold CV on train; write model.json and cv.json"

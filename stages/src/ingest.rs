@@ -8,7 +8,7 @@ use crate::error::{Result, StageError};
 use crate::frame::{Frame, LabelMode};
 use crate::fsio::write_json;
 use crate::schema::Schema;
-use crate::source::{CsvSource, Source, SourceKind};
+use crate::source::{CsvSource, MongoConfig, Source, SourceKind};
 use crate::split::{duplicate_groups, split, SplitConfig, SplitMode};
 use crate::split_summary::{summarize, SplitSummary};
 
@@ -20,6 +20,8 @@ pub struct IngestConfig {
     pub split: SplitMode,
     pub test_size: f64,
     pub seed: u64,
+    /// `params.ingest.mongodb`: where to read when `source = "mongodb"`.
+    pub mongodb: Option<MongoConfig>,
 }
 
 impl Default for IngestConfig {
@@ -29,6 +31,7 @@ impl Default for IngestConfig {
             split: SplitMode::Grouped,
             test_size: 0.2,
             seed: 42,
+            mongodb: None,
         }
     }
 }

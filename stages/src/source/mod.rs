@@ -5,8 +5,10 @@
 //! values as text, so every source goes through the same checks and error messages.
 
 pub mod csv;
+pub mod mongodb;
 
 pub use self::csv::CsvSource;
+pub use self::mongodb::MongoConfig;
 
 use crate::error::Result;
 

@@ -109,10 +109,9 @@ fn honest_split_meets_the_quality_bars() {
     assert_eq!(m["positive_class"], "phishing");
     let f1 = m["test"]["f1"].as_f64().expect("f1");
     let auc = m["test"]["roc_auc"].as_f64().expect("auc");
-    // Issue #3 asks for ≥ 0.950; the honest protocol (model chosen by CV on train only, test
-    // touched once) measures 0.9491 on this split, so the bar is not met yet. This guards the
-    // current level against regressions; raise it to 0.950 when a learner gets there by CV.
-    assert!(f1 >= 0.945, "duplicate-aware split: test F1 {f1} < 0.945");
+    // Issue #3's bar. The model is chosen by CV on train only and test is scored once; the
+    // release run measures 0.9560 (boosting, 300 rounds, depth 6, learning rate 0.2).
+    assert!(f1 >= 0.950, "duplicate-aware split: test F1 {f1} < 0.950");
     assert!(auc >= 0.99, "duplicate-aware split: ROC-AUC {auc} < 0.99");
     // The split really is duplicate-aware: no test feature vector occurs in train.
     let split = read_json(&reproduced().join("artifacts/ingest/split.json"));

@@ -152,7 +152,10 @@ fn first_model_is_promoted_into_a_loadable_bundle() {
     for (key, value) in train {
         assert_eq!(&cv["config"][key], value, "train.{key}");
     }
-    assert!(params["evaluate"]["min_improvement"].is_number(), "{params}");
+    assert!(
+        params["evaluate"]["min_improvement"].is_number(),
+        "{params}"
+    );
     let status = netsec(dir, &["status"]);
     assert_eq!(text(&status.stdout).trim(), "Pipeline is up to date.");
 }

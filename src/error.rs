@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use crate::lock::LockError;
 use crate::pipeline::PipelineError;
+use crate::remote::RemoteError;
 
 /// Exit codes shared by every command (see docs/ARCHITECTURE.md).
 pub mod exit {
@@ -38,6 +39,15 @@ pub enum Error {
     },
     #[error("no pipeline.toml found in `{start}` or any parent directory")]
     NoPipeline { start: PathBuf },
+    /// A remote operation failed. `url` is the remote's `describe()` (never a credential);
+    /// the key, if any, is in `source`.
+    #[error("{op} failed on remote `{remote}` ({url}): {source}")]
+    Remote {
+        remote: String,
+        url: String,
+        op: &'static str,
+        source: RemoteError,
+    },
 }
 
 impl Error {
@@ -52,7 +62,7 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Pipeline(_) | Error::NoPipeline { .. } => exit::INVALID_PIPELINE,
-            Error::Lock(_) | Error::Io { .. } => exit::IO,
+            Error::Lock(_) | Error::Io { .. } | Error::Remote { .. } => exit::IO,
             Error::Locked { .. } => exit::LOCKED,
             Error::Usage { .. } => exit::USAGE,
         }
@@ -66,6 +76,7 @@ impl Error {
                 path.display()
             )),
             Error::Usage { hint, .. } => hint.clone(),
+            Error::Remote { source, .. } => source.hint.clone(),
             Error::NoPipeline { .. } => Some("run `netsec init`, or pass `-C DIR`".into()),
             Error::Lock(LockError::Parse { .. }) => {
                 Some("restore netsec.lock from git, or delete it to rerun every stage".into())

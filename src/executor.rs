@@ -35,6 +35,9 @@ pub struct ReproOptions {
     /// Worker count; 0 means the number of cores.
     pub jobs: usize,
     pub no_run_cache: bool,
+    /// `repro --pull`: before running a stage, try the remote's run-cache (and fetch the
+    /// missing outs of stages the lock already records with this fingerprint).
+    pub remote: Option<crate::remote::Named>,
 }
 
 /// The params a stage tracks, flat (for the fingerprint) and nested (for a built-in).
@@ -415,6 +418,16 @@ fn process(
             }
         }
     }
+    if let Some(named) = opts.remote.as_ref().filter(|_| !opts.force) {
+        if let Some(outs) = restore_from_remote(repo, named, stage, entry, &fp, cacheable, on_event)
+        {
+            let entry = LockEntry {
+                fingerprint: fp,
+                outs,
+            };
+            return finished(stage, Outcome::Restored, reasons, start, Some(entry));
+        }
+    }
     on_event(Event::Started {
         stage: &stage.name,
         reasons: &reasons,
@@ -432,4 +445,61 @@ fn process(
         Ok(entry) => finished(stage, Outcome::Ran, reasons, start, Some(entry)),
         Err(f) => failed(stage, reasons, start, f),
     }
+}
+
+/// `repro --pull`: the stage's outs from the remote, restored in the workspace, or `None`
+/// (then the stage runs). Remote failures are warnings: running the stage is always an option.
+fn restore_from_remote(
+    repo: &Repo,
+    named: &crate::remote::Named,
+    stage: &Stage,
+    entry: Option<&LockEntry>,
+    fp: &crate::fingerprint::Fingerprint,
+    cacheable: bool,
+    on_event: EventSink<'_>,
+) -> Option<BTreeMap<crate::repo_path::RepoPath, crate::lock::OutRecord>> {
+    use crate::remote::pull_run;
+    let say = |m: &str| {
+        on_event(Event::Progress {
+            stage: &stage.name,
+            message: m,
+        })
+    };
+    let (outs, how) = if let Some(e) =
+        entry.filter(|e| e.fingerprint == *fp && e.outs.values().all(|r| r.cache))
+    {
+        // Same fingerprint as the lock: only outs are missing here.
+        match pull_run::fetch_outs(repo, named, &e.outs) {
+            Ok(()) => (e.outs.clone(), "outs fetched"),
+            Err(err) => {
+                tracing::warn!("stage `{}`: cannot fetch its outs: {err}", stage.name);
+                return None;
+            }
+        }
+    } else if cacheable {
+        match pull_run::fetch_run(repo, named, fp) {
+            Ok(Some(run)) => (run.outs, "run-cache entry fetched"),
+            Ok(None) => return None,
+            Err(err) => {
+                tracing::warn!(
+                    "stage `{}`: remote run-cache lookup failed: {err}",
+                    stage.name
+                );
+                return None;
+            }
+        }
+    } else {
+        return None;
+    };
+    for (p, rec) in &outs {
+        if let Err(e) = restore_out(repo, p, rec) {
+            tracing::warn!(
+                "restore of `{p}` from remote `{}` failed: {e}; running the stage",
+                named.name
+            );
+            return None;
+        }
+    }
+    say(&format!("{how} from remote `{}`", named.name));
+    Some(outs)
 }

@@ -14,7 +14,14 @@ pub struct RawManifest {
     pub params: Option<Spanned<toml::Table>>,
     #[serde(default)]
     pub stages: BTreeMap<Spanned<String>, Spanned<RawStage>>,
+    /// `[remotes.NAME]` tables, kept untyped with spans so that `remote::config` can name the
+    /// line of an unknown or mistyped key (an error there, not a warning).
+    #[serde(default)]
+    pub remotes: Option<Spanned<BTreeMap<Spanned<String>, Spanned<RawRemote>>>>,
 }
+
+/// One `[remotes.NAME]` table: key → value, both with their spans.
+pub type RawRemote = BTreeMap<Spanned<String>, Spanned<toml::Value>>;
 
 /// One `[stages.NAME]` table.
 #[derive(Debug, Deserialize)]
@@ -69,8 +76,9 @@ fn yes() -> bool {
 }
 
 /// Keys the engine understands, used to warn about the rest. `tracking` is read by the binary
-/// (MLflow settings, `netsec-tracking`), not by the engine.
-pub const TOP_LEVEL_KEYS: &[&str] = &["params", "stages", "tracking"];
+/// (MLflow settings, `netsec-tracking`), not by the engine. `remotes` is validated strictly by
+/// `remote::config` (unknown keys there are errors).
+pub const TOP_LEVEL_KEYS: &[&str] = &["params", "stages", "tracking", "remotes"];
 pub const STAGE_KEYS: &[&str] = &[
     "cmd",
     "uses",

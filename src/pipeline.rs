@@ -104,6 +104,8 @@ pub struct Pipeline {
     pub stages: BTreeMap<String, Stage>,
     pub params_table: Option<toml::Table>,
     pub graph: Graph,
+    /// `[remotes.NAME]` tables, validated (see `remote::config`).
+    pub remotes: BTreeMap<String, crate::remote::RemoteConfig>,
 }
 
 struct Ctx<'a> {
@@ -186,6 +188,8 @@ impl Pipeline {
                 message: format!("unknown field `{}` ignored", u.key),
             })
             .collect();
+        let remotes =
+            crate::remote::config::validate(raw.remotes, &|span, msg| cx.err(span, msg))?;
         let params_table = raw.params.map(Spanned::into_inner);
         let mut store = ParamStore::new(root, params_table.as_ref());
         let mut stages = BTreeMap::new();
@@ -240,6 +244,7 @@ impl Pipeline {
                 stages,
                 params_table,
                 graph,
+                remotes,
             },
             warnings,
         ))

@@ -84,3 +84,46 @@ pub fn all(repo: &Repo) -> Vec<RunEntry> {
     }
     out
 }
+
+/// Every run entry with its key (hex) and its bytes as stored (for `push --run-cache`).
+pub fn all_keyed(repo: &Repo) -> Vec<(String, RunEntry, Vec<u8>)> {
+    let mut out = Vec::new();
+    let Ok(shards) = std::fs::read_dir(repo.runs_dir()) else {
+        return out;
+    };
+    for shard in shards.flatten() {
+        let prefix = shard.file_name().to_string_lossy().into_owned();
+        let Ok(files) = std::fs::read_dir(shard.path()) else {
+            continue;
+        };
+        for f in files.flatten() {
+            let name = f.file_name().to_string_lossy().into_owned();
+            let Some(rest) = name.strip_suffix(".json") else {
+                continue;
+            };
+            let hex = format!("{prefix}{rest}");
+            if Digest::parse(&hex).is_none() {
+                continue;
+            }
+            if let Ok(bytes) = std::fs::read(f.path()) {
+                if let Ok(e) = serde_json::from_slice::<RunEntry>(&bytes) {
+                    out.push((hex, e, bytes));
+                }
+            }
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+/// Store a run entry fetched from a remote under its key, after checking that it parses.
+pub fn record_bytes(repo: &Repo, key: &Digest, bytes: &[u8]) -> std::io::Result<RunEntry> {
+    let entry: RunEntry = serde_json::from_slice(bytes)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+    let path = entry_path(repo, key);
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    write_atomic(&path, bytes)?;
+    Ok(entry)
+}

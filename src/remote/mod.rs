@@ -20,6 +20,29 @@
 use std::fmt;
 use std::path::Path;
 
+pub mod config;
+pub mod fetch;
+pub mod gc;
+pub mod handle;
+pub mod local;
+pub mod observer;
+pub mod pool;
+pub mod pull_run;
+pub mod push;
+pub mod refs;
+pub mod retry;
+pub mod snapshot;
+pub mod timestamp;
+
+pub use config::select;
+pub use fetch::{fetch, FetchOptions, FetchReport};
+pub use gc::{gc, RemoteGcReport};
+pub use handle::Named;
+pub use local::LocalRemote;
+pub use observer::{Silent, TransferObserver};
+pub use push::{push, PushOptions, PushReport};
+pub use snapshot::{Snapshot, SnapshotOptions};
+
 /// Prefix of content-addressed objects.
 pub const FILES_PREFIX: &str = "files/blake3/";
 /// Prefix of run-cache entries.

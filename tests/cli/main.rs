@@ -13,6 +13,9 @@ mod freshness;
 mod outs;
 mod parallel;
 mod params;
+mod remote;
+mod remote_kill;
+mod remote_pull;
 
 /// The two-stage chain most freshness scenarios use. `runs.log` counts executions; it is neither a
 /// dep nor an out. `train` copies its params line into the model so param values change its out.

@@ -3,6 +3,7 @@
 
 mod builtins;
 mod commands;
+mod remotes;
 mod render;
 mod tracking;
 
@@ -54,6 +55,16 @@ enum Command {
     Report(commands::report::Args),
     /// Serve predictions, the web page and background training over HTTP.
     Serve(commands::serve::Args),
+    /// Upload the cached outs of netsec.lock to a remote, then a timestamped snapshot.
+    Push(commands::push::Args),
+    /// Fetch from a remote, then check the outs out.
+    Pull(commands::fetch::Args),
+    /// Download the objects netsec.lock needs from a remote into the cache (verified).
+    Fetch(commands::fetch::Args),
+    /// The remotes declared in pipeline.toml.
+    Remote(commands::remote::Args),
+    /// The timestamped snapshots on a remote.
+    Snapshots(commands::snapshots::Args),
 }
 
 fn main() -> ExitCode {
@@ -88,6 +99,11 @@ fn main() -> ExitCode {
         Command::Metrics(a) => commands::metrics::run(&ui, &cwd, a),
         Command::Report(a) => commands::report::run(&ui, &cwd, a),
         Command::Serve(a) => commands::serve::run(&ui, &cwd, a),
+        Command::Push(a) => commands::push::run(&ui, &cwd, a),
+        Command::Pull(a) => commands::pull::run(&ui, &cwd, a),
+        Command::Fetch(a) => commands::fetch::run(&ui, &cwd, a),
+        Command::Remote(a) => commands::remote::run(&ui, &cwd, a),
+        Command::Snapshots(a) => commands::snapshots::run(&ui, &cwd, a),
     };
     match result {
         Ok(code) => ExitCode::from(code as u8),

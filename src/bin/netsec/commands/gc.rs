@@ -1,9 +1,10 @@
-//! `netsec gc`: delete unreferenced cache objects.
+//! `netsec gc`: delete unreferenced cache objects; `--remote`: on a remote instead.
 
 use std::path::Path;
 
 use netsec::{Error, Lockfile, RepoLock};
 
+use crate::remotes::{human_bytes, open_named, Lines};
 use crate::render::Ui;
 
 #[derive(Debug, clap::Args)]
@@ -11,18 +12,50 @@ pub struct Args {
     /// Only say what would be removed.
     #[arg(long)]
     dry_run: bool,
+    /// Collect garbage on a remote (the default one, or NAME): its `files/` objects and `runs/`
+    /// entries that netsec.lock does not reference. Snapshots are kept.
+    #[arg(short = 'r', long, value_name = "NAME", num_args = 0..=1, default_missing_value = "")]
+    remote: Option<String>,
+    /// A JSON summary on stdout (with `--remote`).
+    #[arg(long)]
+    json: bool,
 }
 
 pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
     let repo = super::open(ui, cwd)?;
     let _lock = RepoLock::acquire(&repo.dot)?;
     let lock = Lockfile::load(&repo.root)?;
-    let r = netsec::gc::gc(&repo, &lock, args.dry_run)?;
     let verb = if args.dry_run {
         "Would remove"
     } else {
         "Removed"
     };
+    if let Some(name) = &args.remote {
+        let name = (!name.is_empty()).then_some(name.as_str());
+        let named = open_named(&repo, name)?;
+        let r = netsec::remote::gc(&repo, &named, &lock, args.dry_run, &Lines { ui })?;
+        ui.status(
+            verb,
+            "32",
+            &format!(
+                "{} objects ({}) and {} run-cache entries from {}; kept {} objects, {} entries and every snapshot",
+                r.removed_objects,
+                human_bytes(r.removed_bytes),
+                r.removed_runs,
+                named.name,
+                r.kept_objects,
+                r.kept_runs
+            ),
+        );
+        if args.json {
+            let mut v = serde_json::to_value(&r).unwrap_or_default();
+            v["remote"] = serde_json::json!(named.name);
+            v["dry_run"] = serde_json::json!(args.dry_run);
+            println!("{v}");
+        }
+        return Ok(0);
+    }
+    let r = netsec::gc::gc(&repo, &lock, args.dry_run)?;
     ui.status(
         verb,
         "32",

@@ -4,13 +4,18 @@ pub mod builtins_cmd;
 pub mod checkout;
 pub mod dag;
 pub mod explain;
+pub mod fetch;
 pub mod gc;
 pub mod init;
 pub mod metrics;
 pub mod predict;
+pub mod pull;
+pub mod push;
+pub mod remote;
 pub mod report;
 pub mod repro;
 pub mod serve;
+pub mod snapshots;
 pub mod status;
 
 use std::path::Path;

@@ -36,6 +36,10 @@ pub struct Args {
     /// Never restore from the run-cache.
     #[arg(long)]
     no_run_cache: bool,
+    /// Before running a stage, look for its result on the default remote (its run-cache, or
+    /// the outs netsec.lock records) and restore from there.
+    #[arg(long, conflicts_with = "no_run_cache")]
+    pull: bool,
 }
 
 pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
@@ -59,6 +63,11 @@ pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
         keep_going: args.keep_going,
         jobs: args.jobs.unwrap_or(0),
         no_run_cache: args.no_run_cache,
+        remote: if args.pull {
+            Some(crate::remotes::open_named(&repo, None)?)
+        } else {
+            None
+        },
     };
     let json = args.json;
     let sink = |ev: Event<'_>| {

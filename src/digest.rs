@@ -143,14 +143,65 @@ pub fn hash_file(path: &Path, meta: &Metadata, memo: &Memo) -> io::Result<Digest
     Ok(d)
 }
 
+/// Files at least this big report their hashing as a progress task.
+const PROGRESS_MIN: u64 = 256 << 20;
+
+/// Chunk size of the reporting hash loop: big enough for rayon to spread over the cores.
+const PROGRESS_CHUNK: usize = 32 << 20;
+
 /// Hash one file from its bytes: read for small files, mmap + rayon for big ones.
 pub fn hash_file_uncached(path: &Path, len: u64) -> io::Result<Digest> {
-    if len >= BIG_FILE {
-        let mut h = blake3::Hasher::new();
+    if len < BIG_FILE {
+        return Ok(Digest::of_bytes(&std::fs::read(path)?));
+    }
+    let mut h = blake3::Hasher::new();
+    if len >= PROGRESS_MIN {
+        let task = crate::progress::task(
+            &format!("hashing {}", path.display()),
+            len,
+            crate::progress::Unit::Bytes,
+        );
+        if crate::progress::live() {
+            // A live bar needs updates as the hash goes, which one mmap call cannot give (and
+            // mapping chunk by chunk would need unsafe code): read in chunks instead, which
+            // costs a copy from the page cache but keeps rayon busy on each chunk.
+            hash_chunks(&mut h, path, &task)?;
+            return Ok(Digest(*h.finalize().as_bytes()));
+        }
         h.update_mmap_rayon(path)?;
-        Ok(Digest(*h.finalize().as_bytes()))
-    } else {
-        Ok(Digest::of_bytes(&std::fs::read(path)?))
+        task.inc(len);
+        return Ok(Digest(*h.finalize().as_bytes()));
+    }
+    h.update_mmap_rayon(path)?;
+    Ok(Digest(*h.finalize().as_bytes()))
+}
+
+fn hash_chunks(
+    h: &mut blake3::Hasher,
+    path: &Path,
+    task: &crate::progress::Task,
+) -> io::Result<()> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path)?;
+    let mut buf = vec![0u8; PROGRESS_CHUNK];
+    loop {
+        let mut filled = 0;
+        while filled < buf.len() {
+            match f.read(&mut buf[filled..]) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if filled == 0 {
+            return Ok(());
+        }
+        h.update_rayon(&buf[..filled]);
+        task.inc(filled as u64);
+        if filled < buf.len() {
+            return Ok(());
+        }
     }
 }
 

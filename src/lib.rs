@@ -28,6 +28,7 @@ pub mod memo;
 pub mod params;
 pub mod pipeline;
 pub mod plan;
+pub mod progress;
 pub mod remote;
 pub mod repo_lock;
 pub mod repo_path;

@@ -3,6 +3,7 @@
 
 mod builtins;
 mod commands;
+mod progress;
 mod remotes;
 mod render;
 mod tracking;
@@ -82,6 +83,9 @@ fn main() -> ExitCode {
     };
     render::init_logging(cli.verbose, cli.quiet);
     let ui = render::Ui::new(cli.verbose, cli.quiet);
+    // `--json` anywhere means machine-readable stdout: progress then goes to stderr as lines.
+    let json = std::env::args_os().any(|a| a == "--json");
+    progress::install(progress::Mode::detect(cli.quiet, json));
     let cwd = match &cli.dir {
         Some(d) => d.clone(),
         None => std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),

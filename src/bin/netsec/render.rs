@@ -56,23 +56,23 @@ impl Ui {
     /// A right-aligned verb and a message, cargo style, on stderr.
     pub fn status(&self, verb: &str, color: &str, msg: &str) {
         if !self.quiet {
-            eprintln!(
+            crate::progress::line(&format!(
                 "{} {msg}",
                 self.paint(&format!("1;{color}"), &format!("{verb:>12}"))
-            );
+            ));
         }
     }
 
     pub fn warn(&self, msg: &str) {
         if !self.quiet {
-            eprintln!("{}: {msg}", self.paint("1;33", "warning"));
+            crate::progress::line(&format!("{}: {msg}", self.paint("1;33", "warning")));
         }
     }
 
     pub fn error_text(&self, msg: &str, hint: Option<&str>) {
-        eprintln!("{}: {msg}", self.paint("1;31", "error"));
+        crate::progress::line(&format!("{}: {msg}", self.paint("1;31", "error")));
         if let Some(h) = hint {
-            eprintln!("\n{}: {h}", self.paint("1;36", "hint"));
+            crate::progress::line(&format!("\n{}: {h}", self.paint("1;36", "hint")));
         }
     }
 
@@ -105,15 +105,15 @@ impl Ui {
             Event::Started { stage, reasons } => {
                 self.status("Running", "32", &format!("`{stage}`"));
                 if self.verbose > 0 && !reasons.is_empty() {
-                    eprintln!(
+                    crate::progress::line(&format!(
                         "             because {}",
                         netsec::dirty_reason::join(reasons)
-                    );
+                    ));
                 }
             }
             Event::Progress { stage, message } => {
                 if !self.quiet {
-                    eprintln!("{:>12} `{stage}`: {message}", "");
+                    crate::progress::line(&format!("{:>12} `{stage}`: {message}", ""));
                 }
             }
             Event::Finished(r) => self.finished(r),

@@ -19,7 +19,16 @@ pub trait Builtin: Send + Sync {
         Ok(())
     }
     fn run(&self, ctx: &BuiltinContext<'_>) -> Result<(), BuiltinError>;
+    /// True when, with these tracked params (nested as `BuiltinContext::params` shows them), the
+    /// stage reads something that cannot be fingerprinted in advance (a database): the stage
+    /// then counts as `always_changed` (it runs on every `repro`, is never served from the run
+    /// cache, and `status` says `always changed`), and early cut-off skips its downstream
+    /// stages when it rewrites byte-identical outs. Consulted once, when the pipeline is loaded.
+    fn always_changed(&self, _params: &serde_json::Value) -> bool {
+        false
+    }
 }
+
 
 /// The built-ins known to this binary, by id.
 #[derive(Clone, Default)]

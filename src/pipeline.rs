@@ -420,6 +420,20 @@ fn validate_stage(
             params.push(key);
         }
     }
+    // A built-in may be always changed by its params (ingest reading a database): asked here so
+    // that status, the run cache and the executor all see one `always_changed`.
+    let builtin_always_changed = match &action {
+        Action::Builtin { id, .. } => match registry.get(id) {
+            Some(b) => {
+                let nested = store
+                    .nested(&params)
+                    .map_err(|e| cx.err(span.clone(), format!("stage `{name}`: {e}")))?;
+                b.always_changed(&nested)
+            }
+            None => false,
+        },
+        Action::Command(_) => false,
+    };
     Ok(Stage {
         name: name.to_string(),
         action,
@@ -429,7 +443,7 @@ fn validate_stage(
         wdir,
         desc: raw.desc,
         frozen: raw.frozen,
-        always_changed: raw.always_changed,
+        always_changed: raw.always_changed || builtin_always_changed,
     })
 }
 

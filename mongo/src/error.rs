@@ -16,7 +16,7 @@ pub enum MongoError {
     )]
     UriMissing { name: String },
 
-    #[error("environment variable `{name}` does not hold a valid MongoDB URI: {detail}")]
+    #[error("`{name}` does not hold a valid MongoDB URI: {detail}")]
     BadUri { name: String, detail: String },
 
     #[error("cannot reach MongoDB at {hosts} within {} ms: {detail}", timeout.as_millis())]

@@ -56,6 +56,8 @@ enum Command {
     Report(commands::report::Args),
     /// Serve predictions, the web page and background training over HTTP.
     Serve(commands::serve::Args),
+    /// MongoDB helpers: `db load` puts a CSV into a collection for `ingest.source = "mongodb"`.
+    Db(commands::db::Args),
     /// Upload the cached outs of netsec.lock to a remote, then a timestamped snapshot.
     Push(commands::push::Args),
     /// Fetch from a remote, then check the outs out.
@@ -103,6 +105,7 @@ fn main() -> ExitCode {
         Command::Metrics(a) => commands::metrics::run(&ui, &cwd, a),
         Command::Report(a) => commands::report::run(&ui, &cwd, a),
         Command::Serve(a) => commands::serve::run(&ui, &cwd, a),
+        Command::Db(a) => commands::db::run(&ui, &cwd, a),
         Command::Push(a) => commands::push::run(&ui, &cwd, a),
         Command::Pull(a) => commands::pull::run(&ui, &cwd, a),
         Command::Fetch(a) => commands::fetch::run(&ui, &cwd, a),

@@ -3,6 +3,7 @@
 pub mod builtins_cmd;
 pub mod checkout;
 pub mod dag;
+pub mod db;
 pub mod explain;
 pub mod fetch;
 pub mod gc;

@@ -70,7 +70,6 @@ pub fn remote_objects(remote: &TempDir) -> Vec<String> {
 pub fn assert_remote_intact(remote: &TempDir) {
     let base = store(remote).join("files/blake3");
     for rel in remote_objects(remote) {
-        assert!(!rel.contains(".netsec-tmp-") || rel.contains('/'), "{rel}");
         let name = rel.replace('/', "");
         if name.contains(".netsec-tmp-") {
             continue; // an in-flight temp of a killed writer: never listed by netsec
@@ -192,6 +191,7 @@ fn a_corrupt_remote_object_is_refused_and_missing_ones_are_listed() {
     p.assert_cache_intact();
 
     // Two objects gone: both named in one error.
+    wipe(&p);
     fs::remove_file(&victim).unwrap();
     let single = blake3::hash(b"alpha\nbeta\n").to_hex().to_string();
     fs::remove_file(store(&r).join(format!("files/blake3/{}/{}", &single[..2], &single[2..])))

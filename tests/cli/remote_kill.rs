@@ -24,7 +24,13 @@ fn killed_push_leaves_only_whole_objects_and_resumes() {
     let total = 25;
     let mut child = p.spawn(&["push", "-j", "1", "--no-snapshot"]);
     let start = Instant::now();
-    while remote_objects(&r).is_empty() && start.elapsed() < Duration::from_secs(30) {
+    // Wait for a published object (a `.netsec-tmp-*` file is an upload still in flight).
+    let published = |r: &tempfile::TempDir| {
+        remote_objects(r)
+            .iter()
+            .any(|k| !k.contains(".netsec-tmp-"))
+    };
+    while !published(&r) && start.elapsed() < Duration::from_secs(30) {
         std::thread::sleep(Duration::from_millis(1));
     }
     // SIGKILL: no handler runs, whatever is in flight stays as it is.
@@ -41,7 +47,11 @@ fn killed_push_leaves_only_whole_objects_and_resumes() {
     again.code(0);
     let j = again.json();
     assert_eq!(j["present"].as_u64().unwrap() as usize, visible, "{j}");
-    assert_eq!(j["uploaded"].as_u64().unwrap() as usize, total - visible, "{j}");
+    assert_eq!(
+        j["uploaded"].as_u64().unwrap() as usize,
+        total - visible,
+        "{j}"
+    );
     assert_remote_intact(&r);
     let listed = remote_objects(&r)
         .into_iter()

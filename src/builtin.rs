@@ -29,7 +29,6 @@ pub trait Builtin: Send + Sync {
     }
 }
 
-
 /// The built-ins known to this binary, by id.
 #[derive(Clone, Default)]
 pub struct BuiltinRegistry {

@@ -188,8 +188,7 @@ impl Pipeline {
                 message: format!("unknown field `{}` ignored", u.key),
             })
             .collect();
-        let remotes =
-            crate::remote::config::validate(raw.remotes, &|span, msg| cx.err(span, msg))?;
+        let remotes = crate::remote::config::validate(raw.remotes, &|span, msg| cx.err(span, msg))?;
         let params_table = raw.params.map(Spanned::into_inner);
         let mut store = ParamStore::new(root, params_table.as_ref());
         let mut stages = BTreeMap::new();

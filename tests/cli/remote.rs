@@ -31,9 +31,10 @@ pub fn project_with_remote(pipeline: &str) -> (Project, TempDir) {
         .prefix("netsec-remote-")
         .tempdir()
         .expect("remote dir");
-    let p = Project::with_pipeline(
-        &pipeline.replace("@REMOTE@", &remote.path().join("store").display().to_string()),
-    );
+    let p = Project::with_pipeline(&pipeline.replace(
+        "@REMOTE@",
+        &remote.path().join("store").display().to_string(),
+    ));
     (p, remote)
 }
 
@@ -101,10 +102,15 @@ fn wipe(p: &Project) {
 #[test]
 fn push_then_pull_into_an_empty_cache_gives_identical_outs() {
     let (p, r) = ran(SHARED);
-    let before: Vec<(String, Vec<u8>)> = ["data/a.txt", "data/sub/b.txt", "single.txt", "final_model/bundle.json"]
-        .iter()
-        .map(|f| (f.to_string(), fs::read(p.path(f)).unwrap()))
-        .collect();
+    let before: Vec<(String, Vec<u8>)> = [
+        "data/a.txt",
+        "data/sub/b.txt",
+        "single.txt",
+        "final_model/bundle.json",
+    ]
+    .iter()
+    .map(|f| (f.to_string(), fs::read(p.path(f)).unwrap()))
+    .collect();
     let push = p.run(&["push", "--json"]);
     push.code(0).says("Pushed");
     let j = push.json();
@@ -132,7 +138,11 @@ fn push_then_pull_into_an_empty_cache_gives_identical_outs() {
     ] {
         assert!(store(&r).join(&key).is_file(), "{key} missing");
         assert!(
-            manifest["keys"].as_array().unwrap().iter().any(|k| k == &key),
+            manifest["keys"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|k| k == &key),
             "{key} not in the manifest {manifest}"
         );
     }
@@ -142,8 +152,14 @@ fn push_then_pull_into_an_empty_cache_gives_identical_outs() {
     );
     assert_eq!(manifest["metrics"]["metrics.json"]["test"]["f1"], 0.9);
     let lock = fs::read(p.path("netsec.lock")).unwrap();
-    assert_eq!(manifest["lock_digest"], blake3::hash(&lock).to_hex().to_string());
-    assert!(manifest["git_commit"].is_null(), "not a git repo: {manifest}");
+    assert_eq!(
+        manifest["lock_digest"],
+        blake3::hash(&lock).to_hex().to_string()
+    );
+    assert!(
+        manifest["git_commit"].is_null(),
+        "not a git repo: {manifest}"
+    );
 
     // Nothing new: the second push uploads nothing, and makes a second snapshot.
     let again = p.run(&["push", "--json"]);
@@ -157,7 +173,10 @@ fn push_then_pull_into_an_empty_cache_gives_identical_outs() {
     let list = snaps.json();
     assert_eq!(list.as_array().unwrap().len(), 2, "{list}");
     assert_eq!(list[0]["timestamp"].as_str().unwrap(), ts);
-    p.run(&["snapshots"]).code(0).says(&ts).says("test.f1=0.9000");
+    p.run(&["snapshots"])
+        .code(0)
+        .says(&ts)
+        .says("test.f1=0.9000");
 
     // Empty cache, no outs: pull brings back byte-identical outs without running anything.
     wipe(&p);
@@ -165,7 +184,11 @@ fn push_then_pull_into_an_empty_cache_gives_identical_outs() {
     pull.code(0).says("Fetched");
     assert_eq!(pull.json()["downloaded"].as_u64().unwrap(), uploaded);
     for (f, bytes) in &before {
-        assert_eq!(&fs::read(p.path(f)).unwrap(), bytes, "{f} differs after pull");
+        assert_eq!(
+            &fs::read(p.path(f)).unwrap(),
+            bytes,
+            "{f} differs after pull"
+        );
     }
     p.assert_cache_intact();
     assert!(p.status().up_to_date());
@@ -177,17 +200,28 @@ fn a_corrupt_remote_object_is_refused_and_missing_ones_are_listed() {
     let (p, r) = ran(SHARED);
     p.run(&["push", "--no-snapshot"]).code(0);
     let a_digest = blake3::hash(b"b\n").to_hex().to_string();
-    let victim = store(&r).join(format!("files/blake3/{}/{}", &a_digest[..2], &a_digest[2..]));
+    let victim = store(&r).join(format!(
+        "files/blake3/{}/{}",
+        &a_digest[..2],
+        &a_digest[2..]
+    ));
     assert!(victim.is_file());
     fs::write(&victim, b"rotten\n").unwrap();
     wipe(&p);
     let pull = p.run(&["pull"]);
     pull.code(5)
-        .says(&format!("files/blake3/{}/{}", &a_digest[..2], &a_digest[2..]))
+        .says(&format!(
+            "files/blake3/{}/{}",
+            &a_digest[..2],
+            &a_digest[2..]
+        ))
         .says("remote `origin`")
         .says(&store(&r).display().to_string())
         .says("does not match");
-    assert!(!p.cache_holds(b"rotten\n"), "a corrupt object entered the cache");
+    assert!(
+        !p.cache_holds(b"rotten\n"),
+        "a corrupt object entered the cache"
+    );
     p.assert_cache_intact();
 
     // Two objects gone: both named in one error.
@@ -197,7 +231,11 @@ fn a_corrupt_remote_object_is_refused_and_missing_ones_are_listed() {
     fs::remove_file(store(&r).join(format!("files/blake3/{}/{}", &single[..2], &single[2..])))
         .unwrap();
     let fetch = p.run(&["fetch"]);
-    fetch.code(5).says("2 object(s) missing").says(&a_digest[2..]).says(&single[2..]);
+    fetch
+        .code(5)
+        .says("2 object(s) missing")
+        .says(&a_digest[2..])
+        .says(&single[2..]);
 }
 
 #[test]
@@ -253,14 +291,19 @@ fn remote_config_errors_name_the_line_and_key() {
     let no_url = Project::with_pipeline("[remotes.origin]\nregion = \"eu-west-1\"\n");
     no_url.run(&["push"]).code(3).says("has no `url`");
     let scheme = Project::with_pipeline("[remotes.origin]\nurl = \"gs://b/p\"\n");
-    scheme.run(&["push"]).code(3).says("unsupported URL scheme `gs://`");
+    scheme
+        .run(&["push"])
+        .code(3)
+        .says("unsupported URL scheme `gs://`");
 
     let none = Project::with_pipeline("[stages.a]\ncmd = \"echo a > a.txt\"\nouts = [\"a.txt\"]\n");
     none.run(&["push"])
         .code(2)
         .says("no remote is configured")
         .says("[remotes.origin]");
-    none.run(&["pull", "-r", "nope"]).code(2).says("no remote named `nope`");
+    none.run(&["pull", "-r", "nope"])
+        .code(2)
+        .says("no remote named `nope`");
 
     let listed = Project::with_pipeline(
         "[remotes.a]\nurl = \"/tmp/a\"\n[remotes.b]\nurl = \"s3://bucket/p\"\ndefault = true\n",
@@ -272,5 +315,8 @@ fn remote_config_errors_name_the_line_and_key() {
     assert_eq!(v[0]["default"], false);
     assert_eq!(v[1]["url"], "s3://bucket/p");
     assert_eq!(v[1]["default"], true);
-    listed.run(&["remote", "list"]).code(0).says("b\ts3://bucket/p  (default)");
+    listed
+        .run(&["remote", "list"])
+        .code(0)
+        .says("b\ts3://bucket/p  (default)");
 }

@@ -40,7 +40,9 @@ fn clone_of(p: &Project, with_lock: bool) -> Project {
 fn repro_pull_restores_from_the_remote_instead_of_running() {
     let (p, r) = project_with_remote(PURE);
     p.file("raw.txt", "alpha\n");
-    p.repro(&[], 0).expect("prepare", "ran").expect("train", "ran");
+    p.repro(&[], 0)
+        .expect("prepare", "ran")
+        .expect("train", "ran");
     // A second param value, so the run-cache holds an entry the lock no longer names.
     p.edit("pipeline.toml", "c = 1.0", "c = 2.0");
     p.repro(&[], 0).expect("train", "ran");
@@ -50,13 +52,18 @@ fn repro_pull_restores_from_the_remote_instead_of_running() {
     let model_c1 = p.read("model.txt");
     let push = p.run(&["push", "--run-cache", "--no-snapshot", "--json"]);
     push.code(0);
-    assert!(push.json()["runs_uploaded"].as_u64().unwrap() >= 3, "{}", push.stdout);
+    assert!(
+        push.json()["runs_uploaded"].as_u64().unwrap() >= 3,
+        "{}",
+        push.stdout
+    );
     assert!(store(&r).join("runs/blake3").is_dir());
 
     // Clone with the lock: the outs it records are fetched and restored.
     let a = clone_of(&p, true);
     let rep = a.repro(&["--pull"], 0);
-    rep.expect("prepare", "restored").expect("train", "restored");
+    rep.expect("prepare", "restored")
+        .expect("train", "restored");
     assert_eq!(a.runs(), Vec::<String>::new(), "a stage ran");
     assert_eq!(a.read("model.txt"), model_c1);
     assert_eq!(a.read("prep/clean.txt"), "alpha\n");

@@ -105,12 +105,12 @@ fn main() -> ExitCode {
         Command::Metrics(a) => commands::metrics::run(&ui, &cwd, a),
         Command::Report(a) => commands::report::run(&ui, &cwd, a),
         Command::Serve(a) => commands::serve::run(&ui, &cwd, a),
-        Command::Db(a) => commands::db::run(&ui, &cwd, a),
         Command::Push(a) => commands::push::run(&ui, &cwd, a),
         Command::Pull(a) => commands::pull::run(&ui, &cwd, a),
         Command::Fetch(a) => commands::fetch::run(&ui, &cwd, a),
         Command::Remote(a) => commands::remote::run(&ui, &cwd, a),
         Command::Snapshots(a) => commands::snapshots::run(&ui, &cwd, a),
+        Command::Db(a) => commands::db::run(&ui, &cwd, a),
     };
     match result {
         Ok(code) => ExitCode::from(code as u8),

@@ -36,7 +36,7 @@ pub fn fetch(
         stages: args.stages.clone(),
         jobs: args.jobs.unwrap_or(0),
     };
-    let report = netsec::remote::fetch(repo, &named, lock, &opts, &Lines { ui })?;
+    let report = netsec::remote::fetch(repo, &named, lock, &opts, &Lines::new(ui))?;
     ui.status(
         "Fetched",
         "32",

@@ -33,7 +33,7 @@ pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
     if let Some(name) = &args.remote {
         let name = (!name.is_empty()).then_some(name.as_str());
         let named = open_named(&repo, name)?;
-        let r = netsec::remote::gc(&repo, &named, &lock, args.dry_run, &Lines { ui })?;
+        let r = netsec::remote::gc(&repo, &named, &lock, args.dry_run, &Lines::new(ui))?;
         ui.status(
             verb,
             "32",

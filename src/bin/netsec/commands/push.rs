@@ -35,7 +35,7 @@ pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
     let _lock = RepoLock::acquire(&repo.dot)?;
     let lock = Lockfile::load(&repo.root)?;
     let named = open_named(&repo, args.remote.as_deref())?;
-    let obs = Lines { ui };
+    let obs = Lines::new(ui);
     let opts = PushOptions {
         stages: args.stages.clone(),
         jobs: args.jobs.unwrap_or(0),

@@ -40,6 +40,9 @@ pub struct Args {
     /// the outs netsec.lock records) and restore from there.
     #[arg(long, conflicts_with = "no_run_cache")]
     pull: bool,
+    /// The remote `--pull` reads (a name from pipeline.toml, or a URL); default: the default remote.
+    #[arg(short, long, value_name = "NAME", requires = "pull")]
+    remote: Option<String>,
 }
 
 pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
@@ -64,7 +67,7 @@ pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
         jobs: args.jobs.unwrap_or(0),
         no_run_cache: args.no_run_cache,
         remote: if args.pull {
-            Some(crate::remotes::open_named(&repo, None)?)
+            Some(crate::remotes::open_named(&repo, args.remote.as_deref())?)
         } else {
             None
         },

@@ -376,6 +376,10 @@ fn wrong_secret_fails_with_exit_5_and_never_prints_it() {
     let wrong = "Wr0ng+Secret/Value+For+netsec+tests+0123456";
     ws.env.insert("AWS_SECRET_ACCESS_KEY".into(), wrong.into());
     for args in [&["push"][..], &["pull"][..], &["snapshots"][..]] {
+        if args == ["pull"] {
+            // With every object cached, pull has no reason to ask the server: empty the cache.
+            std::fs::remove_dir_all(ws.root.join(".netsec/cache")).expect("wipe cache");
+        }
         let out = ws.run(args);
         let all = text(&out);
         assert_eq!(out.status.code(), Some(5), "netsec {args:?}: {all}");

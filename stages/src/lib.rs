@@ -44,7 +44,7 @@ pub use evaluate::{
     MetricsReport, Promotion, TestMetrics,
 };
 pub use predict::{predict, predict_frame, predict_to_file, PredictReport, Predictions};
-pub use train::{train, CvReport, TrainReport};
+pub use train::{train, train_observed, CvReport, TrainReport};
 
 // The comparison split (lead).
 pub mod compare;

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use netsec_models::{select, CvRow, ModelError, SelectConfig, Selection};
+use netsec_models::{CvRow, ModelError, SelectConfig, Selection};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, StageError};
@@ -51,9 +51,20 @@ pub(crate) fn model_error(e: ModelError) -> StageError {
 /// `out_dir/cv.json`. Fails (nothing written) when the chosen model misses `expected_score`
 /// or over-fits beyond `max_overfit_gap`.
 pub fn train(cfg: &SelectConfig, transform_dir: &Path, out_dir: &Path) -> Result<TrainReport> {
+    train_observed(cfg, transform_dir, out_dir, &|_, _| {})
+}
+
+/// [`train`], reporting each finished fit of the grid as (done, total) to `on_fit`.
+pub fn train_observed(
+    cfg: &SelectConfig,
+    transform_dir: &Path,
+    out_dir: &Path,
+    on_fit: netsec_models::OnFit<'_>,
+) -> Result<TrainReport> {
     let (x, y) = load_xy(&transform_dir.join("train.npy"))?;
     let y = y.to_vec();
-    let sel: Selection = select(x.view(), &y, cfg).map_err(model_error)?;
+    let sel: Selection =
+        netsec_models::select_observed(x.view(), &y, cfg, on_fit).map_err(model_error)?;
     let report = CvReport {
         format: 1,
         config: cfg.clone(),

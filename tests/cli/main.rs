@@ -13,6 +13,7 @@ mod freshness;
 mod outs;
 mod parallel;
 mod params;
+mod progress;
 mod remote;
 mod remote_kill;
 mod remote_pull;

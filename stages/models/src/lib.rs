@@ -28,6 +28,6 @@ pub use logistic::{LogisticParams, LogisticRegression};
 pub use metrics::{pr_curve, roc_auc, roc_curve, BinaryMetrics, Confusion, PrPoint, RocPoint};
 pub use model::Model;
 pub use params::{default_grid, Params, KNOWN_MODELS};
-pub use select::{candidates, select, CvRow, SelectConfig, Selection};
+pub use select::{candidates, select, select_observed, CvRow, OnFit, SelectConfig, Selection};
 pub use svm::{RbfSvm, SvmParams};
 pub use tree::Tree;

@@ -3,6 +3,8 @@
 //! all of it and must clear `expected_score` and `max_overfit_gap`.
 
 use ndarray::{ArrayView2, Axis};
+use std::sync::atomic::Ordering;
+
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -86,8 +88,21 @@ pub fn candidates(cfg: &SelectConfig) -> Result<Vec<Params>> {
     Ok(out)
 }
 
+/// Called after each CV fit with (fits done, fits in all): progress for the caller to show.
+pub type OnFit<'a> = &'a (dyn Fn(usize, usize) + Sync);
+
 /// Scores every candidate by CV, refits the best and enforces the quality bars.
 pub fn select(x: ArrayView2<f64>, y: &[u8], cfg: &SelectConfig) -> Result<Selection> {
+    select_observed(x, y, cfg, &|_, _| {})
+}
+
+/// [`select`], reporting each finished CV fit (and the final refit) to `on_fit`.
+pub fn select_observed(
+    x: ArrayView2<f64>,
+    y: &[u8],
+    cfg: &SelectConfig,
+    on_fit: OnFit<'_>,
+) -> Result<Selection> {
     if !(0.0..=1.0).contains(&cfg.expected_score)
         || cfg.max_overfit_gap.is_nan()
         || cfg.max_overfit_gap < 0.0
@@ -111,6 +126,9 @@ pub fn select(x: ArrayView2<f64>, y: &[u8], cfg: &SelectConfig) -> Result<Select
     let jobs: Vec<(usize, usize)> = (0..cands.len())
         .flat_map(|c| (0..splits.len()).map(move |f| (c, f)))
         .collect();
+    // Every CV fit plus the final refit of the chosen candidate.
+    let total = jobs.len() + 1;
+    let done = std::sync::atomic::AtomicUsize::new(0);
     let scored: Vec<Result<BinaryMetrics>> = jobs
         .par_iter()
         .map(|&(c, f)| {
@@ -121,10 +139,9 @@ pub fn select(x: ArrayView2<f64>, y: &[u8], cfg: &SelectConfig) -> Result<Select
             let xte = x.select(Axis(0), te);
             let yte: Vec<u8> = te.iter().map(|&i| y[i]).collect();
             let proba = model.predict_proba(xte.view())?;
-            Ok(BinaryMetrics::from_proba(
-                &yte,
-                proba.as_slice().unwrap_or(&proba.to_vec()),
-            ))
+            let m = BinaryMetrics::from_proba(&yte, proba.as_slice().unwrap_or(&proba.to_vec()));
+            on_fit(done.fetch_add(1, Ordering::Relaxed) + 1, total);
+            Ok(m)
         })
         .collect();
     let mut scored = scored.into_iter();
@@ -142,6 +159,7 @@ pub fn select(x: ArrayView2<f64>, y: &[u8], cfg: &SelectConfig) -> Result<Select
     }
     let best = &table[chosen];
     let model = best.params.fit(x, y, cfg.seed)?;
+    on_fit(total, total);
     let proba = model.predict_proba(x)?;
     let train_f1 = BinaryMetrics::from_proba(y, &proba.to_vec()).f1;
     let cv_f1 = best.f1_mean;

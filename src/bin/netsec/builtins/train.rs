@@ -27,7 +27,22 @@ impl Builtin for Train {
         let train_npy = input_in(ctx, "input", "artifacts/transform", "train.npy")?;
         let transform_dir = train_npy.parent().unwrap_or(&train_npy);
         let out = ctx.output(arg(ctx, "output", "artifacts/train")?)?;
-        let report = netsec_stages::train(&cfg, transform_dir, &out).map_err(stage_error)?;
+        // One progress task for the whole grid, opened at the first finished fit (the total is
+        // known only once the grid is expanded).
+        let task = std::sync::OnceLock::new();
+        let on_fit = |_done: usize, total: usize| {
+            let t = task.get_or_init(|| {
+                netsec::progress::task(
+                    &format!("training grid ({total} fits)"),
+                    total as u64,
+                    netsec::progress::Unit::Items,
+                )
+            });
+            t.inc(1);
+        };
+        let report = netsec_stages::train_observed(&cfg, transform_dir, &out, &on_fit)
+            .map_err(stage_error)?;
+        drop(task);
         ctx.progress(&format!(
             "chose `{}`: CV F1 {:.4}, train F1 {:.4} (gap {:.4}) over {} candidates",
             report.model,

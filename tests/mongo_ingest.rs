@@ -11,6 +11,7 @@ use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use netsec_protocol::ReproLine;
 use serde_json::Value;
 
 const SECRET: &str = "pw-Secret-4242";
@@ -106,15 +107,13 @@ fn all(out: &Output) -> String {
 
 /// `repro --json` events: (stage, outcome).
 fn outcomes(out: &Output) -> Vec<(String, String)> {
-    text(&out.stdout)
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|v| v["event"] == "stage")
-        .map(|v| {
-            (
-                v["stage"].as_str().unwrap_or_default().to_string(),
-                v["outcome"].as_str().unwrap_or_default().to_string(),
-            )
+    let lines = ReproLine::parse_stream(&text(&out.stdout))
+        .unwrap_or_else(|e| panic!("`repro --json` stdout is not the protocol ({e})"));
+    lines
+        .into_iter()
+        .filter_map(|l| match l {
+            ReproLine::Stage(ev) => Some((ev.stage, ev.outcome.as_str().to_string())),
+            ReproLine::Summary(_) => None,
         })
         .collect()
 }

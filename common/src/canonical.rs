@@ -134,7 +134,7 @@ mod tests {
         let text = to_string_pretty(&json!({"b": [], "a": {"c": "é\n"}, "n": 1e300})).unwrap();
         assert_eq!(
             text,
-            "{\n  \"a\": {\n    \"c\": \"é\\n\"\n  },\n  \"b\": [],\n  \"n\": 1e300\n}\n"
+            "{\n  \"a\": {\n    \"c\": \"é\\n\"\n  },\n  \"b\": [],\n  \"n\": 1e+300\n}\n"
         );
     }
 

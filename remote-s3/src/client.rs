@@ -2,7 +2,7 @@
 //! addressing style, timeouts, retries and credentials, without probing the EC2 metadata
 //! service when nothing is configured (that probe costs seconds on machines off EC2).
 
-use crate::error::{ErrorKind, S3Error, Target};
+use crate::error::Target;
 use crate::location::Location;
 use aws_config::imds;
 use aws_config::meta::region::ProvideRegion;
@@ -13,10 +13,11 @@ use aws_sdk_s3::config::retry::RetryConfig;
 use aws_sdk_s3::config::timeout::TimeoutConfig;
 use aws_sdk_s3::config::{Credentials, ProvideCredentials, Region, SharedHttpClient};
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
+use netsec_engine::remote::{RemoteError, RemoteErrorKind};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-/// The S3-specific keys of a `[remotes.NAME]` table (mirrors `netsec::remote::RemoteConfig`).
+/// The settings of an `s3://` remote (see `backend.rs` for the table keys they come from).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct S3Config {
     /// `s3://bucket/prefix`
@@ -55,7 +56,7 @@ fn var<'a>(env: &'a BTreeMap<String, String>, name: &str) -> Option<&'a str> {
 fn credential_source(
     env: &BTreeMap<String, String>,
     profile: Option<&str>,
-) -> Result<Source, S3Error> {
+) -> Result<Source, RemoteError> {
     let key = var(env, "AWS_ACCESS_KEY_ID");
     let secret = var(env, "AWS_SECRET_ACCESS_KEY");
     // An explicit `profile` in the remote's table wins over keys in the environment.
@@ -72,15 +73,15 @@ fn credential_source(
                 )));
             }
             (Some(_), None) => {
-                return Err(S3Error::new(
-                    ErrorKind::Denied,
+                return Err(RemoteError::new(
+                    RemoteErrorKind::Denied,
                     "AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not",
                 )
                 .with_hint(format!("set both: {CREDENTIAL_VARS}")))
             }
             (None, Some(_)) => {
-                return Err(S3Error::new(
-                    ErrorKind::Denied,
+                return Err(RemoteError::new(
+                    RemoteErrorKind::Denied,
                     "AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not",
                 )
                 .with_hint(format!("set both: {CREDENTIAL_VARS}")))
@@ -109,14 +110,14 @@ fn credential_source(
     if configured {
         Ok(Source::Chain)
     } else {
-        Err(S3Error::new(ErrorKind::Denied, "no AWS credentials found").with_hint(format!(
+        Err(RemoteError::new(RemoteErrorKind::Denied, "no AWS credentials found").with_hint(format!(
             "set {CREDENTIAL_VARS}, or AWS_PROFILE with ~/.aws/credentials, or the remote's `profile`; \
              on EC2 set AWS_EC2_METADATA_DISABLED=false to use the instance role"
         )))
     }
 }
 
-fn endpoint(cfg: &S3Config, env: &BTreeMap<String, String>) -> Result<Option<String>, S3Error> {
+fn endpoint(cfg: &S3Config, env: &BTreeMap<String, String>) -> Result<Option<String>, RemoteError> {
     let (ep, from) = match (
         &cfg.endpoint,
         var(env, "AWS_ENDPOINT_URL_S3"),
@@ -128,8 +129,8 @@ fn endpoint(cfg: &S3Config, env: &BTreeMap<String, String>) -> Result<Option<Str
         (None, None, None) => return Ok(None),
     };
     if !(ep.starts_with("http://") || ep.starts_with("https://")) || ep.contains('@') {
-        return Err(S3Error::new(
-            ErrorKind::Other,
+        return Err(RemoteError::new(
+            RemoteErrorKind::Other,
             format!("invalid S3 endpoint `{ep}` (from {from})"),
         )
         .with_hint("write it as http://HOST:PORT or https://HOST, without credentials"));
@@ -173,7 +174,7 @@ pub(crate) async fn build(
     cfg: &S3Config,
     loc: &Location,
     env: &BTreeMap<String, String>,
-) -> Result<Built, S3Error> {
+) -> Result<Built, RemoteError> {
     let profile = cfg
         .profile
         .as_deref()
@@ -232,8 +233,8 @@ pub(crate) async fn build(
             let chain = chain.build().await;
             // Resolve once now, so a broken profile is reported as such, before any transfer.
             if let Err(e) = chain.provide_credentials().await {
-                return Err(S3Error::new(
-                    ErrorKind::Denied,
+                return Err(RemoteError::new(
+                    RemoteErrorKind::Denied,
                     format!("could not load AWS credentials: {e}"),
                 )
                 .with_hint(format!(
@@ -270,7 +271,7 @@ mod tests {
         let e = credential_source(&env(&[("HOME", "/nonexistent")]), None)
             .err()
             .unwrap();
-        assert_eq!(e.kind, ErrorKind::Denied);
+        assert_eq!(e.kind, RemoteErrorKind::Denied);
         assert!(e.hint.unwrap().contains("AWS_ACCESS_KEY_ID"));
         let imds = env(&[
             ("HOME", "/nonexistent"),

@@ -1,35 +1,26 @@
-//! S3 remote for netsec: a blocking, object-level client over `aws-sdk-s3`.
+//! S3 remote for netsec: the engine's blocking, object-level `Remote` trait over `aws-sdk-s3`,
+//! and the `s3://` [`S3Backend`] the binary registers.
 //!
-//! [`S3Remote`] mirrors the engine's `netsec::remote::Remote` trait method for method (the
-//! binary wraps it; this crate does not depend on the engine, which depends on it). It owns a
-//! small multi-thread tokio runtime and blocks on it per call, so the engine's worker threads
-//! can call it concurrently. Large files go up as multipart uploads whose parts travel in
+//! [`S3Remote`] owns a small multi-thread tokio runtime and blocks on it per call, so the
+//! engine's worker threads can call it concurrently. Large files go up as multipart uploads whose parts travel in
 //! parallel; an object becomes visible only once complete, and a failed upload is aborted.
 
+mod backend;
 mod client;
 mod error;
 mod location;
 mod ops;
 mod transfer;
 
+pub use backend::S3Backend;
 pub use client::{S3Config, CONNECT_TIMEOUT, CREDENTIAL_VARS, MAX_ATTEMPTS, READ_TIMEOUT};
-pub use error::{ErrorKind, S3Error};
 pub use location::Location;
 
 use error::Target;
+use netsec_engine::remote::{Progress, Remote, RemoteError, RemoteErrorKind, RemoteObject};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
-
-/// A stored object, as listed: key relative to the remote's root.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct S3Object {
-    pub key: String,
-    pub size: u64,
-}
-
-/// Called with the number of bytes moved since the last call.
-pub type Progress<'a> = &'a (dyn Fn(u64) + Sync);
 
 const MIB: u64 = 1024 * 1024;
 
@@ -64,16 +55,16 @@ impl Default for Tuning {
 impl Tuning {
     /// Defaults, overridden by `NETSEC_S3_MULTIPART_THRESHOLD_MIB`, `NETSEC_S3_PART_MIB` and
     /// `NETSEC_S3_PARTS_IN_FLIGHT` (for benchmarks and tests).
-    pub fn from_env(env: &BTreeMap<String, String>) -> Result<Tuning, S3Error> {
+    pub fn from_env(env: &BTreeMap<String, String>) -> Result<Tuning, RemoteError> {
         let mut t = Tuning::default();
-        let num = |name: &str, min: u64| -> Result<Option<u64>, S3Error> {
+        let num = |name: &str, min: u64| -> Result<Option<u64>, RemoteError> {
             let Some(v) = env.get(name) else {
                 return Ok(None);
             };
             match v.trim().parse::<u64>() {
                 Ok(n) if n >= min => Ok(Some(n)),
-                _ => Err(S3Error::new(
-                    ErrorKind::Other,
+                _ => Err(RemoteError::new(
+                    RemoteErrorKind::Other,
                     format!("{name}=`{v}` is not a whole number ≥ {min}"),
                 )),
             }
@@ -119,7 +110,7 @@ impl fmt::Debug for S3Remote {
 impl S3Remote {
     /// Opens the remote at `cfg.url` with the credentials, region and endpoint found in `cfg`
     /// and `env` (the process environment, as a map). Makes no request.
-    pub fn open(cfg: &S3Config, env: &BTreeMap<String, String>) -> Result<S3Remote, S3Error> {
+    pub fn open(cfg: &S3Config, env: &BTreeMap<String, String>) -> Result<S3Remote, RemoteError> {
         S3Remote::open_with(cfg, env, Tuning::from_env(env)?)
     }
 
@@ -128,14 +119,14 @@ impl S3Remote {
         cfg: &S3Config,
         env: &BTreeMap<String, String>,
         tuning: Tuning,
-    ) -> Result<S3Remote, S3Error> {
+    ) -> Result<S3Remote, RemoteError> {
         let loc = Location::parse(&cfg.url)?;
         if tuning.part_size < 5 * MIB
             || tuning.copy_part_size < 5 * MIB
             || tuning.parts_in_flight == 0
         {
-            return Err(S3Error::new(
-                ErrorKind::Other,
+            return Err(RemoteError::new(
+                RemoteErrorKind::Other,
                 format!("invalid S3 transfer sizes {tuning:?}"),
             )
             .with_hint("S3 parts are at least 5 MiB; at least one part in flight"));
@@ -149,8 +140,8 @@ impl S3Remote {
             .enable_all()
             .build()
             .map_err(|e| {
-                S3Error::new(
-                    ErrorKind::Other,
+                RemoteError::new(
+                    RemoteErrorKind::Other,
                     format!("cannot start the S3 client's runtime: {e}"),
                 )
             })?;
@@ -166,53 +157,55 @@ impl S3Remote {
         })
     }
 
-    /// `s3://bucket/prefix/`
-    pub fn describe(&self) -> String {
-        self.inner.target.url.clone()
-    }
-
     /// The endpoint requests go to.
     pub fn endpoint(&self) -> &str {
         &self.inner.target.endpoint
     }
+}
+
+impl Remote for S3Remote {
+    /// `s3://bucket/prefix/`
+    fn describe(&self) -> String {
+        self.inner.target.url.clone()
+    }
 
     /// Whether `key` exists (HeadObject).
-    pub fn exists(&self, key: &str) -> Result<bool, S3Error> {
+    fn exists(&self, key: &str) -> Result<bool, RemoteError> {
         self.rt.block_on(self.inner.exists(key))
     }
 
     /// Every object under `prefix`, keys relative to the remote's root, sorted.
-    pub fn list(&self, prefix: &str) -> Result<Vec<S3Object>, S3Error> {
+    fn list(&self, prefix: &str) -> Result<Vec<RemoteObject>, RemoteError> {
         self.rt.block_on(self.inner.list(prefix))
     }
 
     /// Uploads `src` as `key`: one PutObject, or a multipart upload above the threshold.
-    pub fn put_file(&self, key: &str, src: &Path, progress: Progress<'_>) -> Result<(), S3Error> {
+    fn put_file(&self, key: &str, src: &Path, progress: Progress<'_>) -> Result<(), RemoteError> {
         self.rt.block_on(self.inner.put_file(key, src, progress))
     }
 
     /// Uploads `bytes` as `key`.
-    pub fn put_bytes(&self, key: &str, bytes: &[u8]) -> Result<(), S3Error> {
+    fn put_bytes(&self, key: &str, bytes: &[u8]) -> Result<(), RemoteError> {
         self.rt.block_on(self.inner.put_bytes(key, bytes))
     }
 
     /// Streams `key` into `dest` (created or truncated).
-    pub fn get_file(&self, key: &str, dest: &Path, progress: Progress<'_>) -> Result<(), S3Error> {
+    fn get_file(&self, key: &str, dest: &Path, progress: Progress<'_>) -> Result<(), RemoteError> {
         self.rt.block_on(self.inner.get_file(key, dest, progress))
     }
 
     /// Downloads `key` into memory.
-    pub fn get_bytes(&self, key: &str) -> Result<Vec<u8>, S3Error> {
+    fn get_bytes(&self, key: &str) -> Result<Vec<u8>, RemoteError> {
         self.rt.block_on(self.inner.get_bytes(key))
     }
 
     /// Server-side copy (CopyObject, or UploadPartCopy parts above `copy_threshold`).
-    pub fn copy(&self, from: &str, to: &str) -> Result<(), S3Error> {
+    fn copy(&self, from: &str, to: &str) -> Result<(), RemoteError> {
         self.rt.block_on(self.inner.copy(from, to))
     }
 
     /// Deletes `keys` (DeleteObjects, 1000 per request); missing keys are not an error.
-    pub fn delete(&self, keys: &[String]) -> Result<(), S3Error> {
+    fn delete(&self, keys: &[String]) -> Result<(), RemoteError> {
         self.rt.block_on(self.inner.delete(keys))
     }
 }

@@ -1,6 +1,6 @@
 //! `s3://bucket/prefix` URLs: the bucket and the key prefix every remote key is placed under.
 
-use crate::error::{ErrorKind, S3Error};
+use netsec_engine::remote::{RemoteError, RemoteErrorKind};
 
 /// A parsed remote URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -12,10 +12,10 @@ pub struct Location {
 
 impl Location {
     /// Parses `s3://bucket`, `s3://bucket/`, `s3://bucket/a/b` (same as `…/a/b/`).
-    pub fn parse(url: &str) -> Result<Location, S3Error> {
+    pub fn parse(url: &str) -> Result<Location, RemoteError> {
         let bad = |why: &str| {
-            S3Error::new(
-                ErrorKind::Other,
+            RemoteError::new(
+                RemoteErrorKind::Other,
                 format!("invalid S3 remote url `{url}`: {why}"),
             )
             .with_hint("write it as s3://BUCKET or s3://BUCKET/PREFIX")
@@ -94,7 +94,7 @@ mod tests {
         ] {
             let e = Location::parse(bad).unwrap_err();
             assert!(e.message.contains(bad), "{e}");
-            assert_eq!(e.kind, ErrorKind::Other);
+            assert_eq!(e.kind, RemoteErrorKind::Other);
         }
     }
 }

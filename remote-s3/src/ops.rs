@@ -1,9 +1,10 @@
 //! The single-request operations: head, list, small put, get, delete.
 
-use crate::error::{classify, Chain, ErrorKind, S3Error};
-use crate::{Inner, Progress, S3Object};
+use crate::error::{classify, Chain};
+use crate::Inner;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+use netsec_engine::remote::{Progress, RemoteError, RemoteErrorKind, RemoteObject};
 use std::io::Write;
 use std::path::Path;
 
@@ -11,7 +12,7 @@ use std::path::Path;
 const DELETE_BATCH: usize = 1000;
 
 impl Inner {
-    pub(crate) async fn exists(&self, key: &str) -> Result<bool, S3Error> {
+    pub(crate) async fn exists(&self, key: &str) -> Result<bool, RemoteError> {
         let full = self.loc.full_key(key);
         match self
             .client
@@ -26,7 +27,7 @@ impl Inner {
                 let err = classify(e, "HEAD", Some(key), &self.target);
                 // HEAD has no body: a missing key and a missing bucket both read 404. A missing
                 // bucket then surfaces on the first write, as NoSuchBucket.
-                if err.kind == ErrorKind::NotFound {
+                if err.kind == RemoteErrorKind::NotFound {
                     Ok(false)
                 } else {
                     Err(err)
@@ -35,7 +36,7 @@ impl Inner {
         }
     }
 
-    pub(crate) async fn list(&self, prefix: &str) -> Result<Vec<S3Object>, S3Error> {
+    pub(crate) async fn list(&self, prefix: &str) -> Result<Vec<RemoteObject>, RemoteError> {
         let full = self.loc.full_key(prefix);
         let mut pages = self
             .client
@@ -52,7 +53,7 @@ impl Inner {
                 let Some(rel) = k.strip_prefix(&self.loc.prefix) else {
                     continue;
                 };
-                out.push(S3Object {
+                out.push(RemoteObject {
                     key: rel.to_string(),
                     size: o.size().map_or(0, |s| s.max(0) as u64),
                 });
@@ -62,7 +63,7 @@ impl Inner {
         Ok(out)
     }
 
-    pub(crate) async fn put_bytes(&self, key: &str, bytes: &[u8]) -> Result<(), S3Error> {
+    pub(crate) async fn put_bytes(&self, key: &str, bytes: &[u8]) -> Result<(), RemoteError> {
         self.client
             .put_object()
             .bucket(&self.loc.bucket)
@@ -81,14 +82,18 @@ impl Inner {
         src: &Path,
         size: u64,
         progress: Progress<'_>,
-    ) -> Result<(), S3Error> {
+    ) -> Result<(), RemoteError> {
         let body = ByteStream::read_from()
             .path(src)
             .length(aws_sdk_s3::primitives::Length::Exact(size))
             .build()
             .await
             .map_err(|e| {
-                S3Error::new(ErrorKind::Other, format!("read {}: {e}", src.display())).with_key(key)
+                RemoteError::new(
+                    RemoteErrorKind::Other,
+                    format!("read {}: {e}", src.display()),
+                )
+                .with_key(key)
             })?;
         self.client
             .put_object()
@@ -108,7 +113,7 @@ impl Inner {
         key: &str,
         dest: &Path,
         progress: Progress<'_>,
-    ) -> Result<(), S3Error> {
+    ) -> Result<(), RemoteError> {
         let resp = self
             .client
             .get_object()
@@ -118,14 +123,14 @@ impl Inner {
             .await
             .map_err(|e| classify(e, "GET", Some(key), &self.target))?;
         let mut file = std::fs::File::create(dest)
-            .map_err(|e| S3Error::io("create", dest, &e).with_key(key))?;
+            .map_err(|e| crate::error::io_error("create", dest, &e).with_key(key))?;
         let mut body = resp.body;
         loop {
             match body.try_next().await {
                 Ok(Some(chunk)) => {
                     // Blocking write: we run on the caller's thread (block_on), not a runtime worker.
                     file.write_all(&chunk)
-                        .map_err(|e| S3Error::io("write", dest, &e).with_key(key))?;
+                        .map_err(|e| crate::error::io_error("write", dest, &e).with_key(key))?;
                     progress(chunk.len() as u64);
                 }
                 Ok(None) => break,
@@ -133,11 +138,11 @@ impl Inner {
             }
         }
         file.flush()
-            .map_err(|e| S3Error::io("write", dest, &e).with_key(key))?;
+            .map_err(|e| crate::error::io_error("write", dest, &e).with_key(key))?;
         Ok(())
     }
 
-    pub(crate) async fn get_bytes(&self, key: &str) -> Result<Vec<u8>, S3Error> {
+    pub(crate) async fn get_bytes(&self, key: &str) -> Result<Vec<u8>, RemoteError> {
         let resp = self
             .client
             .get_object()
@@ -154,7 +159,7 @@ impl Inner {
         Ok(data.into_bytes().to_vec())
     }
 
-    pub(crate) async fn delete(&self, keys: &[String]) -> Result<(), S3Error> {
+    pub(crate) async fn delete(&self, keys: &[String]) -> Result<(), RemoteError> {
         for batch in keys.chunks(DELETE_BATCH) {
             let ids = batch
                 .iter()
@@ -165,14 +170,20 @@ impl Inner {
                 })
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| {
-                    S3Error::new(ErrorKind::Other, format!("DELETE {}: {e}", self.target.url))
+                    RemoteError::new(
+                        RemoteErrorKind::Other,
+                        format!("DELETE {}: {e}", self.target.url),
+                    )
                 })?;
             let delete = Delete::builder()
                 .set_objects(Some(ids))
                 .quiet(true)
                 .build()
                 .map_err(|e| {
-                    S3Error::new(ErrorKind::Other, format!("DELETE {}: {e}", self.target.url))
+                    RemoteError::new(
+                        RemoteErrorKind::Other,
+                        format!("DELETE {}: {e}", self.target.url),
+                    )
                 })?;
             let out = self
                 .client
@@ -188,10 +199,10 @@ impl Inner {
                 let rel = full.strip_prefix(&self.loc.prefix).unwrap_or(full);
                 let code = err.code().unwrap_or("error");
                 let kind = match code {
-                    "AccessDenied" => ErrorKind::Denied,
-                    _ => ErrorKind::Other,
+                    "AccessDenied" => RemoteErrorKind::Denied,
+                    _ => RemoteErrorKind::Other,
                 };
-                return Err(S3Error::new(
+                return Err(RemoteError::new(
                     kind,
                     format!(
                         "DELETE s3://{}/{full}: {code}: {} ({} of {} keys in this batch failed)",
@@ -208,12 +219,12 @@ impl Inner {
     }
 
     /// A response body that broke off mid-stream.
-    pub(crate) fn body_error(&self, op: &str, key: &str, e: &dyn std::error::Error) -> S3Error {
+    pub(crate) fn body_error(&self, op: &str, key: &str, e: &dyn std::error::Error) -> RemoteError {
         // The SDK checks the response's CRC32 as the body streams in.
         let text = Chain(e).to_string();
         if text.contains("checksum mismatch") {
-            return S3Error::new(
-                ErrorKind::Corrupt,
+            return RemoteError::new(
+                RemoteErrorKind::Corrupt,
                 format!("{op} on {}: {text}", self.target.url),
             )
             .with_key(key)
@@ -221,8 +232,8 @@ impl Inner {
                 "the object's content does not match the checksum the server stored with it",
             );
         }
-        S3Error::new(
-            ErrorKind::Unreachable,
+        RemoteError::new(
+            RemoteErrorKind::Unreachable,
             format!(
                 "{op} on {}: the download from {} broke off: {text}",
                 self.target.url, self.target.endpoint

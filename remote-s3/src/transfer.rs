@@ -5,10 +5,11 @@
 //! half object behind, only, at worst, an incomplete upload that the bucket's lifecycle rule
 //! (or the next abort) cleans up.
 
-use crate::error::{classify, ErrorKind, S3Error};
-use crate::{Inner, Progress};
+use crate::error::classify;
+use crate::Inner;
 use aws_sdk_s3::primitives::{ByteStream, Length};
 use aws_sdk_s3::types::{ChecksumAlgorithm, CompletedMultipartUpload, CompletedPart};
+use netsec_engine::remote::{Progress, RemoteError, RemoteErrorKind};
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use tokio::task::JoinSet;
@@ -50,9 +51,9 @@ impl Inner {
         key: &str,
         src: &Path,
         progress: Progress<'_>,
-    ) -> Result<(), S3Error> {
+    ) -> Result<(), RemoteError> {
         let size = std::fs::metadata(src)
-            .map_err(|e| S3Error::io("read", src, &e).with_key(key))?
+            .map_err(|e| crate::error::io_error("read", src, &e).with_key(key))?
             .len();
         if size <= self.tuning.multipart_threshold {
             return self.put_small(key, src, size, progress).await;
@@ -81,7 +82,7 @@ impl Inner {
         n: i32,
         off: u64,
         len: u64,
-    ) -> Result<CompletedPart, S3Error> {
+    ) -> Result<CompletedPart, RemoteError> {
         // A file-backed body: the SDK re-reads the range itself when it retries the part.
         let body = ByteStream::read_from()
             .path(src)
@@ -90,7 +91,11 @@ impl Inner {
             .build()
             .await
             .map_err(|e| {
-                S3Error::new(ErrorKind::Other, format!("read {}: {e}", src.display())).with_key(key)
+                RemoteError::new(
+                    RemoteErrorKind::Other,
+                    format!("read {}: {e}", src.display()),
+                )
+                .with_key(key)
             })?;
         let out = self
             .client
@@ -112,7 +117,7 @@ impl Inner {
             .build())
     }
 
-    pub(crate) async fn copy(&self, from: &str, to: &str) -> Result<(), S3Error> {
+    pub(crate) async fn copy(&self, from: &str, to: &str) -> Result<(), RemoteError> {
         let full_from = self.loc.full_key(from);
         let head = self
             .client
@@ -184,10 +189,10 @@ impl Inner {
         parts: Vec<(i32, u64, u64)>,
         progress: Progress<'_>,
         part: F,
-    ) -> Result<(), S3Error>
+    ) -> Result<(), RemoteError>
     where
         F: Fn(&str, i32, u64, u64) -> Fut,
-        Fut: Future<Output = Result<CompletedPart, S3Error>> + Send + 'static,
+        Fut: Future<Output = Result<CompletedPart, RemoteError>> + Send + 'static,
     {
         let full = self.loc.full_key(key);
         let mut create = self
@@ -205,8 +210,8 @@ impl Inner {
         let id = created
             .upload_id()
             .ok_or_else(|| {
-                S3Error::new(
-                    ErrorKind::Other,
+                RemoteError::new(
+                    RemoteErrorKind::Other,
                     format!("{}: the server returned no upload id", self.target.url),
                 )
                 .with_key(key)
@@ -254,13 +259,13 @@ impl Inner {
         parts: Vec<(i32, u64, u64)>,
         progress: Progress<'_>,
         part: F,
-    ) -> Result<Vec<CompletedPart>, S3Error>
+    ) -> Result<Vec<CompletedPart>, RemoteError>
     where
         F: Fn(&str, i32, u64, u64) -> Fut,
-        Fut: Future<Output = Result<CompletedPart, S3Error>> + Send + 'static,
+        Fut: Future<Output = Result<CompletedPart, RemoteError>> + Send + 'static,
     {
         let mut done = Vec::with_capacity(parts.len());
-        let mut set: JoinSet<Result<(CompletedPart, u64), S3Error>> = JoinSet::new();
+        let mut set: JoinSet<Result<(CompletedPart, u64), RemoteError>> = JoinSet::new();
         let mut queue = parts.into_iter();
         let failure = loop {
             while set.len() < self.tuning.parts_in_flight {
@@ -278,8 +283,8 @@ impl Inner {
                 }
                 Some(Ok(Err(e))) => break Some(e),
                 Some(Err(join)) => {
-                    break Some(S3Error::new(
-                        ErrorKind::Other,
+                    break Some(RemoteError::new(
+                        RemoteErrorKind::Other,
                         format!("{}: a part upload failed: {join}", self.target.url),
                     ))
                 }

@@ -5,12 +5,13 @@
 
 mod support;
 
-use netsec_remote_s3::{ErrorKind, S3Config, S3Error, S3Remote};
+use netsec_engine::remote::{RemoteError, RemoteErrorKind};
+use netsec_remote_s3::{S3Config, S3Remote};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 use support::*;
 
-fn full_text(e: &S3Error) -> String {
+fn full_text(e: &RemoteError) -> String {
     // shown with --nocapture, to review the wording
     eprintln!("{e}\n  hint: {}", e.hint.as_deref().unwrap_or("-"));
     format!("{e} | {:?} | {}", e, e.hint.clone().unwrap_or_default())
@@ -22,15 +23,15 @@ fn missing_key_is_not_found() {
     let r = open(&env, "missing");
     assert!(!r.exists("files/blake3/no/pe").unwrap());
     let e = r.get_bytes("files/blake3/no/pe").unwrap_err();
-    assert_eq!(e.kind, ErrorKind::NotFound, "{}", full_text(&e));
+    assert_eq!(e.kind, RemoteErrorKind::NotFound, "{}", full_text(&e));
     assert_eq!(e.key.as_deref(), Some("files/blake3/no/pe"));
     let dir = tempfile::tempdir().unwrap();
     let e = r
         .get_file("files/blake3/no/pe", &dir.path().join("x"), &|_| {})
         .unwrap_err();
-    assert_eq!(e.kind, ErrorKind::NotFound, "{e}");
+    assert_eq!(e.kind, RemoteErrorKind::NotFound, "{e}");
     let e = r.copy("files/blake3/no/pe", "artifact/x").unwrap_err();
-    assert_eq!(e.kind, ErrorKind::NotFound, "{e}");
+    assert_eq!(e.kind, RemoteErrorKind::NotFound, "{e}");
 }
 
 #[test]
@@ -38,11 +39,11 @@ fn missing_bucket_is_not_found_with_a_hint() {
     let Some(env) = server() else { return };
     let r = S3Remote::open(&config("s3://netsec-no-such-bucket-4711/p"), &env).unwrap();
     let e = r.put_bytes("files/blake3/ab/cd", b"x").unwrap_err();
-    assert_eq!(e.kind, ErrorKind::NotFound, "{}", full_text(&e));
+    assert_eq!(e.kind, RemoteErrorKind::NotFound, "{}", full_text(&e));
     assert!(e.message.contains("netsec-no-such-bucket-4711"), "{e}");
     assert!(e.hint.as_deref().unwrap_or("").contains("bucket"), "{e:?}");
     let e = r.list("files/").unwrap_err();
-    assert_eq!(e.kind, ErrorKind::NotFound, "{e}");
+    assert_eq!(e.kind, RemoteErrorKind::NotFound, "{e}");
 }
 
 #[test]
@@ -64,7 +65,7 @@ fn wrong_secret_is_denied_and_never_quoted() {
         r.delete(&["files/blake3/ab/cd".into()]).unwrap_err(),
     ];
     for e in errors {
-        assert_eq!(e.kind, ErrorKind::Denied, "{e}");
+        assert_eq!(e.kind, RemoteErrorKind::Denied, "{e}");
         let text = full_text(&e);
         assert!(!text.contains(secret), "secret leaked: {text}");
         assert!(
@@ -91,7 +92,7 @@ fn no_credentials_is_denied_at_once_without_imds() {
         "took {:?}",
         t.elapsed()
     );
-    assert_eq!(e.kind, ErrorKind::Denied);
+    assert_eq!(e.kind, RemoteErrorKind::Denied);
     assert!(e.message.contains("no AWS credentials"), "{e}");
     assert!(e.hint.unwrap().contains("AWS_ACCESS_KEY_ID"));
 }
@@ -114,7 +115,7 @@ fn closed_port_is_unreachable_within_seconds() {
     let t = Instant::now();
     let e = r.exists("files/blake3/ab/cd").unwrap_err();
     let took = t.elapsed();
-    assert_eq!(e.kind, ErrorKind::Unreachable, "{e}");
+    assert_eq!(e.kind, RemoteErrorKind::Unreachable, "{e}");
     assert!(
         took < Duration::from_secs(10),
         "took {took:?} (3 attempts with backoff)"
@@ -123,7 +124,7 @@ fn closed_port_is_unreachable_within_seconds() {
     assert!(e.hint.as_deref().unwrap_or("").contains(&endpoint), "{e:?}");
     assert!(!full_text(&e).contains(&secret));
     let e = r.put_bytes("files/blake3/ab/cd", b"x").unwrap_err();
-    assert_eq!(e.kind, ErrorKind::Unreachable, "{e}");
+    assert_eq!(e.kind, RemoteErrorKind::Unreachable, "{e}");
 }
 
 #[test]

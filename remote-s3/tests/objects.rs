@@ -5,7 +5,8 @@
 
 mod support;
 
-use netsec_remote_s3::{ErrorKind, S3Object, Tuning};
+use netsec_engine::remote::{RemoteErrorKind, RemoteObject};
+use netsec_remote_s3::Tuning;
 use std::sync::atomic::{AtomicU64, Ordering};
 use support::*;
 
@@ -29,11 +30,11 @@ fn bytes_round_trip_exists_list_copy_delete() {
     assert_eq!(
         files,
         vec![
-            S3Object {
+            RemoteObject {
                 key: "files/blake3/01/23".into(),
                 size: 0
             },
-            S3Object {
+            RemoteObject {
                 key: "files/blake3/ab/cdef".into(),
                 size: 5
             },
@@ -121,7 +122,7 @@ fn multipart_upload_and_copy_of_a_20_mib_file() {
     );
     assert_eq!(
         r.list("files/").unwrap(),
-        vec![S3Object {
+        vec![RemoteObject {
             key: "files/blake3/bb/big".into(),
             size: data.len() as u64
         }]
@@ -176,7 +177,7 @@ fn failed_multipart_upload_leaves_no_object() {
             })
         })
         .unwrap_err();
-    assert_ne!(err.kind, ErrorKind::Denied, "{err}");
+    assert_ne!(err.kind, RemoteErrorKind::Denied, "{err}");
     assert!(
         !r.exists("files/blake3/cc/partial").unwrap(),
         "a failed multipart upload must not be visible"

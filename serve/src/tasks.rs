@@ -9,6 +9,7 @@ use std::process::Stdio;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use netsec_protocol::{DagJson, ReproLine, Summary};
 use serde::Serialize;
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
@@ -49,7 +50,7 @@ pub struct TaskRecord {
     pub stages: Vec<StageProgress>,
     /// The `summary` event of `repro --json`, once received.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub summary: Option<Value>,
+    pub summary: Option<Summary>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exit_code: Option<i32>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -321,36 +322,24 @@ impl Tasks {
     }
 
     fn on_event(&self, id: &str, line: String) {
-        let Ok(event) = serde_json::from_str::<Value>(&line) else {
+        let Ok(event) = serde_json::from_str::<ReproLine>(&line) else {
             // Not an event (stdout carries only JSON Lines with --json): keep it as a log line.
             self.on_log(id, line, usize::MAX);
             return;
         };
-        match event.get("event").and_then(Value::as_str) {
-            Some("stage") => {
-                let Some(stage) = event.get("stage").and_then(Value::as_str) else {
-                    return;
+        match event {
+            ReproLine::Stage(ev) => self.update(id, |r| {
+                let progress = StageProgress {
+                    stage: ev.stage.clone(),
+                    outcome: ev.outcome.as_str().to_string(),
+                    duration_ms: Some(ev.duration_ms),
                 };
-                let outcome = event
-                    .get("outcome")
-                    .and_then(Value::as_str)
-                    .unwrap_or("unknown")
-                    .to_string();
-                let duration_ms = event.get("duration_ms").and_then(Value::as_u64);
-                self.update(id, |r| {
-                    let progress = StageProgress {
-                        stage: stage.to_string(),
-                        outcome,
-                        duration_ms,
-                    };
-                    match r.stages.iter_mut().find(|s| s.stage == stage) {
-                        Some(s) => *s = progress,
-                        None => r.stages.push(progress),
-                    }
-                });
-            }
-            Some("summary") => self.update(id, |r| r.summary = Some(event)),
-            _ => {}
+                match r.stages.iter_mut().find(|s| s.stage == ev.stage) {
+                    Some(s) => *s = progress,
+                    None => r.stages.push(progress),
+                }
+            }),
+            ReproLine::Summary(summary) => self.update(id, |r| r.summary = Some(summary)),
         }
     }
 
@@ -391,19 +380,8 @@ async fn list_stages(cmd: &TrainCommand) -> Option<Vec<String>> {
     if !out.status.success() {
         return None;
     }
-    let v: Value = serde_json::from_slice(&out.stdout).ok()?;
-    let nodes = v.get("nodes")?.as_array()?;
-    Some(
-        nodes
-            .iter()
-            .filter_map(|n| {
-                n.as_str()
-                    .or_else(|| n.get("name").and_then(Value::as_str))
-                    .or_else(|| n.get("id").and_then(Value::as_str))
-                    .map(str::to_string)
-            })
-            .collect(),
-    )
+    let dag: DagJson = serde_json::from_slice(&out.stdout).ok()?;
+    Some(dag.nodes)
 }
 
 async fn read_json(path: &Path) -> Option<Value> {

@@ -42,7 +42,8 @@ fn status_json_has_the_documented_shape() {
     p.file("raw.txt", "new\n");
     p.edit("pipeline.toml", "c = 1.0", "c = 2.0");
     let st = p.status();
-    let v = &st.json;
+    // The raw JSON, not the protocol type: this test pins the documented shape itself.
+    let v = p.run(&["status", "--json"]).json();
     assert_eq!(v["up_to_date"], false);
     let stages = v["stages"].as_array().expect("stages array");
     for s in stages {

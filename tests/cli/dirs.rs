@@ -61,7 +61,7 @@ fn dvcignored_file_in_directory_dep_does_not_rerun() {
     p.repro(&[], 0).expect("gather", "ran");
     p.file("data/junk.tmp", "junk that changed\n");
     p.file("data/more.tmp", "another ignored file\n");
-    assert!(p.status().up_to_date(), "{}", p.status().json);
+    assert!(p.status().up_to_date(), "{:?}", p.status().json);
     p.repro(&[], 0).expect("gather", "skipped");
     p.file("data/a.txt", "a changed\n");
     p.repro(&[], 0).expect("gather", "ran");
@@ -217,7 +217,7 @@ outs = ["gen/"]
     p.file(".dvcignore", "*.log\n").file("in.txt", "x\n");
     p.repro(&[], 0).expect("emit", "ran");
     p.file("gen/run.log", "edited log\n");
-    assert!(p.status().up_to_date(), "{}", p.status().json);
+    assert!(p.status().up_to_date(), "{:?}", p.status().json);
     p.file("gen/data.txt", "edited data\n");
     assert_eq!(p.status().of("emit"), "dirty");
 }

@@ -23,7 +23,7 @@ fn first_run_runs_every_stage_in_dependency_order() {
     assert!(p.exists("netsec.lock"), "lock file written");
 
     let st = p.status();
-    assert!(st.up_to_date(), "{}", st.json);
+    assert!(st.up_to_date(), "{:?}", st.json);
     p.run(&["status"]).code(0).says("Pipeline is up to date.");
 }
 
@@ -340,7 +340,7 @@ fn desc_and_out_flags_that_do_not_change_outputs_do_not_rerun() {
         "[stages.train]\n",
         "[stages.train]\ndesc = \"fit the model\"\n",
     );
-    assert!(p.status().up_to_date(), "{}", p.status().json);
+    assert!(p.status().up_to_date(), "{:?}", p.status().json);
     p.repro(&[], 0).expect("train", "skipped");
 }
 

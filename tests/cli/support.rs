@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
+use netsec_protocol::{ReproLine, StageEvent, StageState, StageStatus, StatusJson, Summary};
 use serde_json::Value;
 use tempfile::TempDir;
 
@@ -279,29 +280,28 @@ impl Run {
     }
 }
 
-/// Parsed `repro --json` output.
+/// Parsed `repro --json` output (the protocol types the binary writes).
 #[derive(Debug)]
 pub struct Repro {
-    pub events: Vec<Value>,
-    pub summary: Value,
+    pub events: Vec<StageEvent>,
+    pub summary: Summary,
     pub raw: String,
 }
 
 impl Repro {
     pub fn parse(run: &Run) -> Repro {
+        let lines = ReproLine::parse_stream(&run.stdout).unwrap_or_else(|e| {
+            panic!(
+                "repro --json stdout is not the protocol ({e})\nstdout:\n{}\nstderr:\n{}",
+                run.stdout, run.stderr
+            )
+        });
         let mut events = Vec::new();
         let mut summary = None;
-        for line in run.stdout.lines().filter(|l| !l.trim().is_empty()) {
-            let v: Value = serde_json::from_str(line).unwrap_or_else(|e| {
-                panic!(
-                    "repro --json line is not JSON ({e}): {line:?}\nstdout:\n{}\nstderr:\n{}",
-                    run.stdout, run.stderr
-                )
-            });
-            match v["event"].as_str() {
-                Some("stage") => events.push(v),
-                Some("summary") => summary = Some(v),
-                _ => {}
+        for line in lines {
+            match line {
+                ReproLine::Stage(ev) => events.push(ev),
+                ReproLine::Summary(s) => summary = Some(s),
             }
         }
         let summary = summary.unwrap_or_else(|| {
@@ -318,15 +318,14 @@ impl Repro {
     }
 
     /// The stage event of `stage`, if one was emitted.
-    pub fn event(&self, stage: &str) -> Option<&Value> {
-        self.events.iter().find(|e| e["stage"] == stage)
+    pub fn event(&self, stage: &str) -> Option<&StageEvent> {
+        self.events.iter().find(|e| e.stage == stage)
     }
 
     /// Outcome of `stage` ("ran", "skipped", …), or "absent" when no event names it.
     pub fn outcome(&self, stage: &str) -> String {
         self.event(stage)
-            .and_then(|e| e["outcome"].as_str())
-            .unwrap_or("absent")
+            .map_or("absent", |e| e.outcome.as_str())
             .to_owned()
     }
 
@@ -341,21 +340,31 @@ impl Repro {
         self
     }
 
-    /// Reasons reported for `stage`.
+    /// Reasons reported for `stage`, as JSON values (`{"kind": "dep_changed", …}`).
     pub fn reasons(&self, stage: &str) -> Vec<Value> {
         self.event(stage)
-            .and_then(|e| e["reasons"].as_array().cloned())
+            .map(|e| {
+                e.reasons
+                    .iter()
+                    .filter_map(|r| serde_json::to_value(r).ok())
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
     /// A summary list ("ran", "skipped", …) as sorted names.
     pub fn list(&self, key: &str) -> Vec<String> {
-        let mut names: Vec<String> = self.summary[key]
-            .as_array()
-            .unwrap_or_else(|| panic!("summary lacks array `{key}`: {}", self.summary))
-            .iter()
-            .filter_map(|v| v.as_str().map(str::to_owned))
-            .collect();
+        let s = &self.summary;
+        let mut names = match key {
+            "ran" => s.ran.clone(),
+            "restored" => s.restored.clone(),
+            "skipped" => s.skipped.clone(),
+            "failed" => s.failed.clone(),
+            "not_run" => s.not_run.clone(),
+            "frozen" => s.frozen.clone(),
+            "would_run" => s.would_run.clone(),
+            other => panic!("summary has no list `{other}`: {s:?}"),
+        };
         names.sort();
         names
     }
@@ -364,37 +373,47 @@ impl Repro {
 /// Parsed `status --json` output.
 #[derive(Debug)]
 pub struct Status {
-    pub json: Value,
+    pub json: StatusJson,
 }
 
 impl Status {
     pub fn parse(run: &Run) -> Status {
-        Status { json: run.json() }
+        Status {
+            json: serde_json::from_str(run.stdout.trim()).unwrap_or_else(|e| {
+                panic!("status --json is not the protocol ({e}):\n{}", run.stdout)
+            }),
+        }
     }
 
     pub fn up_to_date(&self) -> bool {
-        self.json["up_to_date"]
-            .as_bool()
-            .unwrap_or_else(|| panic!("status lacks bool up_to_date: {}", self.json))
+        self.json.up_to_date
     }
 
-    fn stage(&self, name: &str) -> Option<&Value> {
-        self.json["stages"]
-            .as_array()
-            .and_then(|a| a.iter().find(|s| s["stage"] == name))
+    fn stage(&self, name: &str) -> Option<&StageStatus> {
+        self.json.stages.iter().find(|s| s.stage == name)
     }
 
     /// "fresh" | "dirty" | "frozen"; every stage must be listed.
     pub fn of(&self, name: &str) -> String {
-        self.stage(name)
-            .and_then(|s| s["status"].as_str())
-            .unwrap_or_else(|| panic!("stage `{name}` missing from status: {}", self.json))
-            .to_owned()
+        let s = self
+            .stage(name)
+            .unwrap_or_else(|| panic!("stage `{name}` missing from status: {:?}", self.json));
+        match s.status {
+            StageState::Fresh => "fresh",
+            StageState::Dirty => "dirty",
+            StageState::Frozen => "frozen",
+        }
+        .to_owned()
     }
 
     pub fn reasons(&self, name: &str) -> Vec<Value> {
         self.stage(name)
-            .and_then(|s| s["reasons"].as_array().cloned())
+            .map(|s| {
+                s.reasons
+                    .iter()
+                    .filter_map(|r| serde_json::to_value(r).ok())
+                    .collect()
+            })
             .unwrap_or_default()
     }
 }

@@ -3,6 +3,7 @@
 
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub use netsec_engine::remote::Remote;
 use netsec_remote_s3::{S3Config, S3Remote, Tuning};
 use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};

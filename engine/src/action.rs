@@ -1,0 +1,232 @@
+//! Running one stage's action: shell commands (each in its own process group, output streamed,
+//! a stderr tail kept for the failure message) or a built-in (in a staging directory whose
+//! outs are moved into place afterwards).
+
+use std::collections::{BTreeMap, VecDeque};
+use std::io::{BufRead, BufReader, Write};
+use std::os::fd::AsFd;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::process::{Command, Stdio};
+
+use crate::builtin::{BuiltinContext, BuiltinErrorKind};
+use crate::cancel::Cancel;
+use crate::error::exit;
+use crate::events::{FailureKind, StageFailure};
+use crate::pipeline::{Action, Stage};
+use crate::restore::{remove_path, replace_path, unshare_persist_out};
+use crate::workspace::Repo;
+
+const TAIL_LINES: usize = 20;
+
+fn io_failure(stage: &Stage, what: &str, e: impl std::fmt::Display) -> StageFailure {
+    let _ = stage;
+    StageFailure::new(FailureKind::Io, exit::IO, format!("failed to {what}: {e}"))
+}
+
+/// Run the stage's action. On `Err`, no lock entry may be written.
+pub fn run_action(
+    repo: &Repo,
+    stage: &Stage,
+    params_nested: &serde_json::Value,
+    cancel: &Cancel,
+    progress: &(dyn Fn(&str, &str) + Sync),
+) -> Result<(), StageFailure> {
+    match &stage.action {
+        Action::Command(cmds) => run_commands(repo, stage, cmds, cancel),
+        Action::Builtin { id, with, .. } => {
+            run_builtin(repo, stage, id, with, params_nested, progress)
+        }
+    }
+}
+
+fn run_commands(
+    repo: &Repo,
+    stage: &Stage,
+    cmds: &[String],
+    cancel: &Cancel,
+) -> Result<(), StageFailure> {
+    // Outs are deleted first (unless persist), so a command that fails to write one can never
+    // leave the previous version looking like its output.
+    for o in &stage.outs {
+        let abs = o.path.to_path(&repo.root);
+        if o.persist {
+            unshare_persist_out(repo, &abs)
+                .map_err(|e| io_failure(stage, "un-share persist out", e))?;
+        } else {
+            remove_path(&abs)
+                .map_err(|e| io_failure(stage, &format!("remove out `{}`", o.path), e))?;
+        }
+        if let Some(parent) = abs.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| io_failure(stage, "create out directory", e))?;
+        }
+    }
+    let cwd = stage.wdir.to_path(&repo.root);
+    for cmd in cmds {
+        if cancel.is_cancelled() {
+            return Err(interrupted(stage));
+        }
+        tracing::debug!(stage = %stage.name, "$ {cmd}");
+        // The command's stdout goes to our stderr: netsec's stdout carries data (--json).
+        let out = std::io::stderr()
+            .as_fd()
+            .try_clone_to_owned()
+            .map_err(|e| io_failure(stage, "duplicate stderr", e))?;
+        let mut child = Command::new("sh")
+            .arg("-c")
+            .arg(cmd)
+            .current_dir(&cwd)
+            .env("NETSEC_ROOT", &repo.root)
+            .env("NETSEC_STAGE", &stage.name)
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(out))
+            .stderr(Stdio::piped())
+            .process_group(0)
+            .spawn()
+            .map_err(|e| io_failure(stage, &format!("start `sh -c {cmd}`"), e))?;
+        let pgid = child.id() as i32;
+        cancel.register(pgid);
+        let mut tail: VecDeque<String> = VecDeque::new();
+        if let Some(err) = child.stderr.take() {
+            let mut reader = BufReader::new(err);
+            let mut line = Vec::new();
+            loop {
+                line.clear();
+                match reader.read_until(b'\n', &mut line) {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => {
+                        let mut e = std::io::stderr().lock();
+                        let _ = e.write_all(&line);
+                        if !line.ends_with(b"\n") {
+                            let _ = e.write_all(b"\n");
+                        }
+                        drop(e);
+                        if tail.len() == TAIL_LINES {
+                            tail.pop_front();
+                        }
+                        tail.push_back(String::from_utf8_lossy(&line).trim_end().to_string());
+                    }
+                }
+            }
+        }
+        let status = child.wait();
+        cancel.unregister(pgid);
+        let status = status.map_err(|e| io_failure(stage, "wait for the command", e))?;
+        if !status.success() {
+            if cancel.is_cancelled() {
+                return Err(interrupted(stage));
+            }
+            let (kind, how) = match (status.code(), status.signal()) {
+                (Some(c), _) => (FailureKind::Failed, format!("exited with code {c}")),
+                (None, Some(s)) => (FailureKind::Signalled, format!("was killed by signal {s}")),
+                _ => (FailureKind::Failed, "failed".to_string()),
+            };
+            let mut f =
+                StageFailure::new(kind, exit::STAGE_FAILED, format!("command `{cmd}` {how}"))
+                    .with_hint(format!(
+                        "fix the command, then `netsec repro {}`",
+                        stage.name
+                    ));
+            f.status = status.code();
+            f.stderr_tail = tail.into_iter().collect();
+            return Err(f);
+        }
+    }
+    Ok(())
+}
+
+fn interrupted(_stage: &Stage) -> StageFailure {
+    StageFailure::new(FailureKind::Interrupted, exit::STAGE_FAILED, "interrupted")
+        .with_hint("it is stale and will run again next time")
+}
+
+fn run_builtin(
+    repo: &Repo,
+    stage: &Stage,
+    id: &str,
+    with: &toml::Table,
+    params: &serde_json::Value,
+    progress: &(dyn Fn(&str, &str) + Sync),
+) -> Result<(), StageFailure> {
+    let Some(b) = repo.registry.get(id) else {
+        return Err(StageFailure::new(
+            FailureKind::Invalid,
+            exit::INVALID_PIPELINE,
+            format!("unknown built-in `{id}`"),
+        ));
+    };
+    let staging = repo
+        .tmp_dir()
+        .join(format!("{}-{}", stage.name, std::process::id()));
+    remove_path(&staging).map_err(|e| io_failure(stage, "clear the staging directory", e))?;
+    std::fs::create_dir_all(&staging)
+        .map_err(|e| io_failure(stage, "create the staging directory", e))?;
+    let outs = stage.out_paths();
+    let env: &BTreeMap<String, String> = &repo.env;
+    let ctx = BuiltinContext::new(
+        &stage.name,
+        with,
+        params,
+        &repo.root,
+        &stage.deps,
+        &outs,
+        &staging,
+        env,
+        progress,
+    );
+    // Each built-in computes on a thread pool of its own. On the shared global pool a short stage
+    // (transform) queues behind the long jobs of a stage running beside it (compare's CV fits),
+    // and the critical path waits for work that is not on it.
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(rayon::current_num_threads())
+        .thread_name(|i| format!("netsec-builtin-{i}"))
+        .build();
+    let call = || catch_unwind(AssertUnwindSafe(|| b.run(&ctx)));
+    let outcome = match &pool {
+        Ok(pool) => pool.install(call),
+        Err(_) => call(),
+    };
+    let result = outcome.unwrap_or_else(|p| {
+        let msg = p
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| p.downcast_ref::<&str>().map(|s| (*s).to_string()))
+            .unwrap_or_else(|| "panic".into());
+        Err(crate::builtin::BuiltinError::failed(format!(
+            "built-in `{id}` panicked: {msg}"
+        )))
+    });
+    let publish = match &result {
+        Ok(()) => true,
+        Err(e) => e.kind == BuiltinErrorKind::DataRejected,
+    };
+    if publish {
+        // Move staged outs into place, one rename each. A non-persist out that was not staged
+        // is removed, so its old version cannot pass for this run's output.
+        for o in &stage.outs {
+            let staged = o.path.to_path(&staging);
+            let dest = o.path.to_path(&repo.root);
+            if staged.exists() {
+                replace_path(repo, &staged, &dest).map_err(|e| {
+                    io_failure(stage, &format!("move out `{}` into place", o.path), e)
+                })?;
+            } else if !o.persist {
+                remove_path(&dest)
+                    .map_err(|e| io_failure(stage, &format!("remove out `{}`", o.path), e))?;
+            }
+        }
+    }
+    let _ = remove_path(&staging);
+    result.map_err(|e| {
+        let kind = match e.kind {
+            BuiltinErrorKind::DataRejected => FailureKind::DataRejected,
+            BuiltinErrorKind::Io => FailureKind::Io,
+            BuiltinErrorKind::Failed => FailureKind::Failed,
+        };
+        StageFailure {
+            hint: e.hint.clone(),
+            ..StageFailure::new(kind, e.exit_code(), e.message.clone())
+        }
+    })
+}

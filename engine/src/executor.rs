@@ -1,0 +1,517 @@
+//! `repro`: evaluate and run the selected stages in dependency order on N workers.
+//!
+//! A stage is *decided* only when all its selected upstreams have finished, by hashing its deps
+//! as they are then. That is early cut-off: an upstream that rewrote byte-identical outs leaves
+//! its downstream fresh. Lock entries are written one stage at a time, by the scheduler thread
+//! only, after the stage's outs are in place, hashed and cached.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::mpsc;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use serde_json::Value;
+
+use crate::cancel::Cancel;
+use crate::dirty_reason::DirtyReason;
+use crate::error::{exit, Error};
+use crate::events::{
+    Event, FailureKind, Outcome, ReproResult, RestoreSource, StageFailure, StageReport,
+};
+use crate::lock::{LockEntry, Lockfile};
+use crate::pipeline::{PipelineError, Stage};
+use crate::plan::{select, Selection};
+use crate::restore::restore_out;
+use crate::run_cache;
+use crate::status::evaluate;
+use crate::workspace::Repo;
+
+/// Options of `repro`.
+#[derive(Debug, Clone, Default)]
+pub struct ReproOptions {
+    pub targets: Vec<String>,
+    pub selection: Selection,
+    pub force: bool,
+    pub dry_run: bool,
+    pub keep_going: bool,
+    /// Worker count; 0 means the number of cores.
+    pub jobs: usize,
+    pub no_run_cache: bool,
+    /// `repro --pull`: before running a stage, try the remote's run-cache (and fetch the
+    /// missing outs of stages the lock already records with this fingerprint).
+    pub remote: Option<crate::remote::Named>,
+}
+
+/// The params a stage tracks, flat (for the fingerprint) and nested (for a built-in).
+struct StageParams {
+    flat: BTreeMap<String, Value>,
+    nested: Value,
+}
+
+struct Done {
+    report: StageReport,
+    entry: Option<LockEntry>,
+}
+
+pub type EventSink<'a> = &'a (dyn Fn(Event<'_>) + Sync);
+
+/// Run `repro`. The caller holds the repository lock.
+pub fn repro(
+    repo: &Repo,
+    opts: &ReproOptions,
+    cancel: &Cancel,
+    on_event: EventSink<'_>,
+) -> Result<ReproResult, Error> {
+    let selected = select(repo, &opts.targets, opts.selection)?;
+    tracing::debug!("selected stages: {}", selected.join(", "));
+    let mut lock = Lockfile::load(&repo.root)?;
+    let mut store = repo.pipeline.param_store();
+    let mut params = BTreeMap::new();
+    for name in &selected {
+        let st = &repo.pipeline.stages[name];
+        let perr = |e: crate::params::ParamsError| {
+            Error::Pipeline(PipelineError {
+                message: format!("stage `{name}`: {e}"),
+                ..Default::default()
+            })
+        };
+        let flat = store.tracked(&st.params).map_err(perr)?;
+        let nested = store.nested(&st.params).map_err(perr)?;
+        params.insert(name.clone(), StageParams { flat, nested });
+    }
+    let result = if opts.dry_run {
+        dry_run(repo, opts, &selected, &lock, &params, on_event)
+    } else {
+        run(repo, opts, &selected, &mut lock, &params, cancel, on_event)
+    };
+    repo.save_memo();
+    result
+}
+
+fn dry_run(
+    repo: &Repo,
+    opts: &ReproOptions,
+    selected: &[String],
+    lock: &Lockfile,
+    params: &BTreeMap<String, StageParams>,
+    on_event: EventSink<'_>,
+) -> Result<ReproResult, Error> {
+    let mut res = ReproResult::default();
+    let mut would: BTreeSet<String> = BTreeSet::new();
+    for name in selected {
+        let stage = &repo.pipeline.stages[name];
+        let ev = evaluate(repo, stage, lock.stages.get(name), &params[name].flat)?;
+        let mut reasons = ev.reasons;
+        let outcome = if stage.frozen {
+            Outcome::Frozen
+        } else {
+            if opts.force {
+                reasons.insert(0, DirtyReason::Forced);
+            }
+            for up in &repo.pipeline.graph.upstream[name] {
+                if would.contains(up) {
+                    reasons.push(DirtyReason::UpstreamChanged { stage: up.clone() });
+                }
+            }
+            if reasons.is_empty() {
+                Outcome::Skipped
+            } else {
+                would.insert(name.clone());
+                Outcome::WouldRun
+            }
+        };
+        let report = StageReport {
+            stage: name.clone(),
+            outcome,
+            reasons,
+            duration_ms: 0,
+            restored_from: None,
+            failure: None,
+        };
+        on_event(Event::Finished(&report));
+        res.reports.push(report);
+    }
+    Ok(res)
+}
+
+fn run(
+    repo: &Repo,
+    opts: &ReproOptions,
+    selected: &[String],
+    lock: &mut Lockfile,
+    params: &BTreeMap<String, StageParams>,
+    cancel: &Cancel,
+    on_event: EventSink<'_>,
+) -> Result<ReproResult, Error> {
+    let jobs = if opts.jobs == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        opts.jobs
+    };
+    let index: BTreeMap<&str, usize> = selected
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.as_str(), i))
+        .collect();
+    let g = &repo.pipeline.graph;
+    let mut waiting: BTreeMap<&str, usize> = selected
+        .iter()
+        .map(|s| {
+            (
+                s.as_str(),
+                g.upstream[s]
+                    .iter()
+                    .filter(|u| index.contains_key(u.as_str()))
+                    .count(),
+            )
+        })
+        .collect();
+    let mut ready: BTreeSet<usize> = waiting
+        .iter()
+        .filter(|(_, n)| **n == 0)
+        .map(|(s, _)| index[s])
+        .collect();
+    for i in &ready {
+        waiting.remove(selected[*i].as_str());
+    }
+    let mut res = ReproResult::default();
+    let mut reported: BTreeSet<String> = BTreeSet::new();
+    let mut stop = false;
+
+    let (job_tx, job_rx) = mpsc::channel::<(String, Option<LockEntry>)>();
+    let job_rx = Mutex::new(job_rx);
+    std::thread::scope(|scope| -> Result<(), Error> {
+        let (done_tx, done_rx) = mpsc::channel::<Done>();
+        let workers = jobs.min(selected.len()).max(1);
+        for _ in 0..workers {
+            let done_tx = done_tx.clone();
+            let job_rx = &job_rx;
+            scope.spawn(move || loop {
+                let job = match job_rx.lock() {
+                    Ok(rx) => rx.recv(),
+                    Err(_) => return,
+                };
+                let Ok((name, entry)) = job else { return };
+                let done = process(
+                    repo,
+                    opts,
+                    &repo.pipeline.stages[&name],
+                    entry.as_ref(),
+                    &params[&name],
+                    cancel,
+                    on_event,
+                );
+                if done_tx.send(done).is_err() {
+                    return;
+                }
+            });
+        }
+        drop(done_tx);
+        let mut running = 0usize;
+        loop {
+            while !stop && !cancel.is_cancelled() && running < jobs {
+                let Some(i) = ready.pop_first() else { break };
+                let name = selected[i].clone();
+                let entry = lock.stages.get(&name).cloned();
+                if job_tx.send((name, entry)).is_err() {
+                    break;
+                }
+                running += 1;
+            }
+            if running == 0 {
+                break;
+            }
+            let Ok(mut done) = done_rx.recv() else { break };
+            running -= 1;
+            if let Some(entry) = done.entry.take() {
+                lock.stages.insert(done.report.stage.clone(), entry);
+                if let Err(e) = lock.save(&repo.root) {
+                    done.report.outcome = Outcome::Failed;
+                    done.report.restored_from = None;
+                    done.report.failure = Some(StageFailure::new(
+                        FailureKind::Io,
+                        exit::IO,
+                        format!("failed to record it in netsec.lock: {e}"),
+                    ));
+                }
+            }
+            on_event(Event::Finished(&done.report));
+            let name = done.report.stage.clone();
+            reported.insert(name.clone());
+            let failed = done.report.outcome == Outcome::Failed;
+            if let Some(f) = &done.report.failure {
+                if res.exit_code == 0 {
+                    res.exit_code = f.exit_code;
+                }
+            }
+            res.reports.push(done.report);
+            if failed {
+                if !opts.keep_going {
+                    stop = true;
+                }
+                // Everything downstream of a failure is blocked.
+                for d in g.with_descendants(std::slice::from_ref(&name)) {
+                    if d != name && index.contains_key(d.as_str()) && !reported.contains(&d) {
+                        waiting.remove(d.as_str());
+                        ready.remove(&index[d.as_str()]);
+                    }
+                }
+            } else {
+                for d in &g.downstream[&name] {
+                    if let Some(n) = waiting.get_mut(d.as_str()) {
+                        *n -= 1;
+                        if *n == 0 {
+                            waiting.remove(d.as_str());
+                            ready.insert(index[d.as_str()]);
+                        }
+                    }
+                }
+            }
+        }
+        drop(job_tx);
+        Ok(())
+    })?;
+
+    for name in selected {
+        if !reported.contains(name) {
+            let report = StageReport {
+                stage: name.clone(),
+                outcome: Outcome::NotRun,
+                reasons: Vec::new(),
+                duration_ms: 0,
+                restored_from: None,
+                failure: None,
+            };
+            on_event(Event::Finished(&report));
+            res.reports.push(report);
+        }
+    }
+    if cancel.is_cancelled() && res.exit_code == 0 {
+        res.exit_code = exit::STAGE_FAILED;
+    }
+    Ok(res)
+}
+
+fn failed(stage: &Stage, reasons: Vec<DirtyReason>, start: Instant, f: StageFailure) -> Done {
+    Done {
+        report: StageReport {
+            stage: stage.name.clone(),
+            outcome: Outcome::Failed,
+            reasons,
+            duration_ms: start.elapsed().as_millis() as u64,
+            restored_from: None,
+            failure: Some(f),
+        },
+        entry: None,
+    }
+}
+
+fn finished(
+    stage: &Stage,
+    outcome: Outcome,
+    reasons: Vec<DirtyReason>,
+    start: Instant,
+    entry: Option<LockEntry>,
+) -> Done {
+    Done {
+        report: StageReport {
+            stage: stage.name.clone(),
+            outcome,
+            reasons,
+            duration_ms: start.elapsed().as_millis() as u64,
+            restored_from: None,
+            failure: None,
+        },
+        entry,
+    }
+}
+
+fn restored(
+    stage: &Stage,
+    from: RestoreSource,
+    reasons: Vec<DirtyReason>,
+    start: Instant,
+    entry: LockEntry,
+) -> Done {
+    let mut done = finished(stage, Outcome::Restored, reasons, start, Some(entry));
+    done.report.restored_from = Some(from);
+    done
+}
+
+/// Decide one stage and, if dirty, restore or run it. Runs on a worker thread.
+fn process(
+    repo: &Repo,
+    opts: &ReproOptions,
+    stage: &Stage,
+    entry: Option<&LockEntry>,
+    params: &StageParams,
+    cancel: &Cancel,
+    on_event: EventSink<'_>,
+) -> Done {
+    let start = Instant::now();
+    let ev = match evaluate(repo, stage, entry, &params.flat) {
+        Ok(ev) => ev,
+        Err(e) => {
+            return failed(
+                stage,
+                Vec::new(),
+                start,
+                StageFailure {
+                    hint: e.hint(),
+                    ..StageFailure::new(FailureKind::Io, e.exit_code(), e.to_string())
+                },
+            )
+        }
+    };
+    let mut reasons = ev.reasons;
+    tracing::debug!(
+        stage = %stage.name,
+        elapsed_ms = start.elapsed().as_millis() as u64,
+        "evaluated: {}",
+        if reasons.is_empty() { "fresh".to_string() } else { crate::dirty_reason::join(&reasons) }
+    );
+    if stage.frozen {
+        if let Some(DirtyReason::OutMissing { path }) = reasons.first() {
+            let f = StageFailure::new(
+                FailureKind::Invalid,
+                exit::STAGE_FAILED,
+                format!("it is frozen but its out `{path}` is missing"),
+            )
+            .with_hint(format!(
+                "unfreeze it or run `netsec checkout {}`",
+                stage.name
+            ));
+            return failed(stage, reasons, start, f);
+        }
+        return finished(stage, Outcome::Frozen, reasons, start, None);
+    }
+    if opts.force {
+        reasons.insert(0, DirtyReason::Forced);
+    }
+    if reasons.is_empty() {
+        return finished(stage, Outcome::Skipped, reasons, start, None);
+    }
+    let Some(fp) = ev.fingerprint else {
+        let missing: Vec<String> = reasons
+            .iter()
+            .filter_map(|r| match r {
+                DirtyReason::DepMissing { path } => Some(format!("`{path}`")),
+                _ => None,
+            })
+            .collect();
+        let f = StageFailure::new(
+            FailureKind::Invalid,
+            exit::STAGE_FAILED,
+            format!("cannot run, dep {} missing", missing.join(", ")),
+        )
+        .with_hint("create it, or run the stage that produces it");
+        return failed(stage, reasons, start, f);
+    };
+    let cacheable = stage.run_cacheable() && !opts.force && !opts.no_run_cache;
+    if cacheable {
+        if let Some(run) = run_cache::lookup(repo, &fp) {
+            let ok = run
+                .outs
+                .iter()
+                .all(|(p, rec)| match restore_out(repo, p, rec) {
+                    Ok(_) => true,
+                    Err(e) => {
+                        tracing::warn!("run-cache restore of `{p}` failed: {e}; running the stage");
+                        false
+                    }
+                });
+            if ok {
+                tracing::info!(stage = %stage.name, key = %fp.key(), "restored from the run-cache");
+                let entry = LockEntry {
+                    fingerprint: fp,
+                    outs: run.outs,
+                };
+                return restored(stage, RestoreSource::RunCache, reasons, start, entry);
+            }
+        }
+    }
+    if let Some(named) = opts.remote.as_ref().filter(|_| !opts.force) {
+        if let Some(outs) = restore_from_remote(repo, named, stage, entry, &fp, cacheable, on_event)
+        {
+            let entry = LockEntry {
+                fingerprint: fp,
+                outs,
+            };
+            return restored(stage, RestoreSource::Remote, reasons, start, entry);
+        }
+    }
+    on_event(Event::Started {
+        stage: &stage.name,
+        reasons: &reasons,
+    });
+    let progress = |s: &str, m: &str| {
+        on_event(Event::Progress {
+            stage: s,
+            message: m,
+        })
+    };
+    if let Err(f) = crate::action::run_action(repo, stage, &params.nested, cancel, &progress) {
+        return failed(stage, reasons, start, f);
+    }
+    match crate::commit::commit_outs(repo, stage, &fp, cacheable) {
+        Ok(entry) => finished(stage, Outcome::Ran, reasons, start, Some(entry)),
+        Err(f) => failed(stage, reasons, start, f),
+    }
+}
+
+/// `repro --pull`: the stage's outs from the remote, restored in the workspace, or `None`
+/// (then the stage runs). Remote failures are warnings: running the stage is always an option.
+fn restore_from_remote(
+    repo: &Repo,
+    named: &crate::remote::Named,
+    stage: &Stage,
+    entry: Option<&LockEntry>,
+    fp: &crate::fingerprint::Fingerprint,
+    cacheable: bool,
+    on_event: EventSink<'_>,
+) -> Option<BTreeMap<crate::repo_path::RepoPath, crate::lock::OutRecord>> {
+    use crate::remote::pull_run;
+    let say = |m: &str| {
+        on_event(Event::Progress {
+            stage: &stage.name,
+            message: m,
+        })
+    };
+    let (outs, how) = if let Some(e) =
+        entry.filter(|e| e.fingerprint == *fp && e.outs.values().all(|r| r.cache))
+    {
+        // Same fingerprint as the lock: only outs are missing here.
+        match pull_run::fetch_outs(repo, named, &e.outs) {
+            Ok(()) => (e.outs.clone(), "outs fetched"),
+            Err(err) => {
+                tracing::warn!("stage `{}`: cannot fetch its outs: {err}", stage.name);
+                return None;
+            }
+        }
+    } else if cacheable {
+        match pull_run::fetch_run(repo, named, fp) {
+            Ok(Some(run)) => (run.outs, "run-cache entry fetched"),
+            Ok(None) => return None,
+            Err(err) => {
+                tracing::warn!(
+                    "stage `{}`: remote run-cache lookup failed: {err}",
+                    stage.name
+                );
+                return None;
+            }
+        }
+    } else {
+        return None;
+    };
+    for (p, rec) in &outs {
+        if let Err(e) = restore_out(repo, p, rec) {
+            tracing::warn!(
+                "restore of `{p}` from remote `{}` failed: {e}; running the stage",
+                named.name
+            );
+            return None;
+        }
+    }
+    say(&format!("{how} from remote `{}`", named.name));
+    Some(outs)
+}

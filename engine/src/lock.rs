@@ -1,0 +1,110 @@
+//! `netsec.lock`: per stage, the fingerprint it last succeeded with and its outs' digests.
+//!
+//! Format: pretty JSON, `{"version": 1, "stages": {NAME: {"fingerprint": …, "outs": …}}}`,
+//! keys sorted (BTreeMap), two-space indent, trailing newline: deterministic and diff-friendly.
+//! JSON rather than TOML because param values may be `null` (YAML/JSON params), which TOML
+//! cannot hold. The file is replaced atomically after each successful stage.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::fingerprint::{Fingerprint, PathRecord};
+use crate::repo_path::RepoPath;
+use netsec_common::atomic::{write_atomic, Durability};
+
+pub const LOCK_FILE: &str = "netsec.lock";
+pub const VERSION: u32 = 1;
+
+/// An out as recorded after success.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutRecord {
+    #[serde(flatten)]
+    pub record: PathRecord,
+    /// `false` for `cache = false` outs: hashed, never stored.
+    pub cache: bool,
+}
+
+/// One stage's entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LockEntry {
+    pub fingerprint: Fingerprint,
+    pub outs: BTreeMap<RepoPath, OutRecord>,
+}
+
+/// The whole lock file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Lockfile {
+    pub version: u32,
+    pub stages: BTreeMap<String, LockEntry>,
+}
+
+impl Default for Lockfile {
+    fn default() -> Self {
+        Lockfile {
+            version: VERSION,
+            stages: BTreeMap::new(),
+        }
+    }
+}
+
+/// A lock file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum LockError {
+    #[error("cannot read `{path}`: {source}")]
+    Read { path: PathBuf, source: io::Error },
+    #[error("`{path}` is not a valid lock file: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("`{path}` has version {found}; this netsec understands version {VERSION}")]
+    Version { path: PathBuf, found: u32 },
+    #[error("cannot write `{path}`: {source}")]
+    Write { path: PathBuf, source: io::Error },
+}
+
+impl Lockfile {
+    pub fn path(root: &Path) -> PathBuf {
+        root.join(LOCK_FILE)
+    }
+
+    /// Load, or an empty lock if the file does not exist.
+    pub fn load(root: &Path) -> Result<Lockfile, LockError> {
+        let path = Self::path(root);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Lockfile::default()),
+            Err(source) => return Err(LockError::Read { path, source }),
+        };
+        #[derive(Deserialize)]
+        struct Probe {
+            version: u32,
+        }
+        let probe: Probe = serde_json::from_str(&text).map_err(|e| LockError::Parse {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        if probe.version != VERSION {
+            return Err(LockError::Version {
+                path,
+                found: probe.version,
+            });
+        }
+        serde_json::from_str(&text).map_err(|e| LockError::Parse {
+            path,
+            message: e.to_string(),
+        })
+    }
+
+    pub fn to_text(&self) -> String {
+        // Canonical: keys sorted at every depth, whatever serde_json's features in this build.
+        netsec_common::canonical::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// Atomically replace the lock file.
+    pub fn save(&self, root: &Path) -> Result<(), LockError> {
+        let path = Self::path(root);
+        write_atomic(&path, self.to_text().as_bytes(), Durability::Fsync)
+            .map_err(|source| LockError::Write { path, source })
+    }
+}

@@ -1,0 +1,288 @@
+//! The hash memo: `(dev, inode, size, mtime_ns) → blake3` so unchanged files are not re-read.
+//! It only ever skips work; it is never part of a fingerprint, and losing it is harmless.
+//!
+//! On disk (`.netsec/state/memo-v1`): an 8-byte magic then fixed 64-byte records (four
+//! little-endian u64/i64 then the 32-byte digest), so loading 10,000 entries costs a memcpy.
+
+use std::collections::HashMap;
+use std::fs::Metadata;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::digest::Digest;
+use netsec_common::atomic::{write_atomic, Durability};
+
+const MAGIC: &[u8; 8] = b"NSMEMO1\n";
+const RECORD: usize = 64;
+/// Files modified this recently are not memoised: a second write within the same timestamp
+/// tick would keep the same key with different content (git's "racy" problem).
+const RACY_NS: i128 = 100_000_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct MemoKey {
+    dev: u64,
+    ino: u64,
+    size: u64,
+    mtime_ns: i64,
+}
+
+impl MemoKey {
+    pub fn of(meta: &Metadata) -> MemoKey {
+        MemoKey {
+            dev: meta.dev(),
+            ino: meta.ino(),
+            size: meta.size(),
+            mtime_ns: meta
+                .mtime()
+                .saturating_mul(1_000_000_000)
+                .saturating_add(meta.mtime_nsec()),
+        }
+    }
+}
+
+/// One remembered digest, and whether this process looked it up or added it.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    digest: [u8; 32],
+    used: bool,
+}
+
+type Map = HashMap<MemoKey, Slot, BuildHasherDefault<KeyHasher>>;
+
+/// Loaded memo; thread-safe for the parallel hasher. One lock guards the map and the
+/// "used" marks together: a lookup is a single hash probe (a no-op `status` over 10,000
+/// files makes 10,000 of them).
+#[derive(Debug, Default)]
+pub struct Memo {
+    path: Option<PathBuf>,
+    inner: Mutex<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    map: Map,
+    changed: bool,
+}
+
+/// Beyond this many entries, entries this process did not use are dropped on save (a touched
+/// or rewritten file leaves its old key behind forever otherwise).
+const PRUNE_ABOVE: usize = 100_000;
+
+impl Memo {
+    /// An in-memory memo that is never saved.
+    pub fn ephemeral() -> Memo {
+        Memo::default()
+    }
+
+    /// Load from `path`; a missing or unreadable file gives an empty memo.
+    pub fn load(path: &Path) -> Memo {
+        let mut map = Map::default();
+        if let Ok(bytes) = std::fs::read(path) {
+            if bytes.len() >= 8 && &bytes[..8] == MAGIC {
+                let records = bytes[8..].chunks_exact(RECORD);
+                map.reserve(records.len());
+                for rec in records {
+                    let u = |i: usize| {
+                        let mut b = [0u8; 8];
+                        b.copy_from_slice(&rec[i * 8..i * 8 + 8]);
+                        u64::from_le_bytes(b)
+                    };
+                    let mut digest = [0u8; 32];
+                    digest.copy_from_slice(&rec[32..64]);
+                    let key = MemoKey {
+                        dev: u(0),
+                        ino: u(1),
+                        size: u(2),
+                        mtime_ns: u(3) as i64,
+                    };
+                    map.insert(
+                        key,
+                        Slot {
+                            digest,
+                            used: false,
+                        },
+                    );
+                }
+            }
+        }
+        Memo {
+            path: Some(path.to_path_buf()),
+            inner: Mutex::new(Inner {
+                map,
+                changed: false,
+            }),
+        }
+    }
+
+    pub fn get(&self, meta: &Metadata) -> Option<Digest> {
+        self.get_key(MemoKey::of(meta))
+    }
+
+    fn get_key(&self, key: MemoKey) -> Option<Digest> {
+        let mut inner = self.inner.lock().ok()?;
+        let slot = inner.map.get_mut(&key)?;
+        slot.used = true;
+        Some(Digest::from_bytes(slot.digest))
+    }
+
+    pub fn insert(&self, meta: &Metadata, digest: &Digest) {
+        let key = MemoKey::of(meta);
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as i128);
+        if now - i128::from(key.mtime_ns) < RACY_NS {
+            return;
+        }
+        self.put(key, digest);
+    }
+
+    /// Record a file netsec itself just wrote whole from known content (a cache object or a
+    /// restored out): no racy-window check, since nobody else wrote it within that tick.
+    pub fn insert_trusted(&self, meta: &Metadata, digest: &Digest) {
+        self.put(MemoKey::of(meta), digest);
+    }
+
+    fn put(&self, key: MemoKey, digest: &Digest) {
+        if let Ok(mut inner) = self.inner.lock() {
+            let slot = Slot {
+                digest: *digest.as_bytes(),
+                used: true,
+            };
+            if inner.map.insert(key, slot).map(|s| s.digest) != Some(slot.digest) {
+                inner.changed = true;
+            }
+        }
+    }
+
+    /// Write back if anything was added. Past `PRUNE_ABOVE` entries, only the ones this process
+    /// used are kept, so the memo cannot grow without bound.
+    pub fn save(&self) -> std::io::Result<()> {
+        let Some(path) = &self.path else {
+            return Ok(());
+        };
+        let Ok(inner) = self.inner.lock() else {
+            return Ok(());
+        };
+        if !inner.changed {
+            return Ok(());
+        }
+        let mut out = Vec::with_capacity(8 + inner.map.len() * RECORD);
+        out.extend_from_slice(MAGIC);
+        let prune = inner.map.len() > PRUNE_ABOVE;
+        for (k, slot) in inner.map.iter().filter(|(_, s)| !prune || s.used) {
+            out.extend_from_slice(&k.dev.to_le_bytes());
+            out.extend_from_slice(&k.ino.to_le_bytes());
+            out.extend_from_slice(&k.size.to_le_bytes());
+            out.extend_from_slice(&k.mtime_ns.to_le_bytes());
+            out.extend_from_slice(&slot.digest);
+        }
+        drop(inner);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        write_atomic(path, &out, Durability::NoFsync)
+    }
+
+    /// Number of remembered files.
+    pub fn len(&self) -> usize {
+        self.inner.lock().map(|i| i.map.len()).unwrap_or(0)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A multiply-rotate hasher for `MemoKey` (four integers from `stat`): keys come from the
+/// local filesystem, not from an adversary, so SipHash's flood resistance buys nothing here
+/// and costs most of a lookup.
+#[derive(Debug, Default, Clone, Copy)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.write_u64(u64::from(*b));
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn write_i64(&mut self, n: i64) {
+        self.write_u64(n as u64);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_racy_guard() {
+        let t = tempfile::tempdir().unwrap();
+        let f = t.path().join("f");
+        std::fs::write(&f, b"x").unwrap();
+        let d = Digest::of_bytes(b"x");
+        let memo = Memo::load(&t.path().join("memo"));
+        let meta = std::fs::metadata(&f).unwrap();
+        // Just written: inside the racy window, so not remembered.
+        memo.insert(&meta, &d);
+        assert_eq!(memo.get(&meta), None);
+        memo.insert_trusted(&meta, &d);
+        memo.save().unwrap();
+        let again = Memo::load(&t.path().join("memo"));
+        assert_eq!(again.get(&meta), Some(d));
+        // A rewrite changes the key (mtime, and usually size): no stale hit.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        std::fs::write(&f, b"yy").unwrap();
+        assert_eq!(again.get(&std::fs::metadata(&f).unwrap()), None);
+    }
+
+    #[test]
+    fn lookups_mark_entries_kept_when_pruning() {
+        let t = tempfile::tempdir().unwrap();
+        let path = t.path().join("memo");
+        let key = |i: u64| MemoKey {
+            dev: 1,
+            ino: i,
+            size: i.wrapping_mul(3),
+            mtime_ns: i as i64,
+        };
+        let d = |i: u64| Digest::of_bytes(&i.to_le_bytes());
+        let big = Memo::load(&path);
+        for i in 0..(PRUNE_ABOVE as u64 + 10) {
+            big.put(key(i), &d(i));
+        }
+        big.save().unwrap();
+        let loaded = Memo::load(&path);
+        assert_eq!(loaded.len(), PRUNE_ABOVE + 10);
+        // Loading marks nothing used; a hit does, and so does an insert.
+        let hit = |m: &Memo, i: u64| m.get_key(key(i));
+        assert_eq!(hit(&loaded, 7), Some(d(7)));
+        loaded.put(key(u64::MAX), &d(1));
+        loaded.save().unwrap();
+        let pruned = Memo::load(&path);
+        assert_eq!(
+            pruned.len(),
+            2,
+            "only the entries this process used survive"
+        );
+        assert_eq!(hit(&pruned, 7), Some(d(7)));
+        assert_eq!(hit(&pruned, 8), None);
+        // An unchanged memo is not rewritten (a no-op status writes nothing).
+        let before = std::fs::metadata(&path).unwrap().modified().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        let _ = hit(&pruned, 7);
+        pruned.save().unwrap();
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().modified().unwrap(),
+            before
+        );
+    }
+}

@@ -1,0 +1,614 @@
+//! The validated pipeline: `Pipeline`, `Stage`, `Action`, `Out`. Built from the raw manifest in
+//! one pass; every path is a `RepoPath` and every error names file, line and column.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use toml::Spanned;
+
+use crate::builtin::BuiltinRegistry;
+use crate::extensions::Extensions;
+use crate::graph::Graph;
+use crate::manifest::{self, RawCmd, RawManifest, RawOut, RawStage};
+use crate::params::{ParamKey, ParamStore};
+use crate::repo_path::RepoPath;
+
+/// What a stage does.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Shell commands run in order with `sh -c`.
+    Command(Vec<String>),
+    /// A registered built-in, with its version at load time and its `with` arguments.
+    Builtin {
+        id: String,
+        version: u32,
+        with: toml::Table,
+    },
+}
+
+/// A declared out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Out {
+    pub path: RepoPath,
+    /// `cache = false`: hashed and recorded, never stored in the cache.
+    pub cache: bool,
+    /// `persist = true`: not deleted before the stage runs.
+    pub persist: bool,
+    pub metric: bool,
+}
+
+/// One validated stage.
+#[derive(Debug, Clone)]
+pub struct Stage {
+    pub name: String,
+    pub action: Action,
+    pub deps: Vec<RepoPath>,
+    pub outs: Vec<Out>,
+    pub params: Vec<ParamKey>,
+    pub wdir: RepoPath,
+    pub desc: Option<String>,
+    pub frozen: bool,
+    pub always_changed: bool,
+}
+
+impl Stage {
+    pub fn out_paths(&self) -> Vec<RepoPath> {
+        self.outs.iter().map(|o| o.path.clone()).collect()
+    }
+    /// Run-cache applies only to pure stages: deps known, outs all cached, nothing persisted.
+    pub fn run_cacheable(&self) -> bool {
+        !self.always_changed
+            && !self.deps.is_empty()
+            && self.outs.iter().all(|o| o.cache && !o.persist)
+    }
+}
+
+/// A position in a file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Location {
+    pub file: PathBuf,
+    pub line: usize,
+    pub col: usize,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.file.display(), self.line, self.col)
+    }
+}
+
+/// An invalid pipeline (exit code 3).
+#[derive(Debug, Clone, Default, thiserror::Error)]
+#[error("{}{message}", location.as_ref().map(|l| format!("{l}: ")).unwrap_or_default())]
+pub struct PipelineError {
+    pub location: Option<Location>,
+    pub message: String,
+    pub hint: Option<String>,
+    /// The source line the location points into, for rendering a snippet.
+    pub source_line: Option<String>,
+}
+
+/// A non-fatal finding, such as an unknown field.
+#[derive(Debug, Clone)]
+pub struct Warning {
+    pub location: Option<Location>,
+    pub message: String,
+}
+
+/// The validated pipeline.
+#[derive(Debug)]
+pub struct Pipeline {
+    pub root: PathBuf,
+    pub manifest: PathBuf,
+    pub stages: BTreeMap<String, Stage>,
+    pub params_table: Option<toml::Table>,
+    pub graph: Graph,
+    /// `[remotes.NAME]` tables, validated (see `remote::config`).
+    pub remotes: BTreeMap<String, crate::remote::RemoteConfig>,
+}
+
+struct Ctx<'a> {
+    src: &'a str,
+    file: PathBuf,
+}
+
+impl Ctx<'_> {
+    fn loc(&self, span: Range<usize>) -> Location {
+        let (line, col) = manifest::line_col(self.src, span.start);
+        Location {
+            file: self.file.clone(),
+            line,
+            col,
+        }
+    }
+    fn err(&self, span: Range<usize>, message: impl Into<String>) -> PipelineError {
+        let location = self.loc(span);
+        let source_line = self.src.lines().nth(location.line - 1).map(str::to_string);
+        PipelineError {
+            location: Some(location),
+            message: message.into(),
+            hint: None,
+            source_line,
+        }
+    }
+}
+
+impl PipelineError {
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+impl Pipeline {
+    /// Read and validate `manifest` (whose directory is the repository root).
+    pub fn load(
+        manifest_path: &Path,
+        ext: &Extensions,
+    ) -> Result<(Pipeline, Vec<Warning>), PipelineError> {
+        let src = std::fs::read_to_string(manifest_path).map_err(|e| PipelineError {
+            location: None,
+            message: format!("cannot read `{}`: {e}", manifest_path.display()),
+            hint: Some("run `netsec init` to create a pipeline".into()),
+            source_line: None,
+        })?;
+        let root = manifest_path
+            .parent()
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+        Self::parse(&src, manifest_path, &root, ext)
+    }
+
+    /// Validate pipeline text; `file` is used in messages, `root` to resolve paths.
+    pub fn parse(
+        src: &str,
+        file: &Path,
+        root: &Path,
+        ext: &Extensions,
+    ) -> Result<(Pipeline, Vec<Warning>), PipelineError> {
+        let registry = &ext.builtins;
+        let display_file = PathBuf::from(file.file_name().unwrap_or(file.as_os_str()));
+        let cx = Ctx {
+            src,
+            file: display_file,
+        };
+        let raw: RawManifest = toml::from_str(src).map_err(|e| {
+            let msg = e.message().to_string();
+            match e.span() {
+                Some(span) => cx.err(span, format!("invalid TOML: {msg}")),
+                None => PipelineError {
+                    message: format!("invalid TOML: {msg}"),
+                    ..Default::default()
+                },
+            }
+        })?;
+        let warnings = manifest::unknown_keys(src)
+            .into_iter()
+            .map(|u| Warning {
+                location: u.span.map(|s| cx.loc(s)),
+                message: format!("unknown field `{}` ignored", u.key),
+            })
+            .collect();
+        let remotes = crate::remote::config::validate(raw.remotes, &ext.remotes, &|span, msg| {
+            cx.err(span, msg)
+        })?;
+        let params_table = raw.params.map(Spanned::into_inner);
+        let mut store = ParamStore::new(root, params_table.as_ref());
+        let mut stages = BTreeMap::new();
+        let mut spans = BTreeMap::new();
+        let mut path_spans = BTreeMap::new();
+        for (name, stage) in raw.stages {
+            let span = name.span();
+            let name = name.into_inner();
+            if name.is_empty() || name.contains(|c: char| c.is_whitespace() || c == ':' || c == '/')
+            {
+                return Err(cx
+                    .err(span, format!("invalid stage name `{name}`"))
+                    .with_hint("stage names may not contain whitespace, `:` or `/`"));
+            }
+            let st = validate_stage(
+                &cx,
+                &name,
+                span.clone(),
+                stage.into_inner(),
+                registry,
+                &mut store,
+                &mut path_spans,
+            )?;
+            spans.insert(name.clone(), span);
+            stages.insert(name, st);
+        }
+        check_overlaps(&cx, &stages, &path_spans)?;
+        let graph = Graph::build(&stages).map_err(|cycle| {
+            let first = cycle
+                .first()
+                .and_then(|s| spans.get(s))
+                .cloned()
+                .unwrap_or(0..0);
+            cx.err(
+                first,
+                format!(
+                    "dependency cycle between stages {}",
+                    cycle
+                        .iter()
+                        .map(|s| format!("`{s}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )
+            .with_hint("a stage may not depend, directly or through others, on its own outs")
+        })?;
+        check_deps_exist(&cx, root, &stages, &path_spans)?;
+        Ok((
+            Pipeline {
+                root: root.to_path_buf(),
+                manifest: file.to_path_buf(),
+                stages,
+                params_table,
+                graph,
+                remotes,
+            },
+            warnings,
+        ))
+    }
+
+    pub fn stage(&self, name: &str) -> Option<&Stage> {
+        self.stages.get(name)
+    }
+
+    /// A fresh params store over this pipeline's sources.
+    pub fn param_store(&self) -> ParamStore {
+        ParamStore::new(&self.root, self.params_table.as_ref())
+    }
+}
+
+fn validate_stage(
+    cx: &Ctx<'_>,
+    name: &str,
+    span: Range<usize>,
+    raw: RawStage,
+    registry: &BuiltinRegistry,
+    store: &mut ParamStore,
+    path_spans: &mut PathSpans,
+) -> Result<Stage, PipelineError> {
+    let wdir = match &raw.wdir {
+        Some(w) => RepoPath::parse_in(None, w.get_ref())
+            .or_else(|e| {
+                if w.get_ref().trim() == "." {
+                    Ok(RepoPath::root())
+                } else {
+                    Err(e)
+                }
+            })
+            .map_err(|e| cx.err(w.span(), format!("stage `{name}`: wdir: {e}")))?,
+        None => RepoPath::root(),
+    };
+    let action = match (raw.cmd, raw.uses) {
+        (Some(_), Some(u)) => {
+            return Err(cx
+                .err(
+                    u.span(),
+                    format!("stage `{name}` has both `cmd` and `uses`"),
+                )
+                .with_hint("a stage runs either a shell command or a built-in, not both"))
+        }
+        (None, None) => {
+            return Err(cx.err(span, format!("stage `{name}` has neither `cmd` nor `uses`")))
+        }
+        (Some(cmd), None) => {
+            let cmds = match cmd.get_ref() {
+                RawCmd::One(s) => vec![s.clone()],
+                RawCmd::Many(v) => v.clone(),
+            };
+            if cmds.is_empty() || cmds.iter().any(|c| c.trim().is_empty()) {
+                return Err(cx.err(cmd.span(), format!("stage `{name}`: empty command")));
+            }
+            if raw.with.is_some() {
+                return Err(cx.err(
+                    span,
+                    format!("stage `{name}`: `with` is only for built-in stages"),
+                ));
+            }
+            Action::Command(cmds)
+        }
+        (None, Some(uses)) => {
+            let id = uses.get_ref();
+            let Some(b) = registry.get(id) else {
+                let known = registry.ids();
+                return Err(cx
+                    .err(
+                        uses.span(),
+                        format!("stage `{name}` uses unknown built-in `{id}`"),
+                    )
+                    .with_hint(if known.is_empty() {
+                        "this netsec binary has no built-in stages".to_string()
+                    } else {
+                        format!("known built-ins: {}", known.join(", "))
+                    }));
+            };
+            let with = raw
+                .with
+                .as_ref()
+                .map(|w| w.get_ref().clone())
+                .unwrap_or_default();
+            if let Err(msg) = b.check_args(&with) {
+                let at = raw.with.as_ref().map_or(uses.span(), Spanned::span);
+                return Err(cx.err(at, format!("stage `{name}` (`uses = \"{id}\"`): {msg}")));
+            }
+            Action::Builtin {
+                id: id.clone(),
+                version: b.version(),
+                with,
+            }
+        }
+    };
+    let path = |s: &Spanned<String>, what: &str| {
+        RepoPath::parse_in(Some(&wdir), s.get_ref())
+            .map_err(|e| cx.err(s.span(), format!("stage `{name}`: {what}: {e}")))
+    };
+    let mut deps = Vec::new();
+    for d in &raw.deps {
+        let p = path(d, "dep")?;
+        if p.is_root() {
+            return Err(cx.err(
+                d.span(),
+                format!("stage `{name}`: the whole workspace cannot be a dep"),
+            ));
+        }
+        if !deps.contains(&p) {
+            path_spans.insert((name.to_string(), p.clone()), d.span());
+            deps.push(p);
+        }
+    }
+    let mut outs: Vec<Out> = Vec::new();
+    for o in &raw.outs {
+        let (p, cache, persist, metric) = match o.get_ref() {
+            RawOut::Path(s) => (s.clone(), true, false, false),
+            RawOut::Table(t) => (t.path.clone(), t.cache, t.persist, t.metric),
+        };
+        let rp = RepoPath::parse_in(Some(&wdir), &p)
+            .map_err(|e| cx.err(o.span(), format!("stage `{name}`: out: {e}")))?;
+        let reserved = rp.as_str().split('/').next() == Some(".netsec")
+            || rp.as_str() == "netsec.lock"
+            || rp.as_str() == "pipeline.toml";
+        if rp.is_root() || reserved {
+            return Err(cx
+                .err(o.span(), format!("stage `{name}`: out `{p}` is not allowed"))
+                .with_hint("the workspace root, `.netsec/`, `netsec.lock` and `pipeline.toml` belong to netsec"));
+        }
+        if let Some(prev) = outs.iter().find(|x| x.path.overlaps(&rp)) {
+            return Err(cx.err(
+                o.span(),
+                format!("stage `{name}`: outs `{}` and `{rp}` overlap", prev.path),
+            ));
+        }
+        if deps.iter().any(|d| d.overlaps(&rp)) {
+            return Err(cx
+                .err(
+                    o.span(),
+                    format!("stage `{name}`: `{rp}` is both a dep and an out"),
+                )
+                .with_hint(
+                    "a stage cannot read what it writes; use `persist = true` for incremental outs",
+                ));
+        }
+        path_spans.insert((name.to_string(), rp.clone()), o.span());
+        outs.push(Out {
+            path: rp,
+            cache,
+            persist,
+            metric,
+        });
+    }
+    let mut params = Vec::new();
+    for p in &raw.params {
+        let key = ParamKey::parse(p.get_ref())
+            .map_err(|e| cx.err(p.span(), format!("stage `{name}`: {e}")))?;
+        let key = match key.file {
+            Some(f) => ParamKey {
+                file: Some(
+                    RepoPath::parse_in(Some(&wdir), f.as_str())
+                        .map_err(|e| cx.err(p.span(), e.to_string()))?,
+                ),
+                key: key.key,
+            },
+            None => key,
+        };
+        store.lookup(&key).map_err(|e| {
+            cx.err(p.span(), format!("stage `{name}`: {e}"))
+                .with_hint("params live in `[params]` of pipeline.toml, or name a file: `\"params.yaml:train.lr\"`")
+        })?;
+        if !params.contains(&key) {
+            params.push(key);
+        }
+    }
+    // A built-in may be always changed by its params (ingest reading a database): asked here so
+    // that status, the run cache and the executor all see one `always_changed`.
+    let builtin_always_changed = match &action {
+        Action::Builtin { id, .. } => match registry.get(id) {
+            Some(b) => {
+                let nested = store
+                    .nested(&params)
+                    .map_err(|e| cx.err(span.clone(), format!("stage `{name}`: {e}")))?;
+                // A typo in `[params.train]` fails here, before any upstream stage runs.
+                if let Err(e) = b.check_params(&nested) {
+                    let at = raw.params.first().map_or(span.clone(), |p| p.span());
+                    return Err(cx
+                        .err(at, format!("stage `{name}`: {e}"))
+                        .with_hint(format!("see the params of built-in `{id}` in README.md")));
+                }
+                b.always_changed(&nested)
+            }
+            None => false,
+        },
+        Action::Command(_) => false,
+    };
+    Ok(Stage {
+        name: name.to_string(),
+        action,
+        deps,
+        outs,
+        params,
+        wdir,
+        desc: raw.desc,
+        frozen: raw.frozen,
+        always_changed: raw.always_changed || builtin_always_changed,
+    })
+}
+
+/// Where each stage's dep or out was written, for error locations.
+type PathSpans = BTreeMap<(String, RepoPath), Range<usize>>;
+
+fn check_overlaps(
+    cx: &Ctx<'_>,
+    stages: &BTreeMap<String, Stage>,
+    spans: &PathSpans,
+) -> Result<(), PipelineError> {
+    let all: Vec<(&str, &RepoPath)> = stages
+        .values()
+        .flat_map(|s| s.outs.iter().map(move |o| (s.name.as_str(), &o.path)))
+        .collect();
+    for (i, (sa, a)) in all.iter().enumerate() {
+        for (sb, b) in &all[i + 1..] {
+            if sa != sb && a.overlaps(b) {
+                let what = if a == b {
+                    "the same out"
+                } else {
+                    "overlapping outs"
+                };
+                return Err(cx
+                    .err(
+                        spans
+                            .get(&((*sb).to_string(), (*b).clone()))
+                            .cloned()
+                            .unwrap_or(0..0),
+                        format!("stages `{sa}` and `{sb}` declare {what}: `{a}` and `{b}`"),
+                    )
+                    .with_hint("each path may be produced by one stage only"));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check_deps_exist(
+    cx: &Ctx<'_>,
+    root: &Path,
+    stages: &BTreeMap<String, Stage>,
+    spans: &PathSpans,
+) -> Result<(), PipelineError> {
+    for s in stages.values() {
+        for d in &s.deps {
+            let produced = stages
+                .values()
+                .any(|o| o.outs.iter().any(|out| out.path.overlaps(d)));
+            if !produced && std::fs::symlink_metadata(d.to_path(root)).is_err() {
+                return Err(cx
+                    .err(
+                        spans
+                            .get(&(s.name.clone(), d.clone()))
+                            .cloned()
+                            .unwrap_or(0..0),
+                        format!(
+                            "stage `{}`: dep `{d}` does not exist and no stage produces it",
+                            s.name
+                        ),
+                    )
+                    .with_hint("create the file, fix the path, or add a stage with it in `outs`"));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(src: &str) -> Result<(Pipeline, Vec<Warning>), PipelineError> {
+        let t = tempfile::tempdir().unwrap();
+        std::fs::write(t.path().join("raw.txt"), "x").unwrap();
+        Pipeline::parse(
+            src,
+            Path::new("pipeline.toml"),
+            t.path(),
+            &Extensions::default(),
+        )
+    }
+
+    #[test]
+    fn valid_pipeline_edges_and_wdir_relative_paths() {
+        let (p, warnings) = parse(
+            r#"
+[params]
+train = { c = 1.0 }
+[stages.prep]
+cmd = "x"
+deps = ["raw.txt"]
+outs = ["artifacts/prep/"]
+[stages.train]
+cmd = ["a", "b"]
+wdir = "artifacts"
+deps = ["prep/clean.csv"]
+params = ["train"]
+outs = [{ path = "model.bin", cache = false }]
+colour = "blue"
+"#,
+        )
+        .unwrap();
+        let train = p.stage("train").unwrap();
+        assert_eq!(train.deps[0].as_str(), "artifacts/prep/clean.csv");
+        assert_eq!(train.outs[0].path.as_str(), "artifacts/model.bin");
+        assert!(!train.outs[0].cache);
+        assert_eq!(p.graph.order, vec!["prep", "train"]);
+        assert_eq!(warnings.len(), 1);
+        assert!(warnings[0].message.contains("stages.train.colour"));
+    }
+
+    #[test]
+    fn errors_name_line_and_column() {
+        let overlap = parse(
+            "[stages.a]\ncmd = \"x\"\nouts = [\"d/\"]\n[stages.b]\ncmd = \"y\"\nouts = [\"d/f.txt\"]\n",
+        )
+        .unwrap_err();
+        assert_eq!(
+            overlap.location.as_ref().map(|l| (l.line, l.col)),
+            Some((6, 9))
+        );
+        assert!(overlap.message.contains("overlapping outs"), "{overlap}");
+
+        let outside = parse("[stages.a]\ncmd = \"x\"\nouts = [\"../x\"]\n").unwrap_err();
+        assert!(
+            outside.to_string().starts_with("pipeline.toml:3:9:"),
+            "{outside}"
+        );
+        let absolute = parse("[stages.a]\ncmd = \"x\"\nouts = [\"/tmp/x\"]\n").unwrap_err();
+        assert!(absolute.message.contains("absolute"), "{absolute}");
+
+        let missing = parse("[stages.a]\ncmd = \"x\"\ndeps = [\"nope.txt\"]\n").unwrap_err();
+        assert_eq!(missing.location.as_ref().map(|l| l.line), Some(3));
+
+        let cycle = parse(
+            "[stages.a]\ncmd = \"x\"\ndeps = [\"c\"]\nouts = [\"a\"]\n[stages.b]\ncmd = \"x\"\ndeps = [\"a\"]\nouts = [\"b\"]\n[stages.c]\ncmd = \"x\"\ndeps = [\"b\"]\nouts = [\"c\"]\n[stages.d]\ncmd = \"x\"\ndeps = [\"raw.txt\"]\nouts = [\"d\"]\n",
+        )
+        .unwrap_err();
+        assert!(
+            cycle.message.contains("`a`, `b`, `c`") && !cycle.message.contains("`d`"),
+            "{cycle}"
+        );
+
+        let param =
+            parse("[params]\nx = 1\n[stages.a]\ncmd = \"x\"\nparams = [\"y\"]\n").unwrap_err();
+        assert!(
+            param.message.contains("param `y` does not exist"),
+            "{param}"
+        );
+
+        let both = parse("[stages.a]\ncmd = \"x\"\nuses = \"t\"\n").unwrap_err();
+        assert!(both.message.contains("both `cmd` and `uses`"));
+        let syntax = parse("[stages.a]\ncmd = \n").unwrap_err();
+        assert!(syntax.message.starts_with("invalid TOML"), "{syntax}");
+        assert_eq!(syntax.location.map(|l| l.line), Some(2));
+    }
+}

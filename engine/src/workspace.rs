@@ -1,0 +1,101 @@
+//! `Repo`: one opened workspace — root, validated pipeline, cache, memo and environment.
+//! Everything ambient (env, cwd) enters here, once, so the rest of the engine stays pure.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::builtin::BuiltinRegistry;
+use crate::cache::Cache;
+use crate::error::Error;
+use crate::extensions::Extensions;
+use crate::memo::Memo;
+use crate::pipeline::{Pipeline, Warning};
+use crate::remote::RemoteBackends;
+
+pub const MANIFEST: &str = "pipeline.toml";
+pub const DOT_DIR: &str = ".netsec";
+
+/// An opened repository.
+#[derive(Debug)]
+pub struct Repo {
+    pub root: PathBuf,
+    pub dot: PathBuf,
+    pub pipeline: Pipeline,
+    pub cache: Cache,
+    pub memo: Memo,
+    pub registry: BuiltinRegistry,
+    /// Remote backends by URL scheme (the directory remote needs none).
+    pub backends: RemoteBackends,
+    /// The process environment, snapshotted by the caller.
+    pub env: BTreeMap<String, String>,
+}
+
+/// The nearest ancestor of `start` (inclusive) holding `pipeline.toml`.
+pub fn find_root(start: &Path) -> Result<PathBuf, Error> {
+    let mut cur = Some(start);
+    while let Some(dir) = cur {
+        if dir.join(MANIFEST).is_file() {
+            return Ok(dir.to_path_buf());
+        }
+        cur = dir.parent();
+    }
+    Err(Error::NoPipeline {
+        start: start.to_path_buf(),
+    })
+}
+
+impl Repo {
+    /// Open the repository rooted at `root` (which holds `pipeline.toml`).
+    pub fn open(
+        root: &Path,
+        ext: Extensions,
+        env: BTreeMap<String, String>,
+    ) -> Result<(Repo, Vec<Warning>), Error> {
+        let root = std::fs::canonicalize(root).map_err(|e| Error::io("open", root, e))?;
+        let (pipeline, warnings) = Pipeline::load(&root.join(MANIFEST), &ext)?;
+        let dot = root.join(DOT_DIR);
+        let memo = Memo::load(&dot.join("state").join("memo-v1"));
+        Ok((
+            Repo {
+                cache: Cache::new(&dot),
+                root,
+                dot,
+                pipeline,
+                memo,
+                registry: ext.builtins,
+                backends: ext.remotes,
+                env,
+            },
+            warnings,
+        ))
+    }
+
+    pub fn tmp_dir(&self) -> PathBuf {
+        self.dot.join("tmp")
+    }
+
+    pub fn runs_dir(&self) -> PathBuf {
+        self.dot.join("cache").join("runs-v1")
+    }
+
+    /// Persist the hash memo (best effort: it is only an accelerator).
+    pub fn save_memo(&self) {
+        if let Err(e) = self.memo.save() {
+            tracing::debug!("could not save the hash memo: {e}");
+        }
+    }
+
+    /// Check stage names given on the command line.
+    pub fn check_stage_names(&self, names: &[String]) -> Result<(), Error> {
+        for n in names {
+            if !self.pipeline.stages.contains_key(n) {
+                let known: Vec<&str> = self.pipeline.stages.keys().map(String::as_str).collect();
+                return Err(Error::Usage {
+                    message: format!("unknown stage `{n}`"),
+                    hint: Some(format!("stages: {}", known.join(", "))),
+                });
+            }
+        }
+        Ok(())
+    }
+}

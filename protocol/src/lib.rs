@@ -1,0 +1,21 @@
+//! netsec's machine-readable output, defined once. Every `--json` payload the binary prints is
+//! one of these types; `netsec serve`'s task runner and the integration tests parse the same
+//! types back, so a field renamed here is renamed everywhere or fails to compile.
+
+#![cfg_attr(test, allow(clippy::unwrap_used, reason = "tests may unwrap"))]
+
+pub mod dag;
+pub mod reason;
+pub mod remote;
+pub mod repro;
+pub mod status;
+
+pub use dag::DagJson;
+pub use reason::DirtyReason;
+pub use remote::{
+    FetchJson, PullJson, PushJson, RemoteEntry, RemoteGcJson, SnapshotJson, SnapshotRef,
+};
+pub use repro::{
+    FailureKind, Outcome, ReproLine, RestoreSource, StageEvent, StageFailure, Summary,
+};
+pub use status::{StageState, StageStatus, StatusJson};

@@ -1,0 +1,29 @@
+//! `netsec status --json`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::reason::DirtyReason;
+
+/// A stage's state as `status` sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StageState {
+    Fresh,
+    Dirty,
+    Frozen,
+}
+
+/// One stage, with every reason it is dirty (or, when frozen, what is missing).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StageStatus {
+    pub stage: String,
+    pub status: StageState,
+    pub reasons: Vec<DirtyReason>,
+}
+
+/// The whole answer, stages in topological order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StatusJson {
+    pub up_to_date: bool,
+    pub stages: Vec<StageStatus>,
+}

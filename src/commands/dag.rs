@@ -1,0 +1,45 @@
+//! `netsec dag`: the stage graph as ASCII (default), Graphviz dot, Mermaid or JSON, on stdout.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use netsec_engine::Error;
+
+use crate::render::Ui;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Only this stage and its upstream.
+    stage: Option<String>,
+    /// Graphviz dot.
+    #[arg(long, group = "format")]
+    dot: bool,
+    /// Mermaid flowchart.
+    #[arg(long, group = "format")]
+    mermaid: bool,
+    /// `{"nodes": [...], "edges": [[from, to], ...]}`.
+    #[arg(long, group = "format")]
+    json: bool,
+}
+
+pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
+    let repo = super::open(ui, cwd)?;
+    let g = &repo.pipeline.graph;
+    let keep: BTreeSet<String> = match &args.stage {
+        Some(s) => {
+            repo.check_stage_names(std::slice::from_ref(s))?;
+            g.with_ancestors(std::slice::from_ref(s))
+        }
+        None => g.order.iter().cloned().collect(),
+    };
+    if args.dot {
+        print!("{}", g.to_dot(&keep));
+    } else if args.mermaid {
+        print!("{}", g.to_mermaid(&keep));
+    } else if args.json {
+        crate::output::json_line(&g.to_json(&keep));
+    } else {
+        print!("{}", g.to_ascii(&keep));
+    }
+    Ok(0)
+}

@@ -1,0 +1,118 @@
+//! `netsec explain STAGE`: the stage's fingerprint now versus the one in netsec.lock.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use netsec_engine::status::evaluate;
+use netsec_engine::{Error, Lockfile};
+use serde_json::Value;
+
+use crate::render::Ui;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The stage to explain.
+    stage: String,
+}
+
+/// Flatten a JSON value into `dotted.key → scalar text`.
+fn flatten(prefix: &str, v: &Value, out: &mut BTreeMap<String, String>) {
+    match v {
+        Value::Object(m) if !m.is_empty() => {
+            for (k, x) in m {
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                flatten(&key, x, out);
+            }
+        }
+        other => {
+            out.insert(prefix.to_string(), other.to_string());
+        }
+    }
+}
+
+pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
+    let repo = super::open(ui, cwd)?;
+    repo.check_stage_names(std::slice::from_ref(&args.stage))?;
+    let lock = Lockfile::load(&repo.root)?;
+    let stage = &repo.pipeline.stages[&args.stage];
+    let mut store = repo.pipeline.param_store();
+    let params = store.tracked(&stage.params).map_err(|e| {
+        Error::Pipeline(netsec_engine::PipelineError {
+            message: e.to_string(),
+            ..Default::default()
+        })
+    })?;
+    let entry = lock.stages.get(&args.stage);
+    let ev = evaluate(&repo, stage, entry, &params)?;
+    repo.save_memo();
+    if stage.frozen {
+        println!("Stage `{}` is frozen: it never runs.", stage.name);
+    } else if ev.reasons.is_empty() {
+        println!("Stage `{}` is fresh.", stage.name);
+    } else {
+        println!("Stage `{}` is dirty:", stage.name);
+        for r in &ev.reasons {
+            println!("  - {r}");
+        }
+    }
+    let old = entry.map(|e| serde_json::to_value(&e.fingerprint).unwrap_or(Value::Null));
+    let new = ev
+        .fingerprint
+        .as_ref()
+        .map(|f| serde_json::to_value(f).unwrap_or(Value::Null));
+    let (mut a, mut b) = (BTreeMap::new(), BTreeMap::new());
+    if let Some(o) = &old {
+        flatten("", o, &mut a);
+    }
+    if let Some(n) = &new {
+        flatten("", n, &mut b);
+    }
+    println!();
+    match (&old, &new) {
+        (None, _) => println!("No entry in netsec.lock: the stage never ran."),
+        (_, None) => println!("No current fingerprint: a dep is missing."),
+        _ => println!("Fingerprint diff against netsec.lock (- locked, + now):"),
+    }
+    let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+    let mut same = 0;
+    for k in keys {
+        match (a.get(k), b.get(k)) {
+            (Some(x), Some(y)) if x == y => same += 1,
+            (x, y) => {
+                if let Some(x) = x {
+                    println!("  - {k} = {x}");
+                }
+                if let Some(y) = y {
+                    println!("  + {k} = {y}");
+                }
+            }
+        }
+    }
+    if old.is_some() && new.is_some() {
+        println!("  ({same} fields unchanged)");
+    }
+    if let Some(e) = entry {
+        for (p, rec) in &e.outs {
+            let now = ev.outs.get(p).and_then(|h| h.as_ref()).map(|h| h.digest());
+            match now {
+                None => println!(
+                    "  out `{p}`: missing (locked {})",
+                    &rec.record.digest.to_hex()[..12]
+                ),
+                Some(d) if d != rec.record.digest => {
+                    println!(
+                        "  out `{p}`: {} → {}",
+                        &rec.record.digest.to_hex()[..12],
+                        &d.to_hex()[..12]
+                    )
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(0)
+}

@@ -1,0 +1,44 @@
+//! One file per subcommand: clap `Args` plus a short `run` calling the engine.
+
+pub mod builtins_cmd;
+pub mod checkout;
+pub mod dag;
+pub mod db;
+pub mod explain;
+pub mod fetch;
+pub mod gc;
+pub mod init;
+pub mod metrics;
+pub mod predict;
+pub mod pull;
+pub mod push;
+pub mod remote;
+pub mod report;
+pub mod repro;
+pub mod serve;
+pub mod snapshots;
+pub mod status;
+
+use std::path::Path;
+
+use netsec_engine::{find_root, Error, Repo};
+
+use crate::render::Ui;
+
+/// Find and open the repository around `cwd`, printing pipeline warnings.
+pub fn open(ui: &Ui, cwd: &Path) -> Result<Repo, Error> {
+    let root = find_root(cwd)?;
+    let env = std::env::vars().collect();
+    let ext = netsec_engine::Extensions {
+        builtins: crate::builtins::registry(),
+        remotes: crate::remotes::backends(),
+    };
+    let (repo, warnings) = Repo::open(&root, ext, env)?;
+    for w in warnings {
+        match &w.location {
+            Some(l) => ui.warn(&format!("{l}: {}", w.message)),
+            None => ui.warn(&format!("pipeline.toml: {}", w.message)),
+        }
+    }
+    Ok(repo)
+}

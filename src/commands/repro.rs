@@ -1,0 +1,103 @@
+//! `netsec repro`: run stale stages; human lines on stderr, `--json` events on stdout.
+
+use std::path::Path;
+
+use netsec_engine::plan::Selection;
+use netsec_engine::{Cancel, Error, Event, Outcome, RepoLock, ReproOptions};
+use netsec_protocol::ReproLine;
+
+use crate::render::Ui;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Stages to reproduce (with their upstream); all when none.
+    stages: Vec<String>,
+    /// Run even fresh stages (and skip the run-cache).
+    #[arg(short, long)]
+    force: bool,
+    /// Only the named stages, not their upstream.
+    #[arg(short = 's', long = "single-item")]
+    single_item: bool,
+    /// The named stages and everything downstream of them.
+    #[arg(long, conflicts_with = "single_item")]
+    downstream: bool,
+    /// Say what would run, run nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Keep running independent stages after a failure.
+    #[arg(short, long)]
+    keep_going: bool,
+    /// Parallel workers (default: number of cores).
+    #[arg(short, long, value_name = "N")]
+    jobs: Option<usize>,
+    /// JSON Lines events on stdout.
+    #[arg(long)]
+    json: bool,
+    /// Never restore from the run-cache.
+    #[arg(long)]
+    no_run_cache: bool,
+    /// Before running a stage, look for its result on the default remote (its run-cache, or
+    /// the outs netsec.lock records) and restore from there.
+    #[arg(long, conflicts_with = "no_run_cache")]
+    pull: bool,
+    /// The remote `--pull` reads (a name from pipeline.toml, or a URL); default: the default remote.
+    #[arg(short, long, value_name = "NAME", requires = "pull")]
+    remote: Option<String>,
+}
+
+pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
+    let repo = super::open(ui, cwd)?;
+    let _lock = RepoLock::acquire(&repo.dot)?;
+    // Leftovers of a killed run (staging dirs, half-moved trash) are garbage once we hold the
+    // repository lock: nobody else can be using them.
+    let _ = netsec_engine::restore::remove_path(&repo.tmp_dir());
+    let cancel = Cancel::new();
+    if let Err(e) = cancel.install_signal_handler() {
+        tracing::warn!("cannot install signal handlers: {e}");
+    }
+    let opts = ReproOptions {
+        targets: args.stages,
+        selection: Selection {
+            single_item: args.single_item,
+            downstream: args.downstream,
+        },
+        force: args.force,
+        dry_run: args.dry_run,
+        keep_going: args.keep_going,
+        jobs: args.jobs.unwrap_or(0),
+        no_run_cache: args.no_run_cache,
+        remote: if args.pull {
+            Some(crate::remotes::open_named(&repo, args.remote.as_deref())?)
+        } else {
+            None
+        },
+    };
+    let json = args.json;
+    let sink = |ev: Event<'_>| {
+        ui.event(ev);
+        if json {
+            if let Event::Finished(r) = ev {
+                crate::output::json_line(&ReproLine::Stage(r.clone()));
+            }
+        }
+    };
+    let result = netsec_engine::repro(&repo, &opts, &cancel, &sink)?;
+    if !args.dry_run {
+        crate::tracking::record_timings(ui, &repo, &result);
+    }
+    if json {
+        crate::output::json_line(&ReproLine::Summary(result.summary()));
+    }
+    let changed = result
+        .reports
+        .iter()
+        .any(|r| !matches!(r.outcome, Outcome::Skipped | Outcome::Frozen));
+    if !changed && result.exit_code == 0 {
+        ui.status("Fresh", "32", "Pipeline is up to date.");
+    }
+    if result.exit_code == 0 && !args.dry_run {
+        // MLflow: a warning on failure, exit 5 only with `tracking.required = true`.
+        return Ok(crate::tracking::track(ui, &repo, &result));
+    }
+    Ok(result.exit_code)
+}

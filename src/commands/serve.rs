@@ -1,0 +1,60 @@
+//! `netsec serve`: the prediction API, web page and background training (crate netsec-serve).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use netsec_engine::Error;
+use netsec_serve::{ServeConfig, ServeError};
+
+use crate::render::Ui;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Address to listen on (loopback by default; 0.0.0.0:8000 to expose it).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8000")]
+    addr: SocketAddr,
+    /// Bearer token required by POST /train (default: $NETSEC_SERVE_TOKEN).
+    #[arg(long, value_name = "TOKEN")]
+    token: Option<String>,
+    /// The model bundle directory (default: final_model/ in the repository root).
+    #[arg(long, value_name = "DIR")]
+    model: Option<PathBuf>,
+    /// Allow cross-origin requests from ORIGIN (repeatable); CORS is off without it.
+    #[arg(long = "cors-origin", value_name = "ORIGIN")]
+    cors_origins: Vec<String>,
+    /// Largest accepted request body in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 10 * 1024 * 1024)]
+    body_limit: usize,
+}
+
+pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
+    let root = netsec_engine::find_root(cwd)?;
+    // /train reruns the pipeline through this very binary, as a child process.
+    let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("netsec"));
+    let mut cfg = ServeConfig::new(root, exe);
+    cfg.addr = args.addr;
+    cfg.token = args
+        .token
+        .or_else(|| std::env::var("NETSEC_SERVE_TOKEN").ok())
+        .filter(|t| !t.is_empty());
+    if let Some(m) = args.model {
+        cfg.model_dir = if m.is_absolute() { m } else { cwd.join(m) };
+    }
+    cfg.cors_origins = args.cors_origins;
+    cfg.body_limit = args.body_limit;
+    match netsec_serve::run_blocking(cfg) {
+        Ok(()) => Ok(netsec_engine::exit::OK),
+        Err(e) => {
+            let (code, hint) = match &e {
+                ServeError::Bind { .. } => (
+                    netsec_engine::exit::IO,
+                    Some("another process holds the address: pass `--addr 127.0.0.1:PORT`"),
+                ),
+                ServeError::CorsOrigin { .. } => (netsec_engine::exit::USAGE, None),
+                _ => (netsec_engine::exit::IO, None),
+            };
+            ui.error_text(&format!("failed to serve: {e}"), hint);
+            Ok(code)
+        }
+    }
+}

@@ -1,0 +1,68 @@
+//! `netsec status`: every stale stage with all its reasons, on stdout.
+
+use std::path::Path;
+
+use netsec_engine::status::status;
+use netsec_engine::{Error, Lockfile};
+use netsec_protocol::{StageState, StatusJson};
+
+use crate::render::Ui;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Only these stages.
+    stages: Vec<String>,
+    /// One JSON object on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
+    let repo = super::open(ui, cwd)?;
+    repo.check_stage_names(&args.stages)?;
+    let lock = Lockfile::load(&repo.root)?;
+    let only = (!args.stages.is_empty()).then_some(args.stages.as_slice());
+    let stages = status(&repo, &lock, only)?;
+    repo.save_memo();
+    let up_to_date = stages.iter().all(|s| s.reasons.is_empty());
+    if args.json {
+        crate::output::json_line(&StatusJson { up_to_date, stages });
+        return Ok(0);
+    }
+    for s in &stages {
+        let reasons = netsec_engine::dirty_reason::join(&s.reasons);
+        match (s.status, s.reasons.is_empty()) {
+            (StageState::Dirty, _) => println!("Dirty `{}`: {reasons}", s.stage),
+            (StageState::Frozen, false) => println!("Frozen `{}`: {reasons}", s.stage),
+            (StageState::Frozen, true) if ui.verbose > 0 => println!("Frozen `{}`", s.stage),
+            (StageState::Fresh, _) if ui.verbose > 0 => println!("Fresh `{}`", s.stage),
+            _ => {}
+        }
+    }
+    if up_to_date {
+        println!("Pipeline is up to date.");
+    }
+    if ui.verbose > 0 {
+        print_timings(&repo.root);
+    }
+    Ok(0)
+}
+
+/// `-v`: the stage durations of the last repro (`.netsec/state/timings.json`).
+fn print_timings(root: &Path) {
+    match netsec_tracking::Timings::load(root) {
+        Ok(Some(t)) => {
+            println!("Last repro ({}):", t.finished_at);
+            for s in &t.stages {
+                println!(
+                    "  {:<20} {:<9} {:>9}",
+                    s.stage,
+                    s.outcome,
+                    netsec_tracking::human_ms(s.duration_ms)
+                );
+            }
+        }
+        Ok(None) => println!("No repro timings recorded yet."),
+        Err(e) => eprintln!("warning: {e}"),
+    }
+}

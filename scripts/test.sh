@@ -35,4 +35,9 @@ wait "$svc_pid" || { echo "[test] ERROR: starting the test services failed (see 
 eval "$(cat "$svc_env")"
 export NETSEC_REQUIRE_SERVICES=1
 
+# The engine alone, so serde_json is built without the `preserve_order` feature that bson
+# switches on for the workspace: its golden lock must equal the one the full binary writes
+# (tests/cli/golden.rs).
+NETSEC_EXPECT_SORTED_MAP=1 cargo test -p netsec-engine --locked --test golden_lock
+
 cargo test --workspace --locked "$@"

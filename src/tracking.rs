@@ -69,7 +69,7 @@ pub fn track(ui: &Ui, repo: &Repo, result: &ReproResult) -> i32 {
     if !ran.iter().any(|s| is_ml(s)) {
         return 0;
     }
-    let cfg = match TrackingConfig::resolve(&repo.root.join("pipeline.toml"), &repo.env) {
+    let cfg = match TrackingConfig::resolve(repo.pipeline.tables.get("tracking"), &repo.env) {
         Ok(Some(c)) => c,
         Ok(None) => return 0,
         Err(e) => {

@@ -5,11 +5,25 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+/// How arrays are flattened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arrays {
+    /// Items keyed by index (`models.0.name`): metrics, reports.
+    Index,
+    /// A whole array is one leaf: params, where a list is one value (`train.models`).
+    Leaf,
+}
+
 /// Every leaf of `v` (scalars, empty arrays and objects) keyed by its dotted path from `prefix`;
 /// array items are keyed by index. A scalar `v` is one leaf at `prefix`.
 pub fn flatten(prefix: &str, v: &Value) -> BTreeMap<String, Value> {
+    flatten_with(prefix, v, Arrays::Index)
+}
+
+/// [`flatten`], choosing how arrays are treated.
+pub fn flatten_with(prefix: &str, v: &Value, arrays: Arrays) -> BTreeMap<String, Value> {
     let mut out = BTreeMap::new();
-    walk(prefix, v, &mut out);
+    walk(prefix, v, arrays, &mut out);
     out
 }
 
@@ -21,16 +35,16 @@ fn join(prefix: &str, k: &str) -> String {
     }
 }
 
-fn walk(prefix: &str, v: &Value, out: &mut BTreeMap<String, Value>) {
+fn walk(prefix: &str, v: &Value, arrays: Arrays, out: &mut BTreeMap<String, Value>) {
     match v {
         Value::Object(m) if !m.is_empty() => {
             for (k, item) in m {
-                walk(&join(prefix, k), item, out);
+                walk(&join(prefix, k), item, arrays, out);
             }
         }
-        Value::Array(a) if !a.is_empty() => {
+        Value::Array(a) if !a.is_empty() && arrays == Arrays::Index => {
             for (i, item) in a.iter().enumerate() {
-                walk(&join(prefix, &i.to_string()), item, out);
+                walk(&join(prefix, &i.to_string()), item, arrays, out);
             }
         }
         leaf => {
@@ -53,5 +67,7 @@ mod tests {
         let keys: Vec<_> = f.keys().cloned().collect();
         assert_eq!(keys, ["e", "test.f1", "test.m.0", "test.m.1.a"]);
         assert_eq!(flatten("p", &json!(3))["p"], json!(3));
+        let leaf = flatten_with("t", &json!({"m": [1, 2]}), Arrays::Leaf);
+        assert_eq!(leaf["t.m"], json!([1, 2]));
     }
 }

@@ -2,12 +2,20 @@
 //! defines the traits; the binary registers implementations (ML stages, S3), so the engine's
 //! dependencies never include them.
 
+use std::collections::BTreeMap;
+
 use crate::builtin::BuiltinRegistry;
 use crate::remote::RemoteBackends;
 
-/// The built-ins and remote backends a repository is opened with.
+/// Checks a top-level table a binary owns (`[tracking]`) when pipeline.toml is loaded, so it
+/// is parsed once and a mistake fails before any stage runs. `Err` names the key.
+pub type TableCheck = fn(&toml::Value) -> Result<(), String>;
+
+/// The built-ins, remote backends and top-level tables a repository is opened with.
 #[derive(Debug, Clone, Default)]
 pub struct Extensions {
     pub builtins: BuiltinRegistry,
     pub remotes: RemoteBackends,
+    /// Top-level tables of pipeline.toml owned by the binary, by name, with their check.
+    pub tables: BTreeMap<&'static str, TableCheck>,
 }

@@ -18,6 +18,10 @@ pub struct RawManifest {
     /// line of an unknown or mistyped key (an error there, not a warning).
     #[serde(default)]
     pub remotes: Option<Spanned<BTreeMap<Spanned<String>, Spanned<RawRemote>>>>,
+    /// Every other top-level key: the tables a binary registers (`[tracking]`) are checked
+    /// by their owner (`Extensions::tables`); the rest are reported as unknown.
+    #[serde(flatten)]
+    pub other: BTreeMap<String, toml::Value>,
 }
 
 /// One `[remotes.NAME]` table: key → value, both with their spans.
@@ -153,6 +157,31 @@ pub fn unknown_keys(src: &str) -> Vec<UnknownKey> {
 }
 
 /// 1-based line and column of a byte offset.
+/// The span of the first line that opens the top-level table `key` (`[key]`, `[key.…]` or
+/// `key = …`), for messages about a table checked after parsing.
+pub fn table_span(src: &str, key: &str) -> Option<Range<usize>> {
+    let mut offset = 0;
+    for line in src.split_inclusive('\n') {
+        let t = line.trim_start();
+        let opens = t
+            .strip_prefix('[')
+            .map(|r| {
+                r.trim_start()
+                    .strip_prefix(key)
+                    .is_some_and(|r| r.starts_with([']', '.']))
+            })
+            .unwrap_or(false)
+            || t.strip_prefix(key)
+                .is_some_and(|r| r.trim_start().starts_with(['=', '.']));
+        if opens {
+            let start = offset + (line.len() - t.len());
+            return Some(start..offset + line.trim_end().len());
+        }
+        offset += line.len();
+    }
+    None
+}
+
 pub fn line_col(src: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(src.len());
     let before = &src[..offset];

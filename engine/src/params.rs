@@ -157,16 +157,12 @@ impl ParamStore {
     }
 }
 
+/// The leaves of a tracked value under `path`, keyed as `status` names them. A list is one
+/// value (changing it is one `param changed`), a table is opened to its keys.
 fn flatten(k: &ParamKey, path: &str, v: &Value, out: &mut BTreeMap<String, Value>) {
-    match v {
-        Value::Object(m) if !m.is_empty() => {
-            for (sub, val) in m {
-                flatten(k, &format!("{path}.{sub}"), val, out);
-            }
-        }
-        _ => {
-            out.insert(k.display_sub(path), v.clone());
-        }
+    use netsec_common::dotted::{flatten_with, Arrays};
+    for (sub, val) in flatten_with(path, v, Arrays::Leaf) {
+        out.insert(k.display_sub(&sub), val);
     }
 }
 

@@ -107,6 +107,8 @@ pub struct Pipeline {
     pub graph: Graph,
     /// `[remotes.NAME]` tables, validated (see `remote::config`).
     pub remotes: BTreeMap<String, crate::remote::RemoteConfig>,
+    /// Top-level tables owned by the binary (`Extensions::tables`), checked by their owner.
+    pub tables: BTreeMap<String, toml::Value>,
 }
 
 struct Ctx<'a> {
@@ -193,6 +195,16 @@ impl Pipeline {
         let remotes = crate::remote::config::validate(raw.remotes, &ext.remotes, &|span, msg| {
             cx.err(span, msg)
         })?;
+        let mut tables = BTreeMap::new();
+        for (key, value) in raw.other {
+            if let Some(check) = ext.tables.get(key.as_str()) {
+                if let Err(e) = check(&value) {
+                    let at = manifest::table_span(src, &key).unwrap_or(0..0);
+                    return Err(cx.err(at, format!("[{key}]: {e}")));
+                }
+                tables.insert(key, value);
+            }
+        }
         let params_table = raw.params.map(Spanned::into_inner);
         let mut store = ParamStore::new(root, params_table.as_ref());
         let mut stages = BTreeMap::new();
@@ -248,6 +260,7 @@ impl Pipeline {
                 params_table,
                 graph,
                 remotes,
+                tables,
             },
             warnings,
         ))

@@ -15,23 +15,12 @@ pub struct Args {
     stage: String,
 }
 
-/// Flatten a JSON value into `dotted.key → scalar text`.
-fn flatten(prefix: &str, v: &Value, out: &mut BTreeMap<String, String>) {
-    match v {
-        Value::Object(m) if !m.is_empty() => {
-            for (k, x) in m {
-                let key = if prefix.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{prefix}.{k}")
-                };
-                flatten(&key, x, out);
-            }
-        }
-        other => {
-            out.insert(prefix.to_string(), other.to_string());
-        }
-    }
+/// `dotted.key → value text` of a fingerprint (as `params` and metrics are spelled).
+fn flatten(v: &Value) -> BTreeMap<String, String> {
+    netsec_common::dotted::flatten("", v)
+        .into_iter()
+        .map(|(k, v)| (k, v.to_string()))
+        .collect()
 }
 
 pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
@@ -64,13 +53,8 @@ pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
         .fingerprint
         .as_ref()
         .map(|f| serde_json::to_value(f).unwrap_or(Value::Null));
-    let (mut a, mut b) = (BTreeMap::new(), BTreeMap::new());
-    if let Some(o) = &old {
-        flatten("", o, &mut a);
-    }
-    if let Some(n) = &new {
-        flatten("", n, &mut b);
-    }
+    let a = old.as_ref().map(flatten).unwrap_or_default();
+    let b = new.as_ref().map(flatten).unwrap_or_default();
     println!();
     match (&old, &new) {
         (None, _) => println!("No entry in netsec.lock: the stage never ran."),

@@ -32,6 +32,11 @@ pub fn open(ui: &Ui, cwd: &Path) -> Result<Repo, Error> {
     let ext = netsec_engine::Extensions {
         builtins: crate::builtins::registry(),
         remotes: crate::remotes::backends(),
+        tables: [(
+            "tracking",
+            netsec_tracking::TrackingConfig::check_table as netsec_engine::extensions::TableCheck,
+        )]
+        .into(),
     };
     let (repo, warnings) = Repo::open(&root, ext, env)?;
     for w in warnings {

@@ -10,6 +10,7 @@ mod dirs;
 mod errors;
 mod flags;
 mod freshness;
+mod golden;
 mod outs;
 mod parallel;
 mod params;

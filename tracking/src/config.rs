@@ -72,6 +72,12 @@ pub struct TrackingConfig {
     pub auth: Auth,
 }
 
+fn parse_table(v: &toml::Value) -> std::result::Result<Table, String> {
+    v.clone()
+        .try_into()
+        .map_err(|e: toml::de::Error| e.message().to_string())
+}
+
 /// The `[tracking]` table as written.
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -82,34 +88,26 @@ struct Table {
     required: bool,
 }
 
-#[derive(Debug, Default, serde::Deserialize)]
-struct Manifest {
-    #[serde(default)]
-    tracking: Option<toml::Value>,
-}
-
 impl TrackingConfig {
-    /// Reads `[tracking]` of `pipeline` (a pipeline.toml) and the environment. `Ok(None)`
-    /// means tracking is off (no URI anywhere). Only `http(s)` URIs are supported: a local
-    /// `file:` store or `databricks` profile is an error naming the key.
-    pub fn resolve(pipeline: &Path, env: &BTreeMap<String, String>) -> Result<Option<Self>> {
-        let text = std::fs::read_to_string(pipeline).map_err(|e| TrackingError::Read {
-            path: pipeline.to_path_buf(),
-            source: e,
-        })?;
-        let manifest: Manifest = toml::from_str(&text).map_err(|e| TrackingError::Config {
-            file: pipeline.to_path_buf(),
-            key: "tracking".into(),
-            message: e.to_string(),
-        })?;
-        let table: Table = match manifest.tracking {
-            Some(v) => v
-                .try_into()
-                .map_err(|e: toml::de::Error| TrackingError::Config {
-                    file: pipeline.to_path_buf(),
-                    key: "tracking".into(),
-                    message: e.message().to_string(),
-                })?,
+    /// Checks a `[tracking]` table when pipeline.toml is loaded (unknown keys, wrong types).
+    pub fn check_table(table: &toml::Value) -> std::result::Result<(), String> {
+        parse_table(table).map(|_| ())
+    }
+
+    /// Resolves the settings from the `[tracking]` table (as loaded with the pipeline) and the
+    /// environment. `Ok(None)` means tracking is off (no URI anywhere). Only `http(s)` URIs are
+    /// supported: a local `file:` store or `databricks` profile is an error naming the key.
+    pub fn resolve(
+        table: Option<&toml::Value>,
+        env: &BTreeMap<String, String>,
+    ) -> Result<Option<Self>> {
+        let pipeline = std::path::PathBuf::from("pipeline.toml");
+        let table: Table = match table {
+            Some(v) => parse_table(v).map_err(|message| TrackingError::Config {
+                file: pipeline.clone(),
+                key: "tracking".into(),
+                message,
+            })?,
             None => Table::default(),
         };
         let env_uri = env.get("MLFLOW_TRACKING_URI").filter(|v| !v.is_empty());
@@ -157,34 +155,32 @@ mod tests {
 
     #[test]
     fn env_wins_table_supplies_the_rest() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("pipeline.toml");
-        std::fs::write(
-            &p,
-            "[tracking]\nuri = \"http://a:1\"\nexperiment = \"exp\"\nrequired = true\n",
-        )
-        .unwrap();
-        let c = TrackingConfig::resolve(&p, &env(&[])).unwrap().unwrap();
+        let table = |text: &str| -> Option<toml::Value> {
+            let t: toml::Table = toml::from_str(text).unwrap();
+            t.get("tracking").cloned()
+        };
+        let t = table("[tracking]\nuri = \"http://a:1\"\nexperiment = \"exp\"\nrequired = true\n");
+        let c = TrackingConfig::resolve(t.as_ref(), &env(&[]))
+            .unwrap()
+            .unwrap();
         assert_eq!(
             (c.uri.as_str(), c.experiment.as_str(), c.required),
             ("http://a:1", "exp", true)
         );
-        let c = TrackingConfig::resolve(&p, &env(&[("MLFLOW_TRACKING_URI", "http://b:2/")]))
-            .unwrap()
-            .unwrap();
+        let c =
+            TrackingConfig::resolve(t.as_ref(), &env(&[("MLFLOW_TRACKING_URI", "http://b:2/")]))
+                .unwrap()
+                .unwrap();
         assert_eq!(c.uri, "http://b:2");
-        std::fs::write(&p, "[tracking]\nuri = \"file:./mlruns\"\n").unwrap();
-        let e = TrackingConfig::resolve(&p, &env(&[]))
+        let t = table("[tracking]\nuri = \"file:./mlruns\"\n");
+        let e = TrackingConfig::resolve(t.as_ref(), &env(&[]))
             .unwrap_err()
             .to_string();
         assert!(e.contains("tracking.uri"), "{e}");
-        std::fs::write(&p, "[tracking]\nurl = \"http://x\"\n").unwrap();
-        let e = TrackingConfig::resolve(&p, &env(&[]))
-            .unwrap_err()
-            .to_string();
+        let t = table("[tracking]\nurl = \"http://x\"\n");
+        let e = TrackingConfig::check_table(t.as_ref().unwrap()).unwrap_err();
         assert!(e.contains("url"), "{e}");
-        std::fs::write(&p, "[params]\n").unwrap();
-        assert!(TrackingConfig::resolve(&p, &env(&[])).unwrap().is_none());
+        assert!(TrackingConfig::resolve(None, &env(&[])).unwrap().is_none());
     }
 
     #[test]

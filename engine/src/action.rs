@@ -50,6 +50,9 @@ fn run_commands(
     // leave the previous version looking like its output.
     for o in &stage.outs {
         let abs = o.path.to_path(&repo.root);
+        // Checked at load too; again here, right before deleting (a link may have appeared).
+        crate::confine::check_inside(&repo.root, &o.path)
+            .map_err(|e| io_failure(stage, &format!("prepare out `{}`", o.path), e))?;
         if o.persist {
             unshare_persist_out(repo, &abs)
                 .map_err(|e| io_failure(stage, "un-share persist out", e))?;
@@ -63,6 +66,9 @@ fn run_commands(
         }
     }
     let cwd = stage.wdir.to_path(&repo.root);
+    if let Some(msg) = crate::orphans::reap(repo, &stage.name) {
+        tracing::warn!("{msg}");
+    }
     for cmd in cmds {
         if cancel.is_cancelled() {
             return Err(interrupted(stage));
@@ -73,7 +79,8 @@ fn run_commands(
             .as_fd()
             .try_clone_to_owned()
             .map_err(|e| io_failure(stage, "duplicate stderr", e))?;
-        let mut child = Command::new("sh")
+        let mut command = Command::new("sh");
+        command
             .arg("-c")
             .arg(cmd)
             .current_dir(&cwd)
@@ -82,36 +89,24 @@ fn run_commands(
             .stdin(Stdio::null())
             .stdout(Stdio::from(out))
             .stderr(Stdio::piped())
-            .process_group(0)
+            .process_group(0);
+        die_with_parent(&mut command);
+        let mut child = command
             .spawn()
             .map_err(|e| io_failure(stage, &format!("start `sh -c {cmd}`"), e))?;
         let pgid = child.id() as i32;
         cancel.register(pgid);
-        let mut tail: VecDeque<String> = VecDeque::new();
-        if let Some(err) = child.stderr.take() {
-            let mut reader = BufReader::new(err);
-            let mut line = Vec::new();
-            loop {
-                line.clear();
-                match reader.read_until(b'\n', &mut line) {
-                    Ok(0) | Err(_) => break,
-                    Ok(_) => {
-                        let mut e = std::io::stderr().lock();
-                        let _ = e.write_all(&line);
-                        if !line.ends_with(b"\n") {
-                            let _ = e.write_all(b"\n");
-                        }
-                        drop(e);
-                        if tail.len() == TAIL_LINES {
-                            tail.pop_front();
-                        }
-                        tail.push_back(String::from_utf8_lossy(&line).trim_end().to_string());
-                    }
-                }
-            }
-        }
+        crate::orphans::record(repo, &stage.name, pgid);
+        let tail = child.stderr.take().map(spawn_tail_reader);
         let status = child.wait();
         cancel.unregister(pgid);
+        crate::orphans::clear(repo, &stage.name);
+        // The command has exited; a process it left in the background may still hold its
+        // stderr. Wait briefly for the last lines, never for that process.
+        let tail: VecDeque<String> = match tail {
+            Some(t) => t.finish(stage),
+            None => VecDeque::new(),
+        };
         let status = status.map_err(|e| io_failure(stage, "wait for the command", e))?;
         if !status.success() {
             if cancel.is_cancelled() {
@@ -134,6 +129,87 @@ fn run_commands(
         }
     }
     Ok(())
+}
+
+/// The command's leader gets SIGKILL when netsec dies (even by `kill -9`), so a killed run
+/// leaves no command writing into its outs. Needs one `unsafe`: `pre_exec` runs between fork
+/// and exec, where only async-signal-safe calls are allowed; `prctl` and `getppid` are.
+#[expect(
+    unsafe_code,
+    reason = "pre_exec hook calling two async-signal-safe syscalls"
+)]
+fn die_with_parent(command: &mut Command) {
+    let parent = rustix::process::getpid();
+    // SAFETY: the closure only makes two raw syscalls (prctl, getppid): no allocation, no locks.
+    unsafe {
+        command.pre_exec(move || {
+            rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL))?;
+            // netsec died before the prctl: the signal will never come, so stop now.
+            if rustix::process::getppid() != Some(parent) {
+                return Err(std::io::Error::other("netsec exited"));
+            }
+            Ok(())
+        });
+    }
+}
+
+/// How long to wait for a command's last stderr lines after it exited.
+const TAIL_GRACE: std::time::Duration = std::time::Duration::from_millis(300);
+
+/// Copies a command's stderr to ours on a thread of its own, keeping the last lines.
+struct TailReader {
+    lines: std::sync::Arc<std::sync::Mutex<VecDeque<String>>>,
+    done: std::sync::mpsc::Receiver<()>,
+}
+
+fn spawn_tail_reader(err: std::process::ChildStderr) -> TailReader {
+    let lines = std::sync::Arc::new(std::sync::Mutex::new(VecDeque::new()));
+    let (tx, done) = std::sync::mpsc::channel();
+    let shared = std::sync::Arc::clone(&lines);
+    let spawned = std::thread::Builder::new()
+        .name("netsec-stderr".into())
+        .spawn(move || {
+            let mut reader = BufReader::new(err);
+            let mut line = Vec::new();
+            loop {
+                line.clear();
+                match reader.read_until(b'\n', &mut line) {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => {
+                        let mut e = std::io::stderr().lock();
+                        let _ = e.write_all(&line);
+                        if !line.ends_with(b"\n") {
+                            let _ = e.write_all(b"\n");
+                        }
+                        drop(e);
+                        if let Ok(mut tail) = shared.lock() {
+                            if tail.len() == TAIL_LINES {
+                                tail.pop_front();
+                            }
+                            tail.push_back(String::from_utf8_lossy(&line).trim_end().to_string());
+                        }
+                    }
+                }
+            }
+            let _ = tx.send(());
+        });
+    if let Err(e) = spawned {
+        tracing::warn!("cannot start the stderr reader: {e}");
+    }
+    TailReader { lines, done }
+}
+
+impl TailReader {
+    /// The kept lines, once the pipe closed or [`TAIL_GRACE`] passed.
+    fn finish(self, stage: &Stage) -> VecDeque<String> {
+        if self.done.recv_timeout(TAIL_GRACE).is_err() {
+            tracing::warn!(
+                "stage `{}`: the command exited but a process it started still holds its stderr; not waiting for it",
+                stage.name
+            );
+        }
+        self.lines.lock().map(|t| t.clone()).unwrap_or_default()
+    }
 }
 
 fn interrupted(_stage: &Stage) -> StageFailure {
@@ -208,9 +284,11 @@ fn run_builtin(
             let staged = o.path.to_path(&staging);
             let dest = o.path.to_path(&repo.root);
             if staged.exists() {
-                replace_path(repo, &staged, &dest).map_err(|e| {
-                    io_failure(stage, &format!("move out `{}` into place", o.path), e)
-                })?;
+                crate::confine::check_inside(&repo.root, &o.path)
+                    .and_then(|()| replace_path(repo, &staged, &dest))
+                    .map_err(|e| {
+                        io_failure(stage, &format!("move out `{}` into place", o.path), e)
+                    })?;
             } else if !o.persist {
                 remove_path(&dest)
                     .map_err(|e| io_failure(stage, &format!("remove out `{}`", o.path), e))?;

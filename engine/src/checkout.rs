@@ -24,7 +24,15 @@ pub fn checkout(repo: &Repo, lock: &Lockfile, stages: &[String]) -> Result<Check
         if !stages.is_empty() && !stages.contains(name) {
             continue;
         }
+        // Only stages the pipeline declares, and only the outs it declares for them: a lock
+        // entry of a renamed or removed stage (or one edited by hand) restores nothing.
+        let Some(stage) = repo.pipeline.stages.get(name) else {
+            continue;
+        };
         for (path, rec) in &entry.outs {
+            if !stage.outs.iter().any(|o| &o.path == path) {
+                continue;
+            }
             if !rec.cache {
                 if !path.to_path(&repo.root).exists() {
                     report.not_cached.push(path.to_string());

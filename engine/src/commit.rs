@@ -33,6 +33,8 @@ pub fn commit_outs(
                 format!("failed to {what} out `{}`: {e}", o.path),
             )
         };
+        // Never hash (and so cache, and push) a symlink's target from outside the workspace.
+        crate::confine::check_inside(&repo.root, &o.path).map_err(|e| io("check", e))?;
         // A cached out is hashed and stored in one pass (each small file read once).
         let hashed = if o.cache {
             hash_insert_path(&repo.cache, &repo.root, &abs, &repo.memo)

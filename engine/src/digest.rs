@@ -75,10 +75,41 @@ pub struct ManifestEntry {
 
 /// A directory tree: relative paths (`/`-separated) to file digests. Its serialized bytes are
 /// a cache object and their blake3 is the directory's digest.
+///
+/// Manifests come from the cache and from remotes, so deserializing one checks every key: a
+/// normal relative path (no `..`, no absolute path, no `.git` component), or the manifest is
+/// refused before a file is written.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "RawDirManifest")]
 pub struct DirManifest {
     pub version: u32,
     pub files: BTreeMap<String, ManifestEntry>,
+}
+
+#[derive(Deserialize)]
+struct RawDirManifest {
+    version: u32,
+    files: BTreeMap<String, ManifestEntry>,
+}
+
+impl TryFrom<RawDirManifest> for DirManifest {
+    type Error = String;
+
+    fn try_from(raw: RawDirManifest) -> Result<DirManifest, String> {
+        for rel in raw.files.keys() {
+            let p = crate::repo_path::RepoPath::try_from(rel.clone())
+                .map_err(|e| format!("directory manifest entry: {e}"))?;
+            if p.as_str().split('/').any(|c| c == ".git") {
+                return Err(format!(
+                    "directory manifest entry `{rel}` is inside a `.git` directory"
+                ));
+            }
+        }
+        Ok(DirManifest {
+            version: raw.version,
+            files: raw.files,
+        })
+    }
 }
 
 impl DirManifest {
@@ -213,6 +244,12 @@ pub fn hash_path(root: &Path, abs: &Path, memo: &Memo) -> io::Result<Option<Hash
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e),
     };
+    if !meta.is_dir() && !meta.is_file() {
+        return Err(not_followed(
+            abs,
+            "is not a regular file (FIFO, socket or device)",
+        ));
+    }
     if meta.is_dir() {
         let manifest = hash_dir(root, abs, memo)?;
         Ok(Some(Hashed::Dir {
@@ -269,7 +306,17 @@ pub(crate) struct TreeFile {
 /// Every file under `dir` not excluded by a `.dvcignore` (from `root` down), with its stat.
 /// The order is unspecified (subdirectories are listed in parallel); manifests sort it.
 pub(crate) fn list_tree(root: &Path, dir: &Path) -> io::Result<Vec<TreeFile>> {
-    walk(dir, "", IgnoreStack::for_dir(root, dir), true)
+    walk(dir, "", IgnoreStack::for_dir(root, dir), true, root, 0)
+}
+
+/// Deepest directory nesting a walk enters (a deeper tree is an error, not a hang).
+const MAX_DEPTH: usize = 256;
+
+fn not_followed(path: &Path, why: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!("`{}` {why}", path.display()),
+    )
 }
 
 /// The manifest of `(relpath, entry)` pairs.
@@ -283,7 +330,24 @@ pub(crate) fn manifest_of(entries: impl Iterator<Item = (String, ManifestEntry)>
 /// List one directory, stat its files relative to its own descriptor (one path component to
 /// resolve, not the whole path), then walk its subdirectories in parallel. A directory's handle
 /// is closed before its children are walked, so open descriptors stay bounded by the threads.
-fn walk(dir: &Path, prefix: &str, mut ignore: IgnoreStack, top: bool) -> io::Result<Vec<TreeFile>> {
+///
+/// Bounded: a symlink to a directory is entered only when it leads inside the workspace and not
+/// to an ancestor of itself (no loops, no `/proc/self/root`), special files (FIFOs, sockets,
+/// devices) are errors, and nesting stops at [`MAX_DEPTH`].
+fn walk(
+    dir: &Path,
+    prefix: &str,
+    mut ignore: IgnoreStack,
+    top: bool,
+    root: &Path,
+    depth: usize,
+) -> io::Result<Vec<TreeFile>> {
+    if depth > MAX_DEPTH {
+        return Err(not_followed(
+            dir,
+            &format!("is nested more than {MAX_DEPTH} directories deep"),
+        ));
+    }
     let mut entries = std::fs::read_dir(dir)?
         .map(|e| e.map(|e| (e.file_name(), e)))
         .collect::<io::Result<Vec<_>>>()?;
@@ -312,6 +376,23 @@ fn walk(dir: &Path, prefix: &str, mut ignore: IgnoreStack, top: bool) -> io::Res
         if !ignore.is_empty() && ignore.is_ignored(&e.path(), is_dir) {
             continue;
         }
+        if is_dir && followed.is_some() {
+            let target = std::fs::canonicalize(e.path())?;
+            let here = std::fs::canonicalize(dir)?;
+            if !target.starts_with(root) || here.starts_with(&target) {
+                return Err(not_followed(
+                    &e.path(),
+                    "is a symlink to a directory outside the workspace or to one of its own ancestors: not followed",
+                ));
+            }
+        }
+        let kind = followed.as_ref().map_or(ft, |m| m.file_type());
+        if !is_dir && !kind.is_file() {
+            return Err(not_followed(
+                &e.path(),
+                "is not a regular file (FIFO, socket or device)",
+            ));
+        }
         let name = name.to_string_lossy();
         let rel = if prefix.is_empty() {
             name.into_owned()
@@ -332,7 +413,8 @@ fn walk(dir: &Path, prefix: &str, mut ignore: IgnoreStack, top: bool) -> io::Res
             files.push(TreeFile { rel, meta });
         }
     }
-    let sub = |(rel, path): &(String, PathBuf)| walk(path, rel, ignore.clone(), false);
+    let sub =
+        |(rel, path): &(String, PathBuf)| walk(path, rel, ignore.clone(), false, root, depth + 1);
     let nested: Vec<io::Result<Vec<TreeFile>>> = if subdirs.len() > 1 {
         subdirs.par_iter().map(sub).collect()
     } else {

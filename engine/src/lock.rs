@@ -71,6 +71,15 @@ impl Lockfile {
     /// Load, or an empty lock if the file does not exist.
     pub fn load(root: &Path) -> Result<Lockfile, LockError> {
         let path = Self::path(root);
+        const MAX_LOCK_BYTES: u64 = 1 << 30;
+        if let Ok(meta) = std::fs::metadata(&path) {
+            if !meta.is_file() || meta.len() > MAX_LOCK_BYTES {
+                return Err(LockError::Parse {
+                    path,
+                    message: "not a regular file of at most 1 GiB".into(),
+                });
+            }
+        }
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Lockfile::default()),
@@ -90,10 +99,25 @@ impl Lockfile {
                 found: probe.version,
             });
         }
-        serde_json::from_str(&text).map_err(|e| LockError::Parse {
-            path,
+        let lock: Lockfile = serde_json::from_str(&text).map_err(|e| LockError::Parse {
+            path: path.clone(),
             message: e.to_string(),
-        })
+        })?;
+        // The lock comes from git: a hostile one must not make checkout or pull write into
+        // `.git`, `.netsec` or the pipeline (paths are already normal and relative, see RepoPath).
+        for (stage, entry) in &lock.stages {
+            for out in entry.outs.keys().chain(entry.fingerprint.outs.iter()) {
+                if let Some(what) = out.reserved() {
+                    return Err(LockError::Parse {
+                        path,
+                        message: format!(
+                            "stage `{stage}`: out `{out}` is {what}; refusing to use this lock"
+                        ),
+                    });
+                }
+            }
+        }
+        Ok(lock)
     }
 
     pub fn to_text(&self) -> String {

@@ -297,6 +297,9 @@ fn validate_stage(
             .map_err(|e| cx.err(w.span(), format!("stage `{name}`: wdir: {e}")))?,
         None => RepoPath::root(),
     };
+    if let Some(w) = &raw.wdir {
+        path_spans.insert((name.to_string(), wdir.clone()), w.span());
+    }
     let action = match (raw.cmd, raw.uses) {
         (Some(_), Some(u)) => {
             return Err(cx
@@ -382,13 +385,15 @@ fn validate_stage(
         };
         let rp = RepoPath::parse_in(Some(&wdir), &p)
             .map_err(|e| cx.err(o.span(), format!("stage `{name}`: out: {e}")))?;
-        let reserved = rp.as_str().split('/').next() == Some(".netsec")
-            || rp.as_str() == "netsec.lock"
-            || rp.as_str() == "pipeline.toml";
-        if rp.is_root() || reserved {
+        let reserved = if rp.is_root() {
+            Some("the workspace root")
+        } else {
+            rp.reserved()
+        };
+        if let Some(what) = reserved {
             return Err(cx
-                .err(o.span(), format!("stage `{name}`: out `{p}` is not allowed"))
-                .with_hint("the workspace root, `.netsec/`, `netsec.lock` and `pipeline.toml` belong to netsec"));
+                .err(o.span(), format!("stage `{name}`: out `{p}` is {what}, not an out"))
+                .with_hint("`.git`, `.netsec/`, `netsec.lock`, `pipeline.toml` and the workspace root are never outs (netsec deletes an out before its stage runs)"));
         }
         if let Some(prev) = outs.iter().find(|x| x.path.overlaps(&rp)) {
             return Err(cx.err(
@@ -512,6 +517,24 @@ fn check_deps_exist(
     spans: &PathSpans,
 ) -> Result<(), PipelineError> {
     for s in stages.values() {
+        // No out and no wdir may lead outside the workspace (or into `.git`/`.netsec`) through
+        // a symlink: the stage would delete, write and cache there.
+        let writes = s
+            .outs
+            .iter()
+            .map(|o| &o.path)
+            .chain(std::iter::once(&s.wdir));
+        for p in writes.filter(|p| !p.is_root()) {
+            if let Err(e) = crate::confine::check_inside(root, p) {
+                let span = spans
+                    .get(&(s.name.clone(), p.clone()))
+                    .cloned()
+                    .unwrap_or(0..0);
+                return Err(cx.err(span, format!("stage `{}`: {e}", s.name)).with_hint(
+                    "point the out (or wdir) at a real directory inside the workspace",
+                ));
+            }
+        }
         for d in &s.deps {
             let produced = stages
                 .values()

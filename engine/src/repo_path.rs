@@ -10,9 +10,31 @@ use serde::{Deserialize, Serialize};
 /// Normalised once at the parse boundary: `/` separators, no `.` components, no `..`, no
 /// trailing slash. Because every stage path goes through [`RepoPath::parse`], equality and
 /// prefix tests on the string are equality and containment on the file tree.
+///
+/// Deserializing (from `netsec.lock`, a run-cache entry, a remote, an experiment record: all
+/// untrusted) accepts only the normalised form, so `../x`, `/etc/x`, `a/./b` or an empty path in
+/// any of them is refused before anything is read or written.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
+#[serde(try_from = "String", into = "String")]
 pub struct RepoPath(String);
+
+impl TryFrom<String> for RepoPath {
+    type Error = RepoPathError;
+
+    fn try_from(s: String) -> Result<RepoPath, RepoPathError> {
+        let p = RepoPath::parse(&s)?;
+        if p.0 != s {
+            return Err(RepoPathError::NotNormal(s));
+        }
+        Ok(p)
+    }
+}
+
+impl From<RepoPath> for String {
+    fn from(p: RepoPath) -> String {
+        p.0
+    }
+}
 
 /// Why a string is not a workspace path.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -23,6 +45,10 @@ pub enum RepoPathError {
     Escapes(String),
     #[error("path is empty")]
     Empty,
+    #[error("path `{0}` is not in normal form (`a/b`, no `.`, `..`, `//` or trailing `/`)")]
+    NotNormal(String),
+    #[error("path `{0}` contains a NUL byte or a line break")]
+    BadChar(String),
 }
 
 impl RepoPath {
@@ -30,6 +56,9 @@ impl RepoPath {
     pub fn parse_in(base: Option<&RepoPath>, raw: &str) -> Result<RepoPath, RepoPathError> {
         if raw.trim().is_empty() {
             return Err(RepoPathError::Empty);
+        }
+        if raw.contains(['\0', '\n', '\r']) {
+            return Err(RepoPathError::BadChar(raw.escape_debug().to_string()));
         }
         let p = Path::new(raw);
         if p.is_absolute() || raw.starts_with('~') {
@@ -68,6 +97,24 @@ impl RepoPath {
 
     pub fn is_root(&self) -> bool {
         self.0.is_empty()
+    }
+
+    /// Paths netsec never writes as an out: the repository's `.git` (at any depth), its own
+    /// `.netsec/`, and the pipeline and lock files. `None` when the path is allowed.
+    pub fn reserved(&self) -> Option<&'static str> {
+        let mut parts = self.0.split('/');
+        let first = parts.next().unwrap_or("");
+        if first == ".netsec" {
+            return Some("netsec's own state (`.netsec/`)");
+        }
+        if first == ".git" || self.0.split('/').any(|c| c == ".git") {
+            return Some("a git directory");
+        }
+        match self.0.as_str() {
+            "pipeline.toml" => Some("the pipeline file"),
+            "netsec.lock" => Some("the lock file"),
+            _ => None,
+        }
     }
 
     pub fn as_str(&self) -> &str {
@@ -154,6 +201,39 @@ mod tests {
             RepoPath::parse_in(Some(&base), "../y").unwrap().as_str(),
             "y"
         );
+    }
+
+    #[test]
+    fn untrusted_forms_are_refused_when_deserialized() {
+        for bad in [
+            "../x",
+            "/etc/passwd",
+            "a/./b",
+            "a//b",
+            "a/",
+            "",
+            "a/../b",
+            "x\u{0}y",
+        ] {
+            let json = serde_json::to_string(bad).unwrap();
+            assert!(serde_json::from_str::<RepoPath>(&json).is_err(), "{bad:?}");
+        }
+        let ok: RepoPath = serde_json::from_str("\"data/x.csv\"").unwrap();
+        assert_eq!(ok.as_str(), "data/x.csv");
+        assert!(RepoPath::parse(".netsec/cache")
+            .unwrap()
+            .reserved()
+            .is_some());
+        assert!(RepoPath::parse(".git").unwrap().reserved().is_some());
+        assert!(RepoPath::parse("sub/.git/hooks")
+            .unwrap()
+            .reserved()
+            .is_some());
+        assert!(RepoPath::parse("netsec.lock").unwrap().reserved().is_some());
+        assert!(RepoPath::parse("data/.gitignore")
+            .unwrap()
+            .reserved()
+            .is_none());
     }
 
     #[test]

@@ -55,6 +55,7 @@ pub fn replace_path(repo: &Repo, new: &Path, dest: &Path) -> io::Result<()> {
 /// Restore one out from the cache per its lock record (if it differs from what is there).
 /// Returns whether anything changed.
 pub fn restore_out(repo: &Repo, path: &RepoPath, rec: &OutRecord) -> io::Result<bool> {
+    crate::confine::check_inside(&repo.root, path)?;
     let abs = path.to_path(&repo.root);
     if let Some(h) = hash_path(&repo.root, &abs, &repo.memo)? {
         if h.digest() == rec.record.digest {

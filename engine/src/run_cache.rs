@@ -33,6 +33,10 @@ fn entry_path(repo: &Repo, key: &Digest) -> PathBuf {
 pub fn lookup(repo: &Repo, fp: &Fingerprint) -> Option<RunEntry> {
     let text = std::fs::read(entry_path(repo, &fp.key())).ok()?;
     let entry: RunEntry = serde_json::from_slice(&text).ok()?;
+    // Entries are data from disk or a remote: one restores exactly the stage's declared outs.
+    if !entry.outs.keys().eq(fp.outs.iter()) {
+        return None;
+    }
     for rec in entry.outs.values() {
         if !rec.cache {
             return None;

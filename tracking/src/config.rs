@@ -3,7 +3,6 @@
 //! `MLFLOW_TRACKING_PASSWORD` (basic) or `MLFLOW_TRACKING_TOKEN` (bearer).
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use crate::error::{Result, TrackingError};
 

@@ -113,11 +113,12 @@ fn main() -> ExitCode {
         Command::Snapshots(a) => commands::snapshots::run(&ui, &cwd, a),
         Command::Db(a) => commands::db::run(&ui, &cwd, a),
     };
-    match result {
-        Ok(code) => ExitCode::from(code as u8),
+    let code = match result {
+        Ok(code) => code,
         Err(e) => {
             ui.error(&e);
-            ExitCode::from(e.exit_code() as u8)
+            e.exit_code()
         }
-    }
+    };
+    ExitCode::from(output::exit_code(code) as u8)
 }

@@ -50,8 +50,8 @@ pub fn install(mode: Mode) {
 /// Prints one line on stderr, above any live bars.
 pub fn line(s: &str) {
     match BARS.get() {
-        Some(mp) => mp.suspend(|| eprintln!("{s}")),
-        None => eprintln!("{s}"),
+        Some(mp) => mp.suspend(|| crate::errln!("{s}")),
+        None => crate::errln!("{s}"),
     }
 }
 

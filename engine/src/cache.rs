@@ -166,6 +166,39 @@ impl Cache {
         }
     }
 
+    /// Ok when object `d` is present and its content still hashes to `d` (vouched for by the memo
+    /// when its stat, ctime included, is unchanged; re-hashed otherwise). A damaged object is
+    /// moved to `.netsec/cache/quarantine/` (so the next run that produces it stores a good copy)
+    /// and reported as `InvalidData`, naming it.
+    pub fn verify(&self, d: &Digest, memo: &Memo) -> io::Result<()> {
+        let p = self.object_path(d);
+        let meta = fs::metadata(&p).map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("cache object {} is missing ({e})", d.to_hex()),
+            )
+        })?;
+        let got = hash_file(&p, &meta, memo)?;
+        if got == *d {
+            return Ok(());
+        }
+        let quarantine = self.objects.with_file_name("quarantine");
+        let moved = fs::create_dir_all(&quarantine)
+            .and_then(|()| fs::rename(&p, quarantine.join(d.to_hex())));
+        let where_ = match moved {
+            Ok(()) => format!("moved to `{}`", quarantine.join(d.to_hex()).display()),
+            Err(e) => format!("could not be moved aside: {e}"),
+        };
+        Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "cache object {} is corrupt: its content hashes to {} ({where_}); rerun the stage that produces it (`netsec repro -f STAGE`) or `netsec pull` it",
+                d.to_hex(),
+                got.to_hex()
+            ),
+        ))
+    }
+
     /// Store the file at `src` (whose digest is `d`) as an object.
     pub fn insert_file(&self, src: &Path, d: &Digest, memo: &Memo) -> io::Result<Inserted> {
         if self.has_valid(d, memo) {
@@ -295,12 +328,7 @@ impl Cache {
     /// Materialise object `d` at `dest` (which must not exist) as an independent, writable
     /// file: reflink or copy.
     pub fn materialise(&self, d: &Digest, dest: &Path, memo: &Memo) -> io::Result<()> {
-        if !self.has_valid(d, memo) {
-            return Err(io::Error::new(
-                io::ErrorKind::NotFound,
-                format!("cache object {} is missing or corrupt", d.to_hex()),
-            ));
-        }
+        self.verify(d, memo)?;
         let src = self.object_path(d);
         if reflink(&src, dest).is_err() {
             let big = fs::metadata(&src)

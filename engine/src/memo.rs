@@ -1,7 +1,11 @@
-//! The hash memo: `(dev, inode, size, mtime_ns) → blake3` so unchanged files are not re-read.
-//! It only ever skips work; it is never part of a fingerprint, and losing it is harmless.
+//! The hash memo: `(dev, inode, size, mtime_ns, ctime_ns) → blake3` so unchanged files are not
+//! re-read. It only ever skips work; it is never part of a fingerprint, and losing it is harmless.
 //!
-//! On disk (`.netsec/state/memo-v1`): an 8-byte magic then fixed 64-byte records (four
+//! The ctime is in the key because a user can set a file's mtime back (`touch -d`) after
+//! editing it, but not its ctime: any write, chmod, link or utime moves it. Without it, a cache
+//! object with a flipped byte and its old mtime restored was vouched for and restored or pushed.
+//!
+//! On disk (`.netsec/state/memo-v2`): an 8-byte magic then fixed 72-byte records (five
 //! little-endian u64/i64 then the 32-byte digest), so loading 10,000 entries costs a memcpy.
 
 use std::collections::HashMap;
@@ -15,8 +19,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use crate::digest::Digest;
 use netsec_common::atomic::{write_atomic, Durability};
 
-const MAGIC: &[u8; 8] = b"NSMEMO1\n";
-const RECORD: usize = 64;
+const MAGIC: &[u8; 8] = b"NSMEMO2\n";
+const RECORD: usize = 72;
 /// Files modified this recently are not memoised: a second write within the same timestamp
 /// tick would keep the same key with different content (git's "racy" problem).
 const RACY_NS: i128 = 100_000_000;
@@ -27,6 +31,7 @@ pub struct MemoKey {
     ino: u64,
     size: u64,
     mtime_ns: i64,
+    ctime_ns: i64,
 }
 
 impl MemoKey {
@@ -39,6 +44,10 @@ impl MemoKey {
                 .mtime()
                 .saturating_mul(1_000_000_000)
                 .saturating_add(meta.mtime_nsec()),
+            ctime_ns: meta
+                .ctime()
+                .saturating_mul(1_000_000_000)
+                .saturating_add(meta.ctime_nsec()),
         }
     }
 }
@@ -91,12 +100,13 @@ impl Memo {
                         u64::from_le_bytes(b)
                     };
                     let mut digest = [0u8; 32];
-                    digest.copy_from_slice(&rec[32..64]);
+                    digest.copy_from_slice(&rec[40..72]);
                     let key = MemoKey {
                         dev: u(0),
                         ino: u(1),
                         size: u(2),
                         mtime_ns: u(3) as i64,
+                        ctime_ns: u(4) as i64,
                     };
                     map.insert(
                         key,
@@ -177,6 +187,7 @@ impl Memo {
             out.extend_from_slice(&k.ino.to_le_bytes());
             out.extend_from_slice(&k.size.to_le_bytes());
             out.extend_from_slice(&k.mtime_ns.to_le_bytes());
+            out.extend_from_slice(&k.ctime_ns.to_le_bytes());
             out.extend_from_slice(&slot.digest);
         }
         drop(inner);
@@ -253,6 +264,7 @@ mod tests {
             ino: i,
             size: i.wrapping_mul(3),
             mtime_ns: i as i64,
+            ctime_ns: i as i64,
         };
         let d = |i: u64| Digest::of_bytes(&i.to_le_bytes());
         let big = Memo::load(&path);

@@ -78,7 +78,15 @@ pub fn restore_out(repo: &Repo, path: &RepoPath, rec: &OutRecord) -> io::Result<
             repo.cache
                 .materialise(&rec.record.digest, &staged, &repo.memo)?;
         }
-        replace_path(repo, &staged, &abs)
+        replace_path(repo, &staged, &abs)?;
+        // The rename moved the file's ctime: vouch for the restored file under its new stat,
+        // or the next `status` would re-hash what was just verified.
+        if rec.record.nfiles.is_none() {
+            if let Ok(meta) = fs::metadata(&abs) {
+                repo.memo.insert_trusted(&meta, &rec.record.digest);
+            }
+        }
+        Ok(())
     })();
     if result.is_err() {
         let _ = remove_path(&staged);

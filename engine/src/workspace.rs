@@ -54,7 +54,7 @@ impl Repo {
         let root = std::fs::canonicalize(root).map_err(|e| Error::io("open", root, e))?;
         let (pipeline, warnings) = Pipeline::load(&root.join(MANIFEST), &ext)?;
         let dot = root.join(DOT_DIR);
-        let memo = Memo::load(&dot.join("state").join("memo-v1"));
+        let memo = Memo::load(&dot.join("state").join("memo-v2"));
         Ok((
             Repo {
                 cache: Cache::new(&dot),

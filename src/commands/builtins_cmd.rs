@@ -7,7 +7,7 @@ use crate::render::Ui;
 pub fn run(_ui: &Ui) -> Result<i32, Error> {
     let reg = crate::builtins::registry();
     for b in reg.iter() {
-        println!("{} (v{}): {}", b.id(), b.version(), b.summary());
+        crate::outln!("{} (v{}): {}", b.id(), b.version(), b.summary());
     }
     Ok(0)
 }

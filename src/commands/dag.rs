@@ -33,13 +33,13 @@ pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
         None => g.order.iter().cloned().collect(),
     };
     if args.dot {
-        print!("{}", g.to_dot(&keep));
+        crate::out!("{}", g.to_dot(&keep));
     } else if args.mermaid {
-        print!("{}", g.to_mermaid(&keep));
+        crate::out!("{}", g.to_mermaid(&keep));
     } else if args.json {
         crate::output::json_line(&g.to_json(&keep));
     } else {
-        print!("{}", g.to_ascii(&keep));
+        crate::out!("{}", g.to_ascii(&keep));
     }
     Ok(0)
 }

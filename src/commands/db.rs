@@ -113,7 +113,7 @@ fn load(ui: &Ui, cwd: &Path, a: LoadArgs) -> Result<i32, Error> {
     };
     match load_frame(&uri, env_name, &frame, &opts) {
         Ok(r) => {
-            println!(
+            crate::outln!(
                 "loaded {}.{}: read {} rows, deleted {} documents, inserted {} documents in {:.2} s",
                 a.database, a.collection, r.read, r.deleted, r.inserted, r.seconds
             );

@@ -39,13 +39,13 @@ pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
     let ev = evaluate(&repo, stage, entry, &params)?;
     repo.save_memo();
     if stage.frozen {
-        println!("Stage `{}` is frozen: it never runs.", stage.name);
+        crate::outln!("Stage `{}` is frozen: it never runs.", stage.name);
     } else if ev.reasons.is_empty() {
-        println!("Stage `{}` is fresh.", stage.name);
+        crate::outln!("Stage `{}` is fresh.", stage.name);
     } else {
-        println!("Stage `{}` is dirty:", stage.name);
+        crate::outln!("Stage `{}` is dirty:", stage.name);
         for r in &ev.reasons {
-            println!("  - {r}");
+            crate::outln!("  - {r}");
         }
     }
     let old = entry.map(|e| serde_json::to_value(&e.fingerprint).unwrap_or(Value::Null));
@@ -55,11 +55,11 @@ pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
         .map(|f| serde_json::to_value(f).unwrap_or(Value::Null));
     let a = old.as_ref().map(flatten).unwrap_or_default();
     let b = new.as_ref().map(flatten).unwrap_or_default();
-    println!();
+    crate::outln!();
     match (&old, &new) {
-        (None, _) => println!("No entry in netsec.lock: the stage never ran."),
-        (_, None) => println!("No current fingerprint: a dep is missing."),
-        _ => println!("Fingerprint diff against netsec.lock (- locked, + now):"),
+        (None, _) => crate::outln!("No entry in netsec.lock: the stage never ran."),
+        (_, None) => crate::outln!("No current fingerprint: a dep is missing."),
+        _ => crate::outln!("Fingerprint diff against netsec.lock (- locked, + now):"),
     }
     let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
     let mut same = 0;
@@ -68,27 +68,27 @@ pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
             (Some(x), Some(y)) if x == y => same += 1,
             (x, y) => {
                 if let Some(x) = x {
-                    println!("  - {k} = {x}");
+                    crate::outln!("  - {k} = {x}");
                 }
                 if let Some(y) = y {
-                    println!("  + {k} = {y}");
+                    crate::outln!("  + {k} = {y}");
                 }
             }
         }
     }
     if old.is_some() && new.is_some() {
-        println!("  ({same} fields unchanged)");
+        crate::outln!("  ({same} fields unchanged)");
     }
     if let Some(e) = entry {
         for (p, rec) in &e.outs {
             let now = ev.outs.get(p).and_then(|h| h.as_ref()).map(|h| h.digest());
             match now {
-                None => println!(
+                None => crate::outln!(
                     "  out `{p}`: missing (locked {})",
                     &rec.record.digest.to_hex()[..12]
                 ),
                 Some(d) if d != rec.record.digest => {
-                    println!(
+                    crate::outln!(
                         "  out `{p}`: {} → {}",
                         &rec.record.digest.to_hex()[..12],
                         &d.to_hex()[..12]

@@ -42,11 +42,11 @@ pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
         Action::Show { json } => {
             let files = current(ui, &repo, &lock);
             if json {
-                println!("{}", serde_json::to_string(&files).unwrap_or_default());
+                crate::outln!("{}", serde_json::to_string(&files).unwrap_or_default());
             } else if files.is_empty() {
                 ui.warn("no metric outs in netsec.lock (mark an out with `metric = true` and run `netsec repro`)");
             } else {
-                print!("{}", show_table(&files));
+                crate::out!("{}", show_table(&files));
             }
             Ok(0)
         }
@@ -64,11 +64,11 @@ pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
             };
             let rows = diff(&old, &new);
             if json {
-                println!("{}", serde_json::to_string(&rows).unwrap_or_default());
+                crate::outln!("{}", serde_json::to_string(&rows).unwrap_or_default());
             } else if rows.is_empty() {
-                println!("No metric changed against {rev}.");
+                crate::outln!("No metric changed against {rev}.");
             } else {
-                print!("{}", diff_table(&rows));
+                crate::out!("{}", diff_table(&rows));
             }
             Ok(0)
         }

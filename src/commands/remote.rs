@@ -59,7 +59,7 @@ pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
         } else {
             ""
         };
-        println!("{}\t{}{mark}", r.name, r.url);
+        crate::outln!("{}\t{}{mark}", r.name, r.url);
     }
     Ok(0)
 }

@@ -17,7 +17,7 @@ pub fn run(ui: &Ui, cwd: &Path, _args: Args) -> Result<i32, Error> {
         Ok(path) => {
             let shown = path.strip_prefix(&repo.root).unwrap_or(&path);
             ui.status("Wrote", "32", &shown.display().to_string());
-            println!("{}", path.display());
+            crate::outln!("{}", path.display());
             Ok(0)
         }
         Err(e) => {

@@ -55,6 +55,9 @@ pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
     if let Err(e) = cancel.install_signal_handler() {
         tracing::warn!("cannot install signal handlers: {e}");
     }
+    // Output that cannot be written (a closed pipe, a full disk) stops the run like Ctrl-C.
+    let on_output_failure = std::sync::Arc::clone(&cancel);
+    crate::output::on_failure(move || on_output_failure.cancel());
     let opts = ReproOptions {
         targets: args.stages,
         selection: Selection {

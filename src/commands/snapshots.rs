@@ -87,7 +87,7 @@ pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
             .take(4)
             .map(|(k, v)| format!("{k}={v:.4}"))
             .collect();
-        println!(
+        crate::outln!(
             "{}  commit {commit}  lock {}  {}",
             s.timestamp,
             &s.lock_digest[..s.lock_digest.len().min(12)],

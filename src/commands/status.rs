@@ -32,15 +32,15 @@ pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
     for s in &stages {
         let reasons = netsec_engine::dirty_reason::join(&s.reasons);
         match (s.status, s.reasons.is_empty()) {
-            (StageState::Dirty, _) => println!("Dirty `{}`: {reasons}", s.stage),
-            (StageState::Frozen, false) => println!("Frozen `{}`: {reasons}", s.stage),
-            (StageState::Frozen, true) if ui.verbose > 0 => println!("Frozen `{}`", s.stage),
-            (StageState::Fresh, _) if ui.verbose > 0 => println!("Fresh `{}`", s.stage),
+            (StageState::Dirty, _) => crate::outln!("Dirty `{}`: {reasons}", s.stage),
+            (StageState::Frozen, false) => crate::outln!("Frozen `{}`: {reasons}", s.stage),
+            (StageState::Frozen, true) if ui.verbose > 0 => crate::outln!("Frozen `{}`", s.stage),
+            (StageState::Fresh, _) if ui.verbose > 0 => crate::outln!("Fresh `{}`", s.stage),
             _ => {}
         }
     }
     if up_to_date {
-        println!("Pipeline is up to date.");
+        crate::outln!("Pipeline is up to date.");
     }
     if ui.verbose > 0 {
         print_timings(&repo.root);
@@ -52,9 +52,9 @@ pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
 fn print_timings(root: &Path) {
     match netsec_tracking::Timings::load(root) {
         Ok(Some(t)) => {
-            println!("Last repro ({}):", t.finished_at);
+            crate::outln!("Last repro ({}):", t.finished_at);
             for s in &t.stages {
-                println!(
+                crate::outln!(
                     "  {:<20} {:<9} {:>9}",
                     s.stage,
                     s.outcome,
@@ -62,7 +62,7 @@ fn print_timings(root: &Path) {
                 );
             }
         }
-        Ok(None) => println!("No repro timings recorded yet."),
-        Err(e) => eprintln!("warning: {e}"),
+        Ok(None) => crate::outln!("No repro timings recorded yet."),
+        Err(e) => crate::errln!("warning: {e}"),
     }
 }

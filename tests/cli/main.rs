@@ -11,6 +11,7 @@ mod errors;
 mod flags;
 mod freshness;
 mod golden;
+mod hardening;
 mod outs;
 mod parallel;
 mod params;

@@ -96,15 +96,8 @@ pub(crate) fn upload_objects(
             continue;
         }
         // Never upload a damaged object: fetch would refuse it anyway.
-        if !repo.cache.has_valid(d, &repo.memo) {
-            return Err(Error::io(
-                "push",
-                repo.cache.object_path(d),
-                std::io::Error::new(
-                    std::io::ErrorKind::NotFound,
-                    "this cache object is missing or damaged; rerun its stage (`netsec repro -f STAGE`) or `netsec pull` it",
-                ),
-            ));
+        if let Err(e) = repo.cache.verify(d, &repo.memo) {
+            return Err(Error::io("push", repo.cache.object_path(d), e));
         }
         bytes += size;
         todo.push((key, repo.cache.object_path(d), *size));

@@ -1,0 +1,263 @@
+//! Hostile input and failing machines (issue: engine hardening). Each test failed before its fix.
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::time::{Duration, Instant};
+
+use crate::support::Project;
+
+const ONE: &str = r#"
+[stages.make]
+cmd = "cp in.txt out.txt"
+deps = ["in.txt"]
+outs = ["out.txt"]
+"#;
+
+fn ran_once() -> Project {
+    let p = Project::with_pipeline(ONE);
+    p.file("in.txt", "payload\n");
+    p.repro(&[], 0).expect("make", "ran");
+    p
+}
+
+/// Rewrites the lock's out path `out.txt` to `to` in both places it appears.
+fn poison_lock(p: &Project, to: &str) {
+    let lock = p.read("netsec.lock");
+    let poisoned = lock.replace("\"out.txt\"", &serde_json::to_string(to).unwrap());
+    assert_ne!(lock, poisoned);
+    p.file("netsec.lock", &poisoned);
+}
+
+#[test]
+fn lock_paths_are_untrusted_for_checkout_and_pull() {
+    let outside = tempfile::tempdir().unwrap();
+    let victim = outside.path().join("victim.txt");
+    fs::write(&victim, "keep me\n").unwrap();
+    let p = ran_once();
+    p.file(
+        "pipeline.toml",
+        &format!("{ONE}\n[remotes.origin]\nurl = \"remote\"\n"),
+    );
+    p.run(&["push"]).code(0);
+    let escape = format!("../{}", victim.file_name().unwrap().to_string_lossy());
+    let good = p.read("netsec.lock");
+    for bad in [
+        escape.as_str(),
+        victim.to_str().unwrap(),
+        ".netsec/cache",
+        ".git/hooks/pre-commit",
+        "a/../out.txt",
+    ] {
+        poison_lock(&p, bad);
+        for cmd in [&["checkout"][..], &["pull"][..]] {
+            let run = p.run(cmd);
+            run.code(5).says("netsec.lock");
+        }
+        assert_eq!(fs::read_to_string(&victim).unwrap(), "keep me\n", "{bad}");
+        assert!(p.path(".netsec/cache/objects-v1").is_dir(), "{bad}");
+        p.file("netsec.lock", &good);
+    }
+}
+
+#[test]
+fn a_lock_entry_of_a_stage_not_in_the_pipeline_is_never_restored() {
+    let p = ran_once();
+    // Rename the stage: the old entry stays in the lock but must not be restored.
+    p.edit("pipeline.toml", "[stages.make]", "[stages.build]");
+    p.file("out.txt", "edited by hand\n");
+    p.run(&["checkout", "build"]).code(0);
+    assert_eq!(p.read("out.txt"), "edited by hand\n");
+}
+
+#[test]
+fn outs_may_not_escape_through_symlinks_or_be_git() {
+    let outside = tempfile::tempdir().unwrap();
+    fs::write(outside.path().join("out.txt"), "outside\n").unwrap();
+    let p = Project::with_pipeline(
+        "[stages.make]\ncmd = \"echo new > link/out.txt\"\ndeps = [\"in.txt\"]\nouts = [\"link/out.txt\"]\n",
+    );
+    p.file("in.txt", "x\n");
+    std::os::unix::fs::symlink(outside.path(), p.path("link")).unwrap();
+    p.run(&["repro"])
+        .code(3)
+        .says("`link` is a symlink leading outside the workspace");
+    assert_eq!(
+        fs::read_to_string(outside.path().join("out.txt")).unwrap(),
+        "outside\n"
+    );
+
+    // A symlinked wdir.
+    let w = Project::with_pipeline(
+        "[stages.make]\ncmd = \"echo new > out.txt\"\nwdir = \"sub\"\ndeps = [\"../in.txt\"]\nouts = [\"out.txt\"]\n",
+    );
+    w.file("in.txt", "x\n");
+    std::os::unix::fs::symlink(outside.path(), w.path("sub")).unwrap();
+    w.run(&["repro"]).code(3).says("`sub` is a symlink");
+    assert_eq!(
+        fs::read_to_string(outside.path().join("out.txt")).unwrap(),
+        "outside\n"
+    );
+
+    // An out that is itself a link to a file outside is never cached.
+    let l = Project::with_pipeline(
+        "[stages.make]\ncmd = \"true\"\ndeps = [\"in.txt\"]\nouts = [\"secret.txt\"]\n",
+    );
+    l.file("in.txt", "x\n");
+    std::os::unix::fs::symlink(outside.path().join("out.txt"), l.path("secret.txt")).unwrap();
+    l.run(&["repro"]).code(3);
+    assert!(!l.cache_holds(b"outside\n"));
+
+    // `.git` is never an out: the repository survives.
+    let g = Project::with_pipeline(
+        "[stages.make]\ncmd = \"true\"\ndeps = [\"in.txt\"]\nouts = [\".git\"]\n",
+    );
+    g.file("in.txt", "x\n")
+        .file(".git/HEAD", "ref: refs/heads/main\n");
+    g.run(&["repro"]).code(3).says("a git directory");
+    assert!(g.exists(".git/HEAD"));
+}
+
+#[test]
+fn a_dep_linked_to_proc_self_fails_fast() {
+    let p = Project::with_pipeline(
+        "[stages.make]\ncmd = \"true\"\ndeps = [\"proc\"]\nouts = [\"o.txt\"]\n",
+    );
+    std::os::unix::fs::symlink("/proc/self", p.path("proc")).unwrap();
+    let start = Instant::now();
+    let run = p.run(&["status"]);
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        start.elapsed()
+    );
+    assert_ne!(run.exit, 0);
+    assert_ne!(run.exit, 101, "panicked");
+}
+
+#[test]
+fn a_killed_run_leaves_no_command_writing_and_the_next_run_records_a_whole_out() {
+    let p = Project::with_pipeline(
+        "[stages.slow]\ncmd = \"for i in $(seq 1 30); do echo $i >> out.txt; sleep 0.1; done\"\ndeps = [\"in.txt\"]\nouts = [\"out.txt\"]\n",
+    );
+    p.file("in.txt", "x\n");
+    let mut child = p.spawn(&["repro"]);
+    assert!(p.wait_for("out.txt", Some("5\n"), Duration::from_secs(20)));
+    child.kill().expect("SIGKILL netsec");
+    let _ = child.wait();
+    // Immediately again: the old command must not keep appending to the new out.
+    p.repro(&[], 0).expect("slow", "ran");
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(
+        p.read("out.txt").lines().count(),
+        30,
+        "{}",
+        p.read("out.txt")
+    );
+    assert!(p.status().up_to_date());
+}
+
+#[test]
+fn a_background_child_holding_stderr_does_not_block_repro() {
+    let p = Project::with_pipeline(
+        "[stages.bg]\ncmd = \"(sleep 20 >&2 &) ; echo done > out.txt\"\ndeps = [\"in.txt\"]\nouts = [\"out.txt\"]\n",
+    );
+    p.file("in.txt", "x\n");
+    let start = Instant::now();
+    p.repro(&[], 0).expect("bg", "ran");
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        start.elapsed()
+    );
+    let _ = std::process::Command::new("pkill")
+        .args(["-f", "sleep 20"])
+        .status();
+}
+
+/// Flips one byte of the cache object holding `content` and sets its mtime back.
+fn rot(p: &Project, content: &[u8]) {
+    let base = p.path(".netsec/cache/objects-v1");
+    let rel = p
+        .cache_objects()
+        .into_iter()
+        .find(|r| fs::read(base.join(r)).is_ok_and(|b| b == content))
+        .expect("object");
+    let obj = base.join(rel);
+    let mtime = fs::metadata(&obj).unwrap().modified().unwrap();
+    fs::set_permissions(&obj, fs::Permissions::from_mode(0o644)).unwrap();
+    let mut bytes = fs::read(&obj).unwrap();
+    bytes[0] ^= 0x20;
+    fs::write(&obj, &bytes).unwrap();
+    fs::set_permissions(&obj, fs::Permissions::from_mode(0o444)).unwrap();
+    fs::File::options()
+        .write(true)
+        .open(&obj)
+        .and_then(|f| f.set_modified(mtime))
+        .unwrap_or_else(|_| {
+            // Read-only file: set the time through a writable handle on the path's permissions.
+            fs::set_permissions(&obj, fs::Permissions::from_mode(0o644)).unwrap();
+            fs::File::options()
+                .write(true)
+                .open(&obj)
+                .unwrap()
+                .set_modified(mtime)
+                .unwrap();
+            fs::set_permissions(&obj, fs::Permissions::from_mode(0o444)).unwrap();
+        });
+}
+
+#[test]
+fn bit_rot_is_caught_by_checkout_and_push_and_repro_f_repairs_it() {
+    let p = ran_once();
+    p.file(
+        "pipeline.toml",
+        &format!("{ONE}\n[remotes.origin]\nurl = \"remote\"\n"),
+    );
+    rot(&p, b"payload\n");
+    p.remove("out.txt");
+    p.run(&["checkout"])
+        .code(5)
+        .says("corrupt")
+        .says("quarantine");
+    assert!(!p.exists("out.txt"));
+    // Moved aside: a push now finds it missing, never uploads it.
+    p.run(&["push"]).code(5).says("missing");
+    p.repro(&["-f"], 0).expect("make", "ran");
+    p.remove("out.txt");
+    p.run(&["checkout"]).code(0);
+    assert_eq!(p.read("out.txt"), "payload\n");
+    p.run(&["push"]).code(0);
+    p.assert_cache_intact();
+}
+
+#[test]
+fn bit_rot_is_caught_by_push() {
+    let p = ran_once();
+    p.file(
+        "pipeline.toml",
+        &format!("{ONE}\n[remotes.origin]\nurl = \"remote\"\n"),
+    );
+    rot(&p, b"payload\n");
+    p.run(&["push"]).code(5).says("corrupt");
+    assert!(!p.exists("remote/files"), "nothing uploaded");
+}
+
+#[test]
+fn unwritable_output_ends_commands_cleanly_and_releases_the_lock() {
+    let p = Project::with_pipeline(
+        "[stages.a]\ncmd = \"sleep 0.2; echo a > a.txt\"\ndeps = [\"in.txt\"]\nouts = [\"a.txt\"]\n[stages.b]\ncmd = \"sleep 0.2; echo b > b.txt\"\ndeps = [\"in.txt\"]\nouts = [\"b.txt\"]\n",
+    );
+    p.file("in.txt", "x\n");
+    let full = || fs::File::options().write(true).open("/dev/full").unwrap();
+    let start = Instant::now();
+    let status = p.command(&["repro"]).stderr(full()).status().unwrap();
+    assert!(start.elapsed() < Duration::from_secs(15));
+    assert_eq!(status.code(), Some(5));
+    let status = p.command(&["status"]).stdout(full()).status().unwrap();
+    assert_eq!(status.code(), Some(5));
+    let status = p.command(&["dag"]).stdout(full()).status().unwrap();
+    assert_eq!(status.code(), Some(5));
+    // The lock was released: the next run works.
+    p.repro(&[], 0);
+    assert!(p.status().up_to_date());
+}

@@ -157,6 +157,74 @@ pub fn unknown_keys(src: &str) -> Vec<UnknownKey> {
 }
 
 /// 1-based line and column of a byte offset.
+/// Deepest nesting of tables, arrays and inline tables pipeline.toml may use. The TOML parser
+/// recurses per level: a file nested 100,000 deep must be refused before it is parsed.
+pub const MAX_DEPTH: usize = 64;
+
+/// The first place nested deeper than [`MAX_DEPTH`] (a dotted header such as `[a.b.c…]` or
+/// brackets and braces of values), with the depth found. Strings and comments are skipped.
+pub fn too_deep(src: &str) -> Option<(Range<usize>, usize)> {
+    let bytes = src.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    let mut line_start = true;
+    while i < bytes.len() {
+        let b = bytes[i];
+        match b {
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            b'"' | b'\'' => {
+                let triple = bytes.get(i..i + 3) == Some(&[b, b, b][..]);
+                let close: &[u8] = if triple {
+                    &bytes[i..i + 3]
+                } else {
+                    &bytes[i..i + 1]
+                };
+                i += close.len();
+                while i < bytes.len() && !bytes[i..].starts_with(close) {
+                    if b == b'"' && bytes[i] == b'\\' {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+                i += close.len();
+                continue;
+            }
+            b'[' if line_start && depth == 0 => {
+                // A table header: its depth is its number of dotted keys.
+                let end = src[i..].find('\n').map_or(src.len(), |n| i + n);
+                let dots = src[i..end]
+                    .split('#')
+                    .next()
+                    .unwrap_or("")
+                    .matches('.')
+                    .count()
+                    + 1;
+                if dots > MAX_DEPTH {
+                    return Some((i..end, dots));
+                }
+                i = end;
+                continue;
+            }
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Some((i..i + 1, depth));
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        line_start = b == b'\n' || (line_start && (b == b' ' || b == b'\t'));
+        i += 1;
+    }
+    None
+}
+
 /// The span of the first line that opens the top-level table `key` (`[key]`, `[key.…]` or
 /// `key = …`), for messages about a table checked after parsing.
 pub fn table_span(src: &str, key: &str) -> Option<Range<usize>> {

@@ -144,18 +144,52 @@ impl PipelineError {
     }
 }
 
+/// Longest stage name (it names files under `.netsec/`, whose components stop at 255 bytes).
+pub const MAX_STAGE_NAME: usize = 128;
+
 impl Pipeline {
     /// Read and validate `manifest` (whose directory is the repository root).
     pub fn load(
         manifest_path: &Path,
         ext: &Extensions,
     ) -> Result<(Pipeline, Vec<Warning>), PipelineError> {
-        let src = std::fs::read_to_string(manifest_path).map_err(|e| PipelineError {
+        const MAX_MANIFEST_BYTES: u64 = 64 << 20;
+        let too_big = std::fs::metadata(manifest_path)
+            .is_ok_and(|m| !m.is_file() || m.len() > MAX_MANIFEST_BYTES);
+        if too_big {
+            return Err(PipelineError {
+                message: format!(
+                    "`{}` is not a regular file of at most 64 MiB",
+                    manifest_path.display()
+                ),
+                ..Default::default()
+            });
+        }
+        let bytes = std::fs::read(manifest_path).map_err(|e| PipelineError {
             location: None,
             message: format!("cannot read `{}`: {e}", manifest_path.display()),
-            hint: Some("run `netsec init` to create a pipeline".into()),
+            hint: (e.kind() == std::io::ErrorKind::NotFound)
+                .then(|| "run `netsec init` to create a pipeline".into()),
             source_line: None,
         })?;
+        let src = match String::from_utf8(bytes) {
+            Ok(s) => s,
+            Err(e) => {
+                let good = e.utf8_error().valid_up_to();
+                let text = String::from_utf8_lossy(e.as_bytes());
+                let (line, col) = manifest::line_col(&text, good);
+                return Err(PipelineError {
+                    location: Some(Location {
+                        file: PathBuf::from(manifest_path.file_name().unwrap_or_default()),
+                        line,
+                        col,
+                    }),
+                    message: "invalid UTF-8 (pipeline.toml must be UTF-8 text)".into(),
+                    hint: Some("re-save the file as UTF-8".into()),
+                    source_line: None,
+                });
+            }
+        };
         let root = manifest_path
             .parent()
             .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
@@ -175,14 +209,22 @@ impl Pipeline {
             src,
             file: display_file,
         };
+        if let Some((span, depth)) = manifest::too_deep(src) {
+            return Err(cx
+                .err(
+                    span,
+                    format!(
+                        "nested {depth} levels deep; pipeline.toml allows {}",
+                        manifest::MAX_DEPTH
+                    ),
+                )
+                .with_hint("flatten the table or value"));
+        }
         let raw: RawManifest = toml::from_str(src).map_err(|e| {
             let msg = e.message().to_string();
             match e.span() {
                 Some(span) => cx.err(span, format!("invalid TOML: {msg}")),
-                None => PipelineError {
-                    message: format!("invalid TOML: {msg}"),
-                    ..Default::default()
-                },
+                None => cx.err(0..0, format!("invalid TOML: {msg}")),
             }
         })?;
         let warnings = manifest::unknown_keys(src)
@@ -213,11 +255,20 @@ impl Pipeline {
         for (name, stage) in raw.stages {
             let span = name.span();
             let name = name.into_inner();
-            if name.is_empty() || name.contains(|c: char| c.is_whitespace() || c == ':' || c == '/')
+            if name.is_empty()
+                || name.len() > MAX_STAGE_NAME
+                || name
+                    .contains(|c: char| c.is_whitespace() || c.is_control() || c == ':' || c == '/')
             {
+                let shown: String = name
+                    .chars()
+                    .take(40)
+                    .collect::<String>()
+                    .escape_debug()
+                    .to_string();
                 return Err(cx
-                    .err(span, format!("invalid stage name `{name}`"))
-                    .with_hint("stage names may not contain whitespace, `:` or `/`"));
+                    .err(span, format!("invalid stage name `{shown}`"))
+                    .with_hint(format!("stage names are 1 to {MAX_STAGE_NAME} bytes without whitespace, control characters, `:` or `/`")));
             }
             let st = validate_stage(
                 &cx,

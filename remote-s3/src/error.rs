@@ -94,6 +94,14 @@ fn service_error(
                 format!("{what}: corrupted in transit ({detail})"),
             )
         }
+        // The request is malformed: retrying sends the same thing again.
+        Some(
+            "InvalidObjectName" | "KeyTooLongError" | "InvalidArgument" | "InvalidRequest"
+            | "InvalidBucketName" | "MalformedXML",
+        ) => RemoteError::new(
+            RemoteErrorKind::Invalid,
+            format!("{what}: refused ({detail})"),
+        ),
         Some("NoSuchKey") | Some("NotFound") | Some("NoSuchUpload") => RemoteError::new(
             RemoteErrorKind::NotFound,
             format!("{what}: not found ({detail})"),

@@ -27,10 +27,13 @@ pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
         ));
     }
     for (p, e) in &report.failed {
-        ui.error_text(
-            &format!("failed to restore `{p}`: {e}"),
-            Some("the cache lost this object; rerun the stage with `netsec repro`"),
-        );
+        // Say what the error says (a full disk is not a lost object).
+        let hint = if e.contains("missing") || e.contains("corrupt") {
+            "rerun the stage that produces it (`netsec repro -f STAGE`), or `netsec pull` it"
+        } else {
+            "fix the cause above, then run `netsec checkout` again"
+        };
+        ui.error_text(&format!("failed to restore `{p}`: {e}"), Some(hint));
     }
     if report.restored.is_empty() && report.failed.is_empty() {
         ui.status("Fresh", "32", "workspace matches netsec.lock");

@@ -261,3 +261,39 @@ fn unwritable_output_ends_commands_cleanly_and_releases_the_lock() {
     p.repro(&[], 0);
     assert!(p.status().up_to_date());
 }
+
+#[test]
+fn malformed_pipelines_are_exit_3_with_a_location() {
+    let p = Project::empty();
+    fs::write(
+        p.path("pipeline.toml"),
+        b"[stages.a]\ncmd = \"echo \xff\"\n",
+    )
+    .unwrap();
+    p.run(&["status"])
+        .code(3)
+        .says("pipeline.toml:2:")
+        .says("UTF-8");
+
+    let deep = format!("[{}]\nx = 1\n", vec!["a"; 100].join("."));
+    let p = Project::with_pipeline(&deep);
+    p.run(&["status"])
+        .code(3)
+        .says("pipeline.toml:1:1")
+        .says("nested 100 levels");
+    let deep_value = format!("x = {}1{}\n", "[".repeat(100_000), "]".repeat(100_000));
+    let p = Project::with_pipeline(&deep_value);
+    let start = Instant::now();
+    p.run(&["status"]).code(3).says("pipeline.toml:1:");
+    assert!(start.elapsed() < Duration::from_secs(5));
+
+    let long = format!("[stages.{}]\ncmd = \"true\"\n", "s".repeat(300));
+    let p = Project::with_pipeline(&long);
+    p.run(&["status"]).code(3).says("invalid stage name");
+
+    let p = Project::with_pipeline(
+        "[stages.a]\ncmd = \"true\"\nwdir = \"a\\u0000b\"\ndeps = [\"in.txt\"]\nouts = [\"o\"]\n",
+    );
+    p.file("in.txt", "x");
+    p.run(&["status"]).code(3).says("NUL");
+}

@@ -42,7 +42,7 @@ impl LocalRemote {
                 .all(|c| matches!(c, Component::Normal(s) if !s.to_string_lossy().starts_with(TEMP_PREFIX)));
         if !ok {
             return Err(
-                RemoteError::new(RemoteErrorKind::Other, "invalid object key").with_key(key),
+                RemoteError::new(RemoteErrorKind::Invalid, "invalid object key").with_key(key),
             );
         }
         Ok(self.root.join(rel))

@@ -112,6 +112,8 @@ pub enum RemoteErrorKind {
     Unreachable,
     /// Content did not match its digest.
     Corrupt,
+    /// The request itself is refused (a malformed key or argument): asking again cannot help.
+    Invalid,
     /// Anything else (local I/O, unexpected response).
     Other,
 }

@@ -1,5 +1,5 @@
 //! Retries with exponential backoff for transient remote failures (`Unreachable`, `Other`).
-//! `Denied`, `NotFound` and `Corrupt` are answers, not accidents: they are never retried.
+//! `Denied`, `NotFound`, `Corrupt` and `Invalid` are answers, not accidents: never retried.
 
 use std::time::Duration;
 

@@ -27,8 +27,10 @@ pub struct RawManifest {
 /// One `[remotes.NAME]` table: key → value, both with their spans.
 pub type RawRemote = BTreeMap<Spanned<String>, Spanned<toml::Value>>;
 
-/// One `[stages.NAME]` table.
+/// One `[stages.NAME]` table. Unknown keys are errors (exit 3, with a suggestion): a typo such
+/// as `outz` would otherwise leave the stage silently without outs.
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RawStage {
     pub cmd: Option<Spanned<RawCmd>>,
     pub uses: Option<Spanned<String>>,
@@ -45,6 +47,9 @@ pub struct RawStage {
     pub frozen: bool,
     #[serde(default)]
     pub always_changed: bool,
+    /// Free-form metadata (as DVC's `meta`); never affects anything.
+    #[serde(default)]
+    pub meta: Option<toml::Value>,
 }
 
 /// `cmd = "…"` or `cmd = ["…", "…"]`.
@@ -56,14 +61,36 @@ pub enum RawCmd {
 }
 
 /// `"path"` or `{ path = "…", cache = false, persist = true, metric = true }`.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug)]
 pub enum RawOut {
     Path(String),
     Table(RawOutTable),
 }
 
+// By hand rather than `untagged`, so that an unknown key in an out table is reported as such
+// (with its span) instead of "did not match any variant".
+impl<'de> Deserialize<'de> for RawOut {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RawOut;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a path string or a table `{ path = \"…\", cache = …, persist = …, metric = … }`")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<RawOut, E> {
+                Ok(RawOut::Path(v.to_string()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<RawOut, A::Error> {
+                RawOutTable::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(RawOut::Table)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RawOutTable {
     pub path: String,
     #[serde(default = "yes")]
@@ -79,81 +106,30 @@ fn yes() -> bool {
     true
 }
 
-/// Keys the engine understands, used to warn about the rest. `tracking` is read by the binary
-/// (MLflow settings, `netsec-tracking`), not by the engine. `remotes` is validated strictly by
-/// `remote::config` (unknown keys there are errors).
-pub const TOP_LEVEL_KEYS: &[&str] = &["params", "stages", "tracking", "remotes"];
-pub const STAGE_KEYS: &[&str] = &[
-    "cmd",
-    "uses",
-    "with",
-    "deps",
-    "outs",
-    "params",
-    "wdir",
-    "desc",
-    "frozen",
-    "always_changed",
-    "meta",
-];
-pub const OUT_KEYS: &[&str] = &["path", "cache", "persist", "metric", "desc"];
+/// Top-level keys the engine owns; a binary adds its own tables (`Extensions::tables`,
+/// e.g. `tracking`). Anything else is an error. Only keys under `[params]` are free-form.
+pub const TOP_LEVEL_KEYS: &[&str] = &["params", "stages", "remotes"];
 
-/// An unknown key found in the file (reported as a warning, never silently dropped).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UnknownKey {
-    /// Dotted location, e.g. `stages.train.outz`.
-    pub key: String,
-    pub span: Option<Range<usize>>,
-}
+/// Keys a later netsec may understand: named in the error so the user knows why.
+const NOT_YET: &[&str] = &["foreach", "matrix", "vars", "do"];
 
-/// Walk a second, untyped parse of the file and list keys no struct field consumes.
-pub fn unknown_keys(src: &str) -> Vec<UnknownKey> {
-    type SpannedTable = BTreeMap<Spanned<String>, Spanned<toml::Value>>;
-    let Ok(top) = toml::from_str::<SpannedTable>(src) else {
-        return Vec::new();
-    };
-    let mut found = Vec::new();
-    for (k, v) in &top {
-        if !TOP_LEVEL_KEYS.contains(&k.get_ref().as_str()) {
-            found.push(UnknownKey {
-                key: k.get_ref().clone(),
-                span: Some(k.span()),
-            });
-            continue;
-        }
-        if k.get_ref() != "stages" {
-            continue;
-        }
-        let Some(stages) = v.get_ref().as_table() else {
-            continue;
-        };
-        for (name, stage) in stages {
-            let Some(stage) = stage.as_table() else {
-                continue;
-            };
-            for (field, value) in stage {
-                if !STAGE_KEYS.contains(&field.as_str()) {
-                    found.push(UnknownKey {
-                        key: format!("stages.{name}.{field}"),
-                        span: None,
-                    });
-                }
-                if field == "outs" {
-                    for out in value.as_array().into_iter().flatten() {
-                        for key in out.as_table().into_iter().flat_map(|t| t.keys()) {
-                            if !OUT_KEYS.contains(&key.as_str()) {
-                                found.push(UnknownKey {
-                                    key: format!("stages.{name}.outs.{key}"),
-                                    span: None,
-                                });
-                            }
-                        }
-                    }
-                }
-            }
-        }
+/// The hint for serde's "unknown field `x`, expected one of `a`, `b`" (from a
+/// `deny_unknown_fields` struct): a suggestion, or what the key would need.
+pub fn unknown_field_hint(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("unknown field `")?;
+    let (field, rest) = rest.split_once('`')?;
+    if NOT_YET.contains(&field) {
+        return Some(format!(
+            "`{field}` (templating) is not supported by this version of netsec; write the stages out"
+        ));
     }
-    found
+    let known: Vec<&str> = rest.split('`').skip(1).step_by(2).collect();
+    Some(
+        match crate::suggest::closest(field, known.iter().copied()) {
+            Some(s) => format!("did you mean `{s}`? known keys: {}", known.join(", ")),
+            None => format!("known keys: {}", known.join(", ")),
+        },
+    )
 }
 
 /// 1-based line and column of a byte offset.
@@ -268,14 +244,24 @@ mod tests {
 [stages.a]
 cmd = ["echo 1", "echo 2"]
 outs = ["x", { path = "y", cache = false }]
-oops = 1
 "#;
         let m: RawManifest = toml::from_str(src).unwrap();
         let a = m.stages.values().next().unwrap().get_ref();
         assert!(matches!(a.cmd.as_ref().unwrap().get_ref(), RawCmd::Many(v) if v.len() == 2));
         assert!(matches!(a.outs[1].get_ref(), RawOut::Table(t) if !t.cache));
-        let unknown = unknown_keys(src);
-        assert_eq!(unknown[0].key, "stages.a.oops");
         assert_eq!(line_col(src, src.find("outs").unwrap()), (4, 1));
+        let typo = toml::from_str::<RawManifest>("[stages.a]\noutz = []\n").unwrap_err();
+        let hint = unknown_field_hint(typo.message()).unwrap();
+        assert!(hint.starts_with("did you mean `outs`?"), "{hint}");
+        let out_typo =
+            toml::from_str::<RawManifest>("[stages.a]\nouts = [{ path = \"x\", cahce = false }]\n")
+                .unwrap_err();
+        assert!(
+            out_typo.message().contains("unknown field `cahce`"),
+            "{out_typo}"
+        );
+        assert!(unknown_field_hint(out_typo.message())
+            .unwrap()
+            .starts_with("did you mean `cache`?"));
     }
 }

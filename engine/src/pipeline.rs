@@ -222,30 +222,44 @@ impl Pipeline {
         }
         let raw: RawManifest = toml::from_str(src).map_err(|e| {
             let msg = e.message().to_string();
-            match e.span() {
+            let err = match e.span() {
                 Some(span) => cx.err(span, format!("invalid TOML: {msg}")),
                 None => cx.err(0..0, format!("invalid TOML: {msg}")),
+            };
+            match manifest::unknown_field_hint(&msg) {
+                Some(hint) => PipelineError {
+                    message: msg.split(", expected").next().unwrap_or(&msg).to_string(),
+                    ..err
+                }
+                .with_hint(hint),
+                None => err,
             }
         })?;
-        let warnings = manifest::unknown_keys(src)
-            .into_iter()
-            .map(|u| Warning {
-                location: u.span.map(|s| cx.loc(s)),
-                message: format!("unknown field `{}` ignored", u.key),
-            })
-            .collect();
+        let warnings = Vec::new();
         let remotes = crate::remote::config::validate(raw.remotes, &ext.remotes, &|span, msg| {
             cx.err(span, msg)
         })?;
         let mut tables = BTreeMap::new();
         for (key, value) in raw.other {
-            if let Some(check) = ext.tables.get(key.as_str()) {
-                if let Err(e) = check(&value) {
-                    let at = manifest::table_span(src, &key).unwrap_or(0..0);
-                    return Err(cx.err(at, format!("[{key}]: {e}")));
-                }
-                tables.insert(key, value);
+            let at = manifest::table_span(src, &key).unwrap_or(0..0);
+            let Some(check) = ext.tables.get(key.as_str()) else {
+                let known: Vec<&str> = manifest::TOP_LEVEL_KEYS
+                    .iter()
+                    .copied()
+                    .chain(ext.tables.keys().copied())
+                    .collect();
+                let hint = match crate::suggest::closest(&key, known.iter().copied()) {
+                    Some(s) => format!("did you mean `{s}`? known tables: {}", known.join(", ")),
+                    None => format!("known tables: {}", known.join(", ")),
+                };
+                return Err(cx
+                    .err(at, format!("unknown top-level key `{key}`"))
+                    .with_hint(hint));
+            };
+            if let Err(e) = check(&value) {
+                return Err(cx.err(at, format!("[{key}]: {e}")));
             }
+            tables.insert(key, value);
         }
         let params_table = raw.params.map(Spanned::into_inner);
         let mut store = ParamStore::new(root, params_table.as_ref());
@@ -640,7 +654,6 @@ wdir = "artifacts"
 deps = ["prep/clean.csv"]
 params = ["train"]
 outs = [{ path = "model.bin", cache = false }]
-colour = "blue"
 "#,
         )
         .unwrap();
@@ -649,8 +662,24 @@ colour = "blue"
         assert_eq!(train.outs[0].path.as_str(), "artifacts/model.bin");
         assert!(!train.outs[0].cache);
         assert_eq!(p.graph.order, vec!["prep", "train"]);
-        assert_eq!(warnings.len(), 1);
-        assert!(warnings[0].message.contains("stages.train.colour"));
+        assert!(warnings.is_empty());
+        // Unknown keys are errors at their line, with a suggestion.
+        let typo = parse("[stages.a]\ncmd = \"x\"\noutz = [\"o\"]\n").unwrap_err();
+        assert_eq!(typo.location.as_ref().map(|l| l.line), Some(3));
+        assert_eq!(typo.message, "unknown field `outz`");
+        assert!(typo
+            .hint
+            .as_deref()
+            .unwrap_or("")
+            .starts_with("did you mean `outs`?"));
+        let top = parse("[stage.a]\ncmd = \"x\"\n").unwrap_err();
+        assert!(
+            top.hint
+                .as_deref()
+                .unwrap_or("")
+                .contains("did you mean `stages`?"),
+            "{top:?}"
+        );
     }
 
     #[test]

@@ -1,9 +1,9 @@
 //! "Did you mean …?": the closest known word to a misspelt one.
 
 /// The candidate nearest to `word` by edit distance, when it is close enough to be a typo
-/// (at most a third of the word's length, at least 1).
+/// (at most a third of the word's length, at least 2: a swap of two letters).
 pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    let limit = (word.chars().count() / 3).max(1);
+    let limit = (word.chars().count() / 3).max(2);
     candidates
         .into_iter()
         .map(|c| (distance(word, c), c))

@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, StageError};
 use crate::evaluate::TestMetrics;
+use crate::fsio::write_compact_json;
 use crate::schema::Schema;
-use crate::train::write_compact_json;
 use crate::transform::Preprocessor;
 
 /// The bundle format this build writes and reads. Bump on any incompatible change.

@@ -301,7 +301,7 @@ fn predict_100k_rows_under_a_second() {
     let p = bundle.model.predict_proba(x.view()).unwrap();
     let predicted = t.elapsed();
     let cells: Vec<String> = p.iter().map(|v| format!("{v}")).collect();
-    let _ = frame.to_csv_string_with(&[("p", &cells)]);
+    let _ = frame.to_csv_string_with(&[("p", &cells)]).unwrap();
     eprintln!(
         "read {read:.2?}, impute {:.2?}, predict {:.2?}, format {:.2?}",
         imputed - read,

@@ -75,7 +75,7 @@ impl ModelCard {
         Ok(ModelCard {
             version: digest[..16].to_string(),
             model: bundle.model.name().to_string(),
-            trained_at: Some(bundle.created_at.clone()),
+            trained_at: bundle.created_at.clone(),
             netsec_version: Some(bundle.netsec_version.clone()),
             format_version: Some(u64::from(bundle.format_version)),
             metrics: serde_json::to_value(&bundle.metrics).ok(),

@@ -211,7 +211,12 @@ pub fn build_report(root: &Path, paths: &ArtifactPaths) -> Result<String> {
                 ("features", b.preprocessor.features.len().to_string()),
                 ("bundle format", b.format_version.to_string()),
                 ("netsec version", b.netsec_version.clone()),
-                ("created at", b.created_at.clone()),
+                (
+                    "created at",
+                    b.created_at
+                        .clone()
+                        .unwrap_or_else(|| "not recorded".into()),
+                ),
                 (
                     "training data digest (blake3)",
                     b.training_data_digest.clone(),

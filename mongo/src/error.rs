@@ -152,13 +152,13 @@ impl Scrub {
     }
 
     /// `text` with every secret replaced by `***`, and any other `scheme://user:pass@` form
-    /// reduced to `scheme://***@`.
+    /// reduced to `scheme://***@` (by `netsec_common::redact`, the one URI redactor).
     pub fn clean(&self, text: &str) -> String {
         let mut out = text.to_string();
         for s in &self.secrets {
             out = out.replace(s.as_str(), "***");
         }
-        redact_userinfo(&out)
+        netsec_common::redact_uris_in(&out)
     }
 }
 
@@ -168,24 +168,6 @@ fn userinfo(uri: &str) -> Option<&str> {
     let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
     let at = rest[..authority_end].rfind('@')?;
     Some(&rest[..at])
-}
-
-fn redact_userinfo(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(i) = rest.find("://") {
-        out.push_str(&rest[..i + 3]);
-        rest = &rest[i + 3..];
-        let end = rest
-            .find(|c: char| c == '/' || c == '?' || c.is_whitespace())
-            .unwrap_or(rest.len());
-        if let Some(at) = rest[..end].rfind('@') {
-            out.push_str("***");
-            rest = &rest[at..];
-        }
-    }
-    out.push_str(rest);
-    out
 }
 
 fn percent_decode(s: &str) -> String {

@@ -207,10 +207,6 @@ impl Source for MongoSource {
         )
     }
 
-    fn always_changed(&self) -> bool {
-        true
-    }
-
     fn header(&mut self) -> netsec_stages::Result<Option<Vec<String>>> {
         self.rows.header_read = true;
         Ok(Some(self.rows.names.clone()))

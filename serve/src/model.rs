@@ -3,19 +3,11 @@
 
 use std::path::Path;
 
-use netsec_stages::{predict_frame, Frame, ModelBundle, Schema};
+use netsec_stages::{predict_frame, Frame, ModelBundle, Predictions, Schema};
 use serde::Serialize;
 
 use crate::clock::now_rfc3339;
 use crate::error::ApiError;
-
-/// One prediction per row, in the dataset's label coding.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Predictions {
-    /// `-1` phishing / `1` legitimate (the schema's labels).
-    pub prediction: Vec<i64>,
-    pub phishing_probability: Vec<f64>,
-}
 
 /// What `GET /model` shows and every prediction response carries.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -67,13 +59,8 @@ impl LoadedModel {
 
     /// Predicts every row of a frame loaded with `self.schema()`.
     pub fn predict(&self, frame: &Frame) -> Result<Predictions, ApiError> {
-        let p = predict_frame(&self.bundle, frame).map_err(|e| {
-            ApiError::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
-        })?;
-        Ok(Predictions {
-            prediction: p.labels,
-            phishing_probability: p.proba,
-        })
+        predict_frame(&self.bundle, frame)
+            .map_err(|e| ApiError::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))
     }
 }
 
@@ -81,14 +68,14 @@ impl ModelCard {
     /// The card of a loaded bundle. The version is the blake3 of the bundle's canonical JSON,
     /// so it is the same for the same content however the file was written.
     pub fn of(bundle: &ModelBundle, path: &Path) -> Result<ModelCard, String> {
-        let canonical = serde_json::to_vec(bundle)
+        let canonical = netsec_common::canonical::to_vec(bundle)
             .map_err(|e| format!("cannot encode the bundle of `{}`: {e}", path.display()))?;
         let digest = blake3::hash(&canonical).to_hex();
         let schema = &bundle.schema;
         Ok(ModelCard {
             version: digest[..16].to_string(),
             model: bundle.model.name().to_string(),
-            trained_at: Some(bundle.created_at.clone()),
+            trained_at: bundle.created_at.clone(),
             netsec_version: Some(bundle.netsec_version.clone()),
             format_version: Some(u64::from(bundle.format_version)),
             metrics: serde_json::to_value(&bundle.metrics).ok(),

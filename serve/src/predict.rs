@@ -115,7 +115,9 @@ fn respond(
             typed(bytes, "application/json")
         }
         Format::Csv => typed(
-            render::to_csv(&frame, &predictions).into_bytes(),
+            netsec_stages::predictions_csv(&frame, &predictions)
+                .map_err(|e| ApiError::internal(format!("failed to encode the response: {e}")))?
+                .into_bytes(),
             "text/csv; charset=utf-8",
         ),
         Format::Html => typed(

@@ -4,11 +4,12 @@
 
 use std::fmt::Write as _;
 
-use netsec_stages::{Dtype, Frame};
+use netsec_common::html::escape;
+use netsec_stages::{format_cell, Dtype, Frame, Predictions};
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 
-use crate::model::{ModelCard, Predictions};
+use crate::model::ModelCard;
 
 /// The response format chosen from `Accept`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,12 +48,8 @@ pub struct Summary {
 
 impl Summary {
     pub fn of(p: &Predictions, phishing_label: i64) -> Summary {
-        let rows = p.prediction.len();
-        let phishing = p
-            .prediction
-            .iter()
-            .filter(|v| **v == phishing_label)
-            .count();
+        let rows = p.labels.len();
+        let phishing = p.labels.iter().filter(|v| **v == phishing_label).count();
         Summary {
             rows,
             phishing,
@@ -130,62 +127,10 @@ impl Serialize for Row<'_> {
         if let Some(labels) = &f.labels {
             map.serialize_entry(&f.label_name, &labels[self.i])?;
         }
-        map.serialize_entry("prediction", &p.prediction[self.i])?;
-        map.serialize_entry("phishing_probability", &p.phishing_probability[self.i])?;
+        map.serialize_entry("prediction", &p.labels[self.i])?;
+        map.serialize_entry("phishing_probability", &p.proba[self.i])?;
         map.end()
     }
-}
-
-fn push_value(out: &mut String, v: f64, dtype: Dtype) {
-    if v.is_nan() {
-        return;
-    }
-    if dtype == Dtype::Int64 && v.fract() == 0.0 && v.abs() < 9.0e15 {
-        let _ = write!(out, "{}", v as i64);
-    } else {
-        let _ = write!(out, "{v}");
-    }
-}
-
-/// CSV: the input columns (schema order, label if given), `prediction`, `phishing_probability`.
-pub fn to_csv(frame: &Frame, p: &Predictions) -> String {
-    let mut out =
-        String::with_capacity(frame.n_rows() * (frame.feature_names.len() * 3 + 32) + 1024);
-    out.push_str(&frame.feature_names.join(","));
-    if frame.labels.is_some() {
-        out.push(',');
-        out.push_str(&frame.label_name);
-    }
-    out.push_str(",prediction,phishing_probability\n");
-    for (i, row) in frame.features.outer_iter().enumerate() {
-        for (j, v) in row.iter().enumerate() {
-            if j > 0 {
-                out.push(',');
-            }
-            push_value(&mut out, *v, frame.dtypes[j]);
-        }
-        if let Some(l) = &frame.labels {
-            let _ = write!(out, ",{}", l[i]);
-        }
-        let _ = writeln!(out, ",{},{}", p.prediction[i], p.phishing_probability[i]);
-    }
-    out
-}
-
-/// Escapes text for HTML element content and attribute values.
-pub fn escape_html(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// A complete small HTML document: summary line and a table, phishing rows marked.
@@ -205,18 +150,18 @@ pub fn to_html(
         summary.rows,
         summary.phishing,
         summary.phishing_share * 100.0,
-        escape_html(&card.version)
+        escape(&card.version)
     );
     out.push_str("<table><thead><tr><th>#</th>");
     for name in &frame.feature_names {
-        let _ = write!(out, "<th>{}</th>", escape_html(name));
+        let _ = write!(out, "<th>{}</th>", escape(name));
     }
     if frame.labels.is_some() {
-        let _ = write!(out, "<th>{}</th>", escape_html(&frame.label_name));
+        let _ = write!(out, "<th>{}</th>", escape(&frame.label_name));
     }
     out.push_str("<th>prediction</th><th>phishing_probability</th></tr></thead><tbody>\n");
     for (i, row) in frame.features.outer_iter().enumerate() {
-        let class = if p.prediction[i] == phishing_label {
+        let class = if p.labels[i] == phishing_label {
             " class=\"phishing\""
         } else {
             ""
@@ -224,7 +169,7 @@ pub fn to_html(
         let _ = write!(out, "<tr{class}><td>{}</td>", i + 1);
         for (j, v) in row.iter().enumerate() {
             out.push_str("<td>");
-            push_value(&mut out, *v, frame.dtypes[j]);
+            format_cell(&mut out, *v, frame.dtypes[j]);
             out.push_str("</td>");
         }
         if let Some(l) = &frame.labels {
@@ -233,7 +178,7 @@ pub fn to_html(
         let _ = writeln!(
             out,
             "<td>{}</td><td>{:.4}</td></tr>",
-            p.prediction[i], p.phishing_probability[i]
+            p.labels[i], p.proba[i]
         );
     }
     out.push_str("</tbody></table></body></html>\n");

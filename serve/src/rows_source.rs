@@ -26,10 +26,6 @@ impl Source for RowsSource {
         "request rows".to_string()
     }
 
-    fn always_changed(&self) -> bool {
-        true
-    }
-
     fn header(&mut self) -> netsec_stages::Result<Option<Vec<String>>> {
         Ok(Some(self.header.clone()))
     }

@@ -54,7 +54,7 @@ impl Builtin for Evaluate {
             schema: &schema,
             current_bundle: ctx.current(model_dir)?,
             netsec_version: env!("CARGO_PKG_VERSION").to_string(),
-            created_at: created_at(ctx)?.unwrap_or_default(),
+            created_at: created_at(ctx)?,
             params: ctx.params().clone(),
         };
         let outputs = EvaluateOutputs {

@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, StageError};
 use crate::evaluate::TestMetrics;
+use crate::fsio::write_compact_json;
 use crate::schema::Schema;
-use crate::train::write_compact_json;
 use crate::transform::Preprocessor;
 
 /// The bundle format this build writes and reads. Bump on any incompatible change.
@@ -32,8 +32,11 @@ pub struct ModelBundle {
     /// The tracked params the model was produced with (e.g. `{"train": {...}}`).
     pub params: serde_json::Value,
     pub netsec_version: String,
-    /// RFC 3339 UTC time supplied by the caller (the library never reads the clock).
-    pub created_at: String,
+    /// RFC 3339 UTC time supplied by the caller (the library never reads the clock). Absent
+    /// when the caller gives none: the bundle's bytes then depend on its inputs only. A bundle
+    /// without the field loads (it is optional within format 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
 }
 
 /// `dir/bundle.json`, or `path` itself when it already names a file.

@@ -46,8 +46,9 @@ pub struct EvaluateInputs<'a> {
     /// The bundle currently in `final_model/` (directory or `bundle.json`), if any.
     pub current_bundle: Option<PathBuf>,
     pub netsec_version: String,
-    /// RFC 3339 UTC, supplied by the caller.
-    pub created_at: String,
+    /// The bundle's creation time, RFC 3339 UTC, supplied by the caller (e.g. from
+    /// `SOURCE_DATE_EPOCH` or the commit time of the data); `None` leaves it out of the bundle.
+    pub created_at: Option<String>,
     /// Tracked params to record in the bundle.
     pub params: serde_json::Value,
 }

@@ -184,52 +184,75 @@ impl Frame {
 
     /// The table as CSV text: features in schema order, then the label if present. Integers
     /// are written as integers, floats in Rust's shortest round-trip form, NaN as an empty cell.
-    pub fn to_csv_string(&self) -> String {
+    pub fn to_csv_string(&self) -> Result<String> {
         self.to_csv_string_with(&[])
     }
 
     /// Like `to_csv_string`, with extra columns appended after the label (e.g. `prediction`,
     /// `phishing_probability` of `netsec predict`); each holds one already formatted cell per row.
-    pub fn to_csv_string_with(&self, extra: &[(&str, &[String])]) -> String {
-        let mut out = String::with_capacity(
+    pub fn to_csv_string_with(&self, extra: &[(&str, &[String])]) -> Result<String> {
+        let mut out = Vec::with_capacity(
             self.n_rows() * (self.feature_names.len() + 1 + 8 * extra.len()) * 3 + 1024,
         );
-        out.push_str(&self.feature_names.join(","));
-        if self.labels.is_some() {
-            out.push(',');
-            out.push_str(&self.label_name);
-        }
-        for (name, _) in extra {
-            out.push(',');
-            out.push_str(name);
-        }
-        out.push('\n');
-        for (r, row) in self.features.outer_iter().enumerate() {
-            for (j, v) in row.iter().enumerate() {
-                if j > 0 {
-                    out.push(',');
-                }
-                write_value(&mut out, *v, self.dtypes[j]);
-            }
-            if let Some(l) = &self.labels {
-                let _ = write!(out, ",{}", l[r]);
-            }
-            for (_, cells) in extra {
-                out.push(',');
-                out.push_str(cells.get(r).map(String::as_str).unwrap_or(""));
-            }
-            out.push('\n');
-        }
-        out
+        self.write_csv_to(&mut out, extra)
+            .map_err(|e| StageError::write(format!("<CSV of `{}`>", self.origin), e))?;
+        // Every cell is a `String` or a formatted number: the bytes are UTF-8.
+        Ok(String::from_utf8_lossy(&out).into_owned())
     }
 
-    /// Writes `to_csv_string()` atomically.
+    /// Writes the table as CSV (the [`Frame::to_csv_string_with`] layout) with the csv crate: a
+    /// name or cell holding a comma, quote or line break is quoted, anything else is written
+    /// as is, one `\n`-terminated line per row.
+    pub fn write_csv_to<W: std::io::Write>(
+        &self,
+        out: W,
+        extra: &[(&str, &[String])],
+    ) -> std::io::Result<()> {
+        let mut w = ::csv::WriterBuilder::new()
+            .terminator(::csv::Terminator::Any(b'\n'))
+            .from_writer(out);
+        for name in &self.feature_names {
+            w.write_field(name)?;
+        }
+        if self.labels.is_some() {
+            w.write_field(&self.label_name)?;
+        }
+        for (name, _) in extra {
+            w.write_field(name)?;
+        }
+        w.write_record(None::<&[u8]>)?;
+        let mut cell = String::with_capacity(32);
+        for (r, row) in self.features.outer_iter().enumerate() {
+            for (j, v) in row.iter().enumerate() {
+                cell.clear();
+                format_cell(&mut cell, *v, self.dtypes[j]);
+                w.write_field(&cell)?;
+            }
+            if let Some(l) = &self.labels {
+                cell.clear();
+                let _ = write!(cell, "{}", l[r]);
+                w.write_field(&cell)?;
+            }
+            for (_, cells) in extra {
+                w.write_field(cells.get(r).map(String::as_str).unwrap_or(""))?;
+            }
+            w.write_record(None::<&[u8]>)?;
+        }
+        w.flush()
+    }
+
+    /// Writes the table as CSV atomically.
     pub fn write_csv(&self, path: &Path) -> Result<()> {
-        crate::fsio::write_atomic(path, self.to_csv_string().as_bytes())
+        let mut bytes = Vec::with_capacity(self.n_rows() * (self.feature_names.len() + 1) * 3);
+        self.write_csv_to(&mut bytes, &[])
+            .map_err(|e| StageError::write(path, e))?;
+        crate::fsio::write_atomic(path, &bytes)
     }
 }
 
-fn write_value(out: &mut String, v: f64, dtype: Dtype) {
+/// Appends one cell as written to CSV (and shown in tables): an `int64` value as an integer,
+/// anything else in Rust's shortest round-trip form, NaN (a missing cell) as nothing.
+pub fn format_cell(out: &mut String, v: f64, dtype: Dtype) {
     if v.is_nan() {
         return;
     }

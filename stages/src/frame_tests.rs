@@ -36,7 +36,10 @@ fn loads_good_file_in_schema_order() {
     assert_eq!(f.lines, vec![2, 3]);
     assert_eq!(f.classes(&schema()), Some(vec![1, 0]));
     assert_eq!(f.missing_cells(), 1);
-    assert_eq!(f.to_csv_string(), "a,b_col,c,Result\n-1,1,0.5,-1\n1,0,,1\n");
+    assert_eq!(
+        f.to_csv_string().expect("csv"),
+        "a,b_col,c,Result\n-1,1,0.5,-1\n1,0,,1\n"
+    );
 }
 
 #[test]
@@ -229,9 +232,22 @@ fn extra_columns_are_appended() {
     let f = load("a,b_col,c\n1,1,0.5\n0,0,\n", LabelMode::Optional).expect("ok");
     let pred = vec!["-1".to_string(), "1".to_string()];
     let prob = vec!["0.9".to_string(), "0.1".to_string()];
-    let text = f.to_csv_string_with(&[("prediction", &pred), ("phishing_probability", &prob)]);
+    let text = f
+        .to_csv_string_with(&[("prediction", &pred), ("phishing_probability", &prob)])
+        .expect("csv");
     assert_eq!(
         text,
         "a,b_col,c,prediction,phishing_probability\n1,1,0.5,-1,0.9\n0,0,,1,0.1\n"
+    );
+}
+
+#[test]
+fn csv_cells_with_commas_quotes_or_newlines_are_quoted() {
+    let f = load("a,b_col,c\n1,1,0.5\n0,0,\n", LabelMode::Optional).expect("ok");
+    let note = vec!["x, y".to_string(), "say \"hi\"\nbye".to_string()];
+    let text = f.to_csv_string_with(&[("note", &note)]).expect("csv");
+    assert_eq!(
+        text,
+        "a,b_col,c,note\n1,1,0.5,\"x, y\"\n0,0,,\"say \"\"hi\"\"\nbye\"\n"
     );
 }

@@ -1,45 +1,46 @@
-//! Atomic file writes: a temp file in the target directory, then a rename.
+//! Artifact I/O: atomic writes (through `netsec_common::atomic`) with this crate's error
+//! mapping, and every JSON artifact in canonical form (keys sorted at every depth), so the bytes
+//! never depend on serde_json's `preserve_order` feature.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+
+use netsec_common::atomic::Durability;
+use serde::Serialize;
 
 use crate::error::{Result, StageError};
 
-/// Writes `bytes` to `path` so that readers see either the old or the whole new file.
+/// Writes `bytes` to `path` so that readers see either the old or the whole new file; creates
+/// the parent directory. No fsync: the engine stages every built-in's outs and renames them
+/// into place itself, and an fsync per artifact would cost more than most stages' computation.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(|e| StageError::write(dir, e))?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp: PathBuf = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        // No fsync: a killed process can only leave the temp file behind, and the engine stages
-        // every built-in's outs and renames them into place itself; fsync per artifact would
-        // cost more than the stage's whole computation.
-        f.write_all(bytes)?;
-        std::fs::rename(&tmp, path)
-    })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(StageError::write(path, e));
+    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| StageError::write(dir, e))?;
     }
-    Ok(())
+    netsec_common::write_atomic(path, bytes, Durability::NoFsync)
+        .map_err(|e| StageError::write(path, e))
 }
 
-/// Serializes `value` as pretty JSON (with a final newline) and writes it atomically.
-pub fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
-    let mut text = serde_json::to_string_pretty(value).map_err(|e| StageError::Artifact {
+fn cannot_serialize(path: &Path, e: serde_json::Error) -> StageError {
+    StageError::Artifact {
         path: path.to_path_buf(),
         message: format!("cannot serialize: {e}"),
-    })?;
-    text.push('\n');
-    write_atomic(path, text.as_bytes())
+    }
+}
+
+/// Serializes `value` as pretty canonical JSON (with a final newline) and writes it atomically.
+pub fn write_json<T: Serialize + ?Sized>(path: &Path, value: &T) -> Result<()> {
+    let bytes =
+        netsec_common::canonical::to_vec_pretty(value).map_err(|e| cannot_serialize(path, e))?;
+    write_atomic(path, &bytes)
+}
+
+/// Compact canonical JSON (one line and a final newline) for large artifacts: a 100-tree
+/// forest is megabytes, and pretty-printing would put every number on its own line.
+pub fn write_compact_json<T: Serialize + ?Sized>(path: &Path, value: &T) -> Result<()> {
+    let mut bytes =
+        netsec_common::canonical::to_vec(value).map_err(|e| cannot_serialize(path, e))?;
+    bytes.push(b'\n');
+    write_atomic(path, &bytes)
 }
 
 /// Reads and deserializes a JSON file.
@@ -67,5 +68,24 @@ mod tests {
             .expect("ls")
             .collect();
         assert_eq!(names.len(), 1);
+    }
+
+    #[test]
+    fn json_artifacts_are_canonical() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("m.json");
+        let mut m = serde_json::Map::new();
+        m.insert("b".into(), serde_json::json!({"z": 1, "a": [0.5]}));
+        m.insert("a".into(), serde_json::json!(null));
+        write_json(&p, &m).expect("write");
+        assert_eq!(
+            std::fs::read_to_string(&p).expect("read"),
+            "{\n  \"a\": null,\n  \"b\": {\n    \"a\": [\n      0.5\n    ],\n    \"z\": 1\n  }\n}\n"
+        );
+        write_compact_json(&p, &m).expect("compact");
+        assert_eq!(
+            std::fs::read_to_string(&p).expect("read"),
+            "{\"a\":null,\"b\":{\"a\":[0.5],\"z\":1}}\n"
+        );
     }
 }

@@ -20,7 +20,7 @@ pub mod transform;
 pub mod validate;
 
 pub use error::{ErrorKind, Problem, Result, StageError};
-pub use frame::{Frame, LabelMode};
+pub use frame::{format_cell, Frame, LabelMode};
 pub use impute::KnnImputer;
 pub use ingest::{ingest, ingest_from, IngestConfig, IngestReport};
 pub use ks::{ks_2samp, KsMethod, KsResult};
@@ -43,7 +43,9 @@ pub use evaluate::{
     evaluate, evaluate_with_plots, EvaluateConfig, EvaluateInputs, EvaluateOutputs, EvaluateReport,
     MetricsReport, Promotion, TestMetrics,
 };
-pub use predict::{predict, predict_frame, predict_to_file, PredictReport, Predictions};
+pub use predict::{
+    predict, predict_frame, predict_to_file, predictions_csv, PredictReport, Predictions,
+};
 pub use train::{train, train_observed, CvReport, TrainReport};
 
 // The comparison split (lead).

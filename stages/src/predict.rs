@@ -78,14 +78,19 @@ pub fn predict_to_file(
     Ok(report)
 }
 
-fn predict_to_string(bundle: &ModelBundle, input_csv: &Path) -> Result<(String, PredictReport)> {
-    let frame = Frame::read_csv(input_csv, &bundle.schema, LabelMode::Optional)?;
-    let p = predict_frame(bundle, &frame)?;
+/// The CSV of `netsec predict` and of the server's `Accept: text/csv`: the frame's columns
+/// (schema order, label if present), then `prediction` and `phishing_probability`.
+pub fn predictions_csv(frame: &Frame, p: &Predictions) -> Result<String> {
     let labels: Vec<String> = p.labels.iter().map(|l| l.to_string()).collect();
     // Shortest round-trip form: exact, and stable across platforms.
     let proba: Vec<String> = p.proba.iter().map(|v| format!("{v}")).collect();
-    let text =
-        frame.to_csv_string_with(&[("prediction", &labels), ("phishing_probability", &proba)]);
+    frame.to_csv_string_with(&[("prediction", &labels), ("phishing_probability", &proba)])
+}
+
+fn predict_to_string(bundle: &ModelBundle, input_csv: &Path) -> Result<(String, PredictReport)> {
+    let frame = Frame::read_csv(input_csv, &bundle.schema, LabelMode::Optional)?;
+    let p = predict_frame(bundle, &frame)?;
+    let text = predictions_csv(&frame, &p)?;
     let phishing = p.classes.iter().filter(|&&c| c == 1).count();
     let report = PredictReport {
         rows: frame.n_rows(),

@@ -7,8 +7,9 @@
 //! to within a group. `random` is a seeded Fisher–Yates shuffle with `ceil(test_size · n)` test
 //! rows: the template's protocol, though not its exact rows (those came from numpy's RNG).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
+use netsec_models::{Groups, SplitMix64};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, StageError};
@@ -38,43 +39,6 @@ impl Default for SplitConfig {
             split: SplitMode::Grouped,
             test_size: 0.2,
             seed: 42,
-        }
-    }
-}
-
-/// SplitMix64: tiny, fast and bit-identical on every platform.
-#[derive(Debug, Clone)]
-pub struct SplitMix64(u64);
-
-impl SplitMix64 {
-    pub fn new(seed: u64) -> Self {
-        SplitMix64(seed)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..n` without modulo bias (Lemire's multiply-and-reject).
-    pub fn below(&mut self, n: u64) -> u64 {
-        let threshold = n.wrapping_neg() % n;
-        loop {
-            let m = u128::from(self.next_u64()) * u128::from(n);
-            if (m as u64) >= threshold {
-                return (m >> 64) as u64;
-            }
-        }
-    }
-
-    /// In-place Fisher–Yates shuffle.
-    pub fn shuffle<T>(&mut self, items: &mut [T]) {
-        for i in (1..items.len()).rev() {
-            let j = self.below(i as u64 + 1) as usize;
-            items.swap(i, j);
         }
     }
 }
@@ -122,31 +86,10 @@ fn random_split(n: usize, cfg: &SplitConfig) -> (Vec<usize>, Vec<usize>) {
     (train, perm)
 }
 
-/// Row groups of identical feature vectors, in order of first appearance.
-pub fn duplicate_groups(frame: &Frame) -> Vec<Vec<usize>> {
-    let mut index: HashMap<Vec<u64>, usize> = HashMap::with_capacity(frame.n_rows());
-    let mut groups: Vec<Vec<usize>> = Vec::new();
-    for (r, row) in frame.features.outer_iter().enumerate() {
-        let key: Vec<u64> = row.iter().map(|v| canonical_bits(*v)).collect();
-        let next = groups.len();
-        let g = *index.entry(key).or_insert(next);
-        if g == next {
-            groups.push(Vec::new());
-        }
-        groups[g].push(r);
-    }
-    groups
-}
-
-/// Bits of a value with every NaN (missing cell) and both zeros made equal.
-pub(crate) fn canonical_bits(v: f64) -> u64 {
-    if v.is_nan() {
-        u64::MAX
-    } else if v == 0.0 {
-        0
-    } else {
-        v.to_bits()
-    }
+/// Row groups of identical feature vectors (equality as [`Groups`] defines it: NaNs equal,
+/// `-0.0 == 0.0`), in order of first appearance.
+pub fn duplicate_groups(frame: &Frame) -> Groups {
+    Groups::new(frame.features.view(), None)
 }
 
 fn grouped_split(frame: &Frame, cfg: &SplitConfig) -> Result<(Vec<usize>, Vec<usize>)> {
@@ -170,7 +113,7 @@ fn grouped_split(frame: &Frame, cfg: &SplitConfig) -> Result<(Vec<usize>, Vec<us
         .iter()
         .map(|t| (cfg.test_size * *t as f64).round() as i64)
         .collect();
-    let groups = duplicate_groups(frame);
+    let groups = duplicate_groups(frame).members();
     let counts: Vec<Vec<i64>> = groups
         .iter()
         .map(|g| {
@@ -237,18 +180,6 @@ mod tests {
             .map(|r| if r[0] < 2.0 { -1 } else { 1 })
             .collect();
         frame(&rows, &labels)
-    }
-
-    #[test]
-    fn splitmix_is_pinned() {
-        let mut r = SplitMix64::new(42);
-        assert_eq!(r.next_u64(), 0xBDD7_3226_2FEB_6E95);
-        let mut v: Vec<u32> = (0..10).collect();
-        SplitMix64::new(1).shuffle(&mut v);
-        let mut sorted = v.clone();
-        sorted.sort_unstable();
-        assert_eq!(sorted, (0..10).collect::<Vec<_>>());
-        assert_ne!(v, sorted);
     }
 
     #[test]

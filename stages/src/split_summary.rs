@@ -1,12 +1,13 @@
 //! `SplitSummary`: sizes, class balance, duplicate groups and the leak check of a split.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
+use netsec_models::Groups;
 use serde::{Deserialize, Serialize};
 
 use crate::frame::Frame;
 use crate::schema::Schema;
-use crate::split::{canonical_bits, SplitConfig};
+use crate::split::SplitConfig;
 
 /// Rows per class name on one side.
 pub type ClassCounts = BTreeMap<String, usize>;
@@ -42,20 +43,17 @@ pub fn summarize(
     cfg: &SplitConfig,
     train: &[usize],
     test: &[usize],
-    groups: &[Vec<usize>],
+    groups: &Groups,
 ) -> SplitSummary {
-    let key = |r: usize| -> Vec<u64> {
-        frame
-            .features
-            .row(r)
-            .iter()
-            .map(|v| canonical_bits(*v))
-            .collect()
-    };
-    let train_keys: HashSet<Vec<u64>> = train.iter().map(|&r| key(r)).collect();
+    // `groups` partitions the rows of `frame` by feature vector: a test row leaks when its
+    // group has a train row.
+    let mut in_train = vec![false; groups.len()];
+    train
+        .iter()
+        .for_each(|&r| in_train[groups.of_row[r] as usize] = true);
     let leaked = test
         .iter()
-        .filter(|&&r| train_keys.contains(&key(r)))
+        .filter(|&&r| in_train[groups.of_row[r] as usize])
         .count();
     let counts = |rows: &[usize]| -> ClassCounts {
         let mut c: ClassCounts = schema
@@ -86,7 +84,7 @@ pub fn summarize(
         train_rows: train.len(),
         test_rows: test.len(),
         distinct_feature_vectors: groups.len(),
-        duplicate_groups: groups.iter().filter(|g| g.len() > 1).count(),
+        duplicate_groups: groups.sizes().iter().filter(|&&n| n > 1).count(),
         duplicate_rows: frame.n_rows() - groups.len(),
         class_balance,
         leak_check: LeakCheck {

@@ -7,7 +7,7 @@ use netsec_models::{CvRow, ModelError, SelectConfig, Selection};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, StageError};
-use crate::fsio::{write_atomic, write_json};
+use crate::fsio::{write_compact_json, write_json};
 use crate::transform::load_xy;
 
 /// Contents of `cv.json`.
@@ -80,15 +80,4 @@ pub fn train_observed(
     write_compact_json(&out_dir.join("model.json"), &sel.model)?;
     write_json(&out_dir.join("cv.json"), &report)?;
     Ok(report)
-}
-
-/// Compact JSON for large artifacts (a 100-tree forest is megabytes; pretty-printing would put
-/// every number on its own line).
-pub(crate) fn write_compact_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
-    let mut bytes = serde_json::to_vec(value).map_err(|e| StageError::Artifact {
-        path: path.to_path_buf(),
-        message: format!("cannot serialize: {e}"),
-    })?;
-    bytes.push(b'\n');
-    write_atomic(path, &bytes)
 }

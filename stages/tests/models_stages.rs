@@ -67,7 +67,7 @@ fn eval(
         schema,
         current_bundle: current,
         netsec_version: "0.1.0-test".into(),
-        created_at: "2026-01-01T00:00:00Z".into(),
+        created_at: Some("2026-01-01T00:00:00Z".into()),
         params: serde_json::json!({"train": {"folds": 3}}),
     };
     let out = EvaluateOutputs {
@@ -101,7 +101,7 @@ fn train_evaluate_promote_and_reload() {
     assert_eq!(first.metrics.positive_class, "phishing");
     let bundle = ModelBundle::load(&dir.join("bundle-a")).unwrap();
     assert_eq!(bundle.metrics, *t);
-    assert_eq!(bundle.created_at, "2026-01-01T00:00:00Z");
+    assert_eq!(bundle.created_at.as_deref(), Some("2026-01-01T00:00:00Z"));
     let npy = std::fs::read(dir.join("transform/train.npy")).unwrap();
     assert_eq!(
         bundle.training_data_digest,
@@ -132,6 +132,19 @@ fn train_evaluate_promote_and_reload() {
         text.replacen("\"format_version\":1", "\"format_version\":2", 1),
     )
     .unwrap();
+    // A bundle without a creation time (the caller gave none) loads, and saves without one.
+    std::fs::create_dir_all(dir.join("undated")).unwrap();
+    let undated = text.replacen("\"created_at\":\"2026-01-01T00:00:00Z\",", "", 1);
+    assert_ne!(undated, text);
+    std::fs::write(dir.join("undated/bundle.json"), &undated).unwrap();
+    let b = ModelBundle::load(&dir.join("undated")).unwrap();
+    assert_eq!(b.created_at, None);
+    assert_eq!(b.metrics, bundle.metrics);
+    b.save(&dir.join("undated")).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(dir.join("undated/bundle.json")).unwrap(),
+        undated
+    );
     let err = ModelBundle::load(&dir.join("future"))
         .unwrap_err()
         .to_string();
@@ -301,7 +314,7 @@ fn predict_100k_rows_under_a_second() {
     let p = bundle.model.predict_proba(x.view()).unwrap();
     let predicted = t.elapsed();
     let cells: Vec<String> = p.iter().map(|v| format!("{v}")).collect();
-    let _ = frame.to_csv_string_with(&[("p", &cells)]);
+    let _ = frame.to_csv_string_with(&[("p", &cells)]).unwrap();
     eprintln!(
         "read {read:.2?}, impute {:.2?}, predict {:.2?}, format {:.2?}",
         imputed - read,

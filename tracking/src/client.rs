@@ -6,7 +6,9 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::config::{Auth, TrackingConfig};
-use crate::error::{redact, Result, TrackingError};
+use netsec_common::redact::{redact_uri as redact, redact_uris_in};
+
+use crate::error::{Result, TrackingError};
 
 /// MLflow's per-request limits of `runs/log-batch`.
 const MAX_PARAMS: usize = 100;
@@ -112,7 +114,7 @@ impl MlflowClient {
                 uri,
                 endpoint: endpoint.into(),
                 // The transport message may repeat the URL; redact any userinfo in it.
-                message: redact_all(&t.to_string(), &self.uri),
+                message: redact_uris_in(&t.to_string()),
             }),
         }
     }
@@ -294,15 +296,6 @@ fn proxy_root(artifact_uri: &str) -> Option<String> {
     };
     let p = rest.trim_matches('/');
     (!p.is_empty()).then(|| p.to_string())
-}
-
-fn redact_all(text: &str, uri: &str) -> String {
-    let r = redact(uri);
-    if r == uri {
-        text.to_string()
-    } else {
-        text.replace(uri, &r)
-    }
 }
 
 fn str_at(v: &Value, path: &[&str], uri: &str, endpoint: &str) -> Result<String> {

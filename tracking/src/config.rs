@@ -121,7 +121,7 @@ impl TrackingConfig {
                 key: key.into(),
                 message: format!(
                     "`{}` is not an http(s) URL; netsec talks to an MLflow tracking server over REST",
-                    crate::error::redact(&uri)
+                    netsec_common::redact::redact_uri(&uri)
                 ),
             });
         }

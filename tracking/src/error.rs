@@ -1,5 +1,5 @@
 //! Errors of the tracking crate. Messages never contain credentials: URLs are redacted of
-//! any `user:password@` part and auth headers are never echoed.
+//! any `user:password@` part (by `netsec_common::redact`) and auth headers are never echoed.
 
 use std::path::PathBuf;
 
@@ -74,33 +74,3 @@ impl TrackingError {
 }
 
 pub type Result<T, E = TrackingError> = std::result::Result<T, E>;
-
-/// `uri` without a `user:password@` part, for messages.
-pub fn redact(uri: &str) -> String {
-    let Some((scheme, rest)) = uri.split_once("://") else {
-        return uri.to_string();
-    };
-    let (authority, path) = match rest.find('/') {
-        Some(i) => rest.split_at(i),
-        None => (rest, ""),
-    };
-    match authority.rsplit_once('@') {
-        Some((_, host)) => format!("{scheme}://***@{host}{path}"),
-        None => uri.to_string(),
-    }
-}
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use super::redact;
-
-    #[test]
-    fn redacts_userinfo_only() {
-        assert_eq!(
-            redact("https://u:secret@host:5000/x"),
-            "https://***@host:5000/x"
-        );
-        assert_eq!(redact("http://127.0.0.1:5000"), "http://127.0.0.1:5000");
-    }
-}

@@ -14,7 +14,9 @@ pub mod timings;
 
 pub use client::{Metric, MlflowClient, RunHandle};
 pub use config::{Auth, TrackingConfig, DEFAULT_EXPERIMENT};
-pub use error::{redact, Result, TrackingError};
+pub use error::{Result, TrackingError};
+/// `uri` without its `user:password@` part, for messages (netsec-common's redactor).
+pub use netsec_common::redact::redact_uri as redact;
 pub use report::{build_report, write_report, REPORT_PATH};
-pub use run::{git_commit, log_run, ArtifactPaths, RunContext, RunRecord};
+pub use run::{log_run, ArtifactPaths, RunContext, RunRecord};
 pub use timings::{human_ms, StageTiming, Timings};

@@ -31,36 +31,17 @@ pub fn parse(path: &str, bytes: &[u8]) -> Result<Value> {
     }
 }
 
-/// Numeric (and boolean, as 0/1) leaves of `v`, keyed by dotted path; array items by index.
+/// Numeric (and boolean, as 0/1) leaves of `v`, keyed by dotted path; array items by index
+/// (the dotted spelling of `netsec_common::dotted`).
 pub fn flatten(v: &Value) -> Flat {
-    fn walk(prefix: &str, v: &Value, out: &mut Flat) {
-        let key = |k: &str| {
-            if prefix.is_empty() {
-                k.to_string()
-            } else {
-                format!("{prefix}.{k}")
-            }
-        };
-        match v {
-            Value::Number(n) => {
-                if let Some(f) = n.as_f64() {
-                    out.insert(prefix.to_string(), f);
-                }
-            }
-            Value::Bool(b) => {
-                out.insert(prefix.to_string(), if *b { 1.0 } else { 0.0 });
-            }
-            Value::Object(m) => m.iter().for_each(|(k, v)| walk(&key(k), v, out)),
-            Value::Array(a) => a
-                .iter()
-                .enumerate()
-                .for_each(|(i, v)| walk(&key(&i.to_string()), v, out)),
-            _ => {}
-        }
-    }
-    let mut out = Flat::new();
-    walk("", v, &mut out);
-    out
+    netsec_common::dotted::flatten("", v)
+        .into_iter()
+        .filter_map(|(k, leaf)| match leaf {
+            Value::Number(n) => n.as_f64().map(|f| (k, f)),
+            Value::Bool(b) => Some((k, if b { 1.0 } else { 0.0 })),
+            _ => None,
+        })
+        .collect()
 }
 
 /// One changed (or added/removed) metric.

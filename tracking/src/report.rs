@@ -8,6 +8,8 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use base64::Engine;
+use netsec_common::atomic::{write_atomic, Durability};
+use netsec_common::html::escape as esc;
 use netsec_stages::{MetricsReport, ModelBundle, Promotion, ValidationReport};
 
 use crate::error::{Result, TrackingError};
@@ -29,22 +31,6 @@ const PLOTS: &[(&str, &str)] = &[
     ),
     ("drift_pvalues", "Drift: KS p-value per column"),
 ];
-
-/// HTML-escapes `s`.
-pub fn esc(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            c => o.push(c),
-        }
-    }
-    o
-}
 
 fn read_validation(path: &Path) -> Result<Option<ValidationReport>> {
     match std::fs::read_to_string(path) {
@@ -225,7 +211,12 @@ pub fn build_report(root: &Path, paths: &ArtifactPaths) -> Result<String> {
                 ("features", b.preprocessor.features.len().to_string()),
                 ("bundle format", b.format_version.to_string()),
                 ("netsec version", b.netsec_version.clone()),
-                ("created at", b.created_at.clone()),
+                (
+                    "created at",
+                    b.created_at
+                        .clone()
+                        .unwrap_or_else(|| "not recorded".into()),
+                ),
                 (
                     "training data digest (blake3)",
                     b.training_data_digest.clone(),
@@ -243,7 +234,7 @@ pub fn build_report(root: &Path, paths: &ArtifactPaths) -> Result<String> {
             let _ = writeln!(
                 h,
                 "<pre>{}</pre>",
-                esc(&serde_json::to_string_pretty(&b.params).unwrap_or_default())
+                esc(&netsec_common::canonical::to_string_pretty(&b.params).unwrap_or_default())
             );
             let _ = writeln!(
                 h,
@@ -323,8 +314,6 @@ pub fn write_report(root: &Path, paths: &ArtifactPaths) -> Result<PathBuf> {
         source,
     };
     std::fs::create_dir_all(&dir).map_err(werr)?;
-    let tmp = dir.join(format!(".index.html.{}.tmp", std::process::id()));
-    std::fs::write(&tmp, html).map_err(werr)?;
-    std::fs::rename(&tmp, &path).map_err(werr)?;
+    write_atomic(&path, html.as_bytes(), Durability::NoFsync).map_err(werr)?;
     Ok(path)
 }

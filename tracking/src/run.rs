@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use netsec_stages::{CvReport, MetricsReport, ModelBundle, Promotion};
 use serde::de::DeserializeOwned;
@@ -84,20 +83,6 @@ fn scalar(v: &serde_json::Value) -> String {
         serde_json::Value::String(s) => s.clone(),
         other => other.to_string(),
     }
-}
-
-/// `git rev-parse HEAD` in `root`, when it is a git work tree.
-pub fn git_commit(root: &Path) -> Option<String> {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(root)
-        .args(["rev-parse", "HEAD"])
-        .output()
-        .ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
-        .filter(|s| !s.is_empty())
 }
 
 impl RunRecord {
@@ -193,7 +178,7 @@ impl RunRecord {
             .push(("mlflow.source.name".into(), "netsec repro".into()));
         rec.tags
             .push(("netsec.stages_ran".into(), ctx.stages_ran.join(",")));
-        if let Some(c) = git_commit(&ctx.root) {
+        if let Some(c) = netsec_common::git::commit(&ctx.root) {
             rec.tags
                 .push(("mlflow.source.git.commit".into(), c.clone()));
             rec.tags.push(("git.commit".into(), c));

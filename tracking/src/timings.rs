@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use netsec_common::atomic::{write_json_atomic, Durability};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, TrackingError};
@@ -47,7 +48,7 @@ impl Timings {
         }
     }
 
-    /// Writes atomically (temp file in the same directory, then rename).
+    /// Writes canonical JSON atomically (temp file in the same directory, then rename).
     pub fn save(&self, root: &Path) -> Result<()> {
         let path = Self::path(root);
         let dir = path.parent().unwrap_or(root).to_path_buf();
@@ -56,11 +57,8 @@ impl Timings {
             source,
         };
         std::fs::create_dir_all(&dir).map_err(werr)?;
-        let mut text = serde_json::to_string_pretty(self).unwrap_or_default();
-        text.push('\n');
-        let tmp = dir.join(format!(".timings.json.{}.tmp", std::process::id()));
-        std::fs::write(&tmp, text).map_err(werr)?;
-        std::fs::rename(&tmp, &path).map_err(werr)
+        // Informational: no fsync (a power cut may cost the last repro's timings, nothing else).
+        write_json_atomic(&path, self, Durability::NoFsync).map_err(werr)
     }
 
     /// The duration of `stage` in the last repro.

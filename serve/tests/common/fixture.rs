@@ -48,7 +48,7 @@ pub fn build_bundle(variant: u64) -> Vec<u8> {
         training_data_digest: format!("test-fixture-half-{variant}"),
         params: json!({"train": {"models": ["forest"], "n_trees": 40, "seed": 42 + variant}}),
         netsec_version: env!("CARGO_PKG_VERSION").to_string(),
-        created_at: format!("2026-11-22T00:00:0{variant}Z"),
+        created_at: Some(format!("2026-11-22T00:00:0{variant}Z")),
     };
     serde_json::to_vec(&bundle).expect("json")
 }

@@ -17,7 +17,7 @@ use std::time::Instant;
 use ndarray::{Array2, Axis};
 use netsec_models::cv::train_indices;
 use netsec_models::{
-    duplicate_groups, roc_auc, stratified_folds, stratified_group_folds, BinaryMetrics, Params,
+    roc_auc, stratified_folds, stratified_group_folds, BinaryMetrics, Groups, Params,
 };
 use rayon::prelude::*;
 
@@ -49,7 +49,7 @@ fn env_usize(key: &str, default: usize) -> usize {
 /// Mean CV F1 and AUC of `params` over `repeats` fold seeds.
 fn cv(params: &Params, x: &Array2<f64>, y: &[u8], folds: usize, repeats: usize) -> (f64, f64) {
     let grouped = std::env::var("GROUP_CV").is_ok();
-    let groups = duplicate_groups(x.view());
+    let groups = Groups::new(x.view(), None).of_row;
     let splits: Vec<Vec<usize>> = (0..repeats)
         .flat_map(|r| {
             let seed = 42 + r as u64;

@@ -3,11 +3,10 @@
 //!
 //! `cargo run --release -p netsec-models --example phishing [path/to/phisingData.csv]`
 
-use std::collections::BTreeMap;
 use std::time::Instant;
 
 use ndarray::{Array2, Axis};
-use netsec_models::{roc_auc, select, BinaryMetrics, SelectConfig};
+use netsec_models::{roc_auc, select, BinaryMetrics, Groups, SelectConfig, SplitMix64};
 
 fn load(path: &str) -> Result<(Array2<f64>, Vec<u8>), Box<dyn std::error::Error>> {
     let mut rdr = csv::Reader::from_path(path)?;
@@ -25,21 +24,8 @@ fn load(path: &str) -> Result<(Array2<f64>, Vec<u8>), Box<dyn std::error::Error>
     Ok((Array2::from_shape_vec((y.len(), width - 1), cells)?, y))
 }
 
-/// SplitMix64 step, for a self-contained seeded shuffle.
-fn next(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
 fn shuffle<T>(v: &mut [T], seed: u64) {
-    let mut s = seed;
-    for i in (1..v.len()).rev() {
-        let j = ((u128::from(next(&mut s)) * (i as u128 + 1)) >> 64) as usize;
-        v.swap(i, j);
-    }
+    SplitMix64::new(seed).shuffle(v);
 }
 
 fn random_split(n: usize, seed: u64) -> (Vec<usize>, Vec<usize>) {
@@ -53,14 +39,7 @@ fn random_split(n: usize, seed: u64) -> (Vec<usize>, Vec<usize>) {
 /// Whole groups of identical feature vectors go to one side; groups are taken in seeded order
 /// into test while each class stays under 20% of its total.
 fn grouped_split(x: &Array2<f64>, y: &[u8], seed: u64) -> (Vec<usize>, Vec<usize>) {
-    let mut groups: BTreeMap<Vec<i64>, Vec<usize>> = BTreeMap::new();
-    for (i, r) in x.outer_iter().enumerate() {
-        groups
-            .entry(r.iter().map(|v| *v as i64).collect())
-            .or_default()
-            .push(i);
-    }
-    let mut groups: Vec<Vec<usize>> = groups.into_values().collect();
+    let mut groups = Groups::new(x.view(), None).members();
     shuffle(&mut groups, seed);
     let pos_total = y.iter().filter(|&&v| v == 1).count() as f64;
     let target = [(y.len() as f64 - pos_total) * 0.2, pos_total * 0.2];

@@ -37,7 +37,8 @@ pub fn stratified_folds(y: &[u8], k: usize, seed: u64) -> Result<Vec<Vec<usize>>
     Ok(folds)
 }
 
-/// Like [`stratified_folds`], but all rows sharing a `group` id land in the same fold
+/// Like [`stratified_folds`], but all rows sharing a `group` id (e.g. [`crate::Groups`]'s
+/// `of_row`) land in the same fold
 /// (scikit-learn's `StratifiedGroupKFold` idea): groups are shuffled with `seed`, taken largest
 /// first, and each goes to the fold where the fuller of its two class shares stays lowest.
 pub fn stratified_group_folds(
@@ -89,18 +90,6 @@ pub fn stratified_group_folds(
     }
     folds.iter_mut().for_each(|f| f.sort_unstable());
     Ok(folds)
-}
-
-/// Group id per row: rows with bit-identical feature vectors share an id (first-seen order).
-pub fn duplicate_groups(x: ndarray::ArrayView2<f64>) -> Vec<u32> {
-    let mut ids: std::collections::HashMap<Vec<u64>, u32> = std::collections::HashMap::new();
-    x.outer_iter()
-        .map(|r| {
-            let next = ids.len() as u32;
-            *ids.entry(r.iter().map(|v| v.to_bits()).collect())
-                .or_insert(next)
-        })
-        .collect()
 }
 
 /// The complement of `test` in `0..n` (`test` sorted).
@@ -160,7 +149,5 @@ mod tests {
             let pos = f.iter().filter(|&&i| y[i] == 1).count() as f64 / f.len() as f64;
             assert!((pos - 0.4).abs() < 0.06, "{pos}");
         }
-        let x = ndarray::array![[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]];
-        assert_eq!(duplicate_groups(x.view()), vec![0, 1, 0]);
     }
 }

@@ -2,11 +2,11 @@
 //! exact copies; trees grown on counts are identical to trees grown on the copies (every
 //! statistic, including `min_samples_leaf`, is weighted) at about half the cost.
 
-use std::collections::HashMap;
-
 use ndarray::{Array2, ArrayView2};
 
-/// Unique `(row, label)` pairs in order of first occurrence.
+use crate::groups::Groups;
+
+/// Unique `(row, label)` pairs in order of first occurrence (rows equal as [`Groups`] defines).
 #[derive(Debug, Clone)]
 pub(crate) struct Collapsed {
     pub x: Array2<f64>,
@@ -17,21 +17,14 @@ pub(crate) struct Collapsed {
 
 impl Collapsed {
     pub fn new(x: ArrayView2<f64>, y: &[u8]) -> Self {
-        let mut index: HashMap<(Vec<u64>, u8), u32> = HashMap::new();
-        let mut keep = Vec::new();
-        let mut of_row = Vec::with_capacity(y.len());
-        for (i, r) in x.outer_iter().enumerate() {
-            let key = (r.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), y[i]);
-            let next = keep.len() as u32;
-            let id = *index.entry(key).or_insert_with(|| {
-                keep.push(i);
-                next
-            });
-            of_row.push(id);
+        let groups = Groups::new(x, Some(y));
+        let x = x.select(ndarray::Axis(0), &groups.first);
+        let y = groups.first.iter().map(|&i| y[i]).collect();
+        Self {
+            x,
+            y,
+            of_row: groups.of_row,
         }
-        let x = x.select(ndarray::Axis(0), &keep);
-        let y = keep.iter().map(|&i| y[i]).collect();
-        Self { x, y, of_row }
     }
 
     /// How many original rows each unique row stands for.

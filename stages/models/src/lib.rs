@@ -1,6 +1,7 @@
 //! netsec-models: learners without I/O for the phishing pipeline — histogram CART, random
 //! forest, gradient boosting, logistic regression (linfa-logistic), RBF SVM (linfa-svm),
-//! stratified k-fold CV with model selection, and binary metrics (class 1 = positive).
+//! stratified k-fold CV with model selection, and binary metrics (class 1 = positive); also the
+//! one seeded RNG and the one duplicate-row grouping the stages share.
 
 mod bins;
 pub mod boosting;
@@ -10,24 +11,27 @@ mod data;
 mod dedup;
 pub mod error;
 pub mod forest;
+pub mod groups;
 pub mod logistic;
 pub mod metrics;
 pub mod model;
 pub mod params;
-mod rng;
+pub mod rng;
 pub mod select;
 pub mod svm;
 pub mod tree;
 
 pub use boosting::{BoostingParams, GradientBoosting};
 pub use cart::{DecisionTree, MaxFeatures, TreeParams};
-pub use cv::{duplicate_groups, stratified_folds, stratified_group_folds};
+pub use cv::{stratified_folds, stratified_group_folds};
 pub use error::{ModelError, Result};
 pub use forest::{ForestParams, RandomForest};
+pub use groups::Groups;
 pub use logistic::{LogisticParams, LogisticRegression};
 pub use metrics::{pr_curve, roc_auc, roc_curve, BinaryMetrics, Confusion, PrPoint, RocPoint};
 pub use model::Model;
 pub use params::{default_grid, Params, KNOWN_MODELS};
+pub use rng::SplitMix64;
 pub use select::{candidates, select, select_observed, CvRow, OnFit, SelectConfig, Selection};
 pub use svm::{RbfSvm, SvmParams};
 pub use tree::Tree;

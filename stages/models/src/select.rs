@@ -8,9 +8,10 @@ use std::sync::atomic::Ordering;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::cv::{duplicate_groups, stratified_folds, stratified_group_folds, train_indices};
+use crate::cv::{stratified_folds, stratified_group_folds, train_indices};
 use crate::data::check_xy;
 use crate::error::{ModelError, Result};
+use crate::groups::Groups;
 use crate::metrics::BinaryMetrics;
 use crate::model::Model;
 use crate::params::{default_grid, Params, KNOWN_MODELS};
@@ -115,7 +116,7 @@ pub fn select_observed(
     check_xy(x, y)?;
     let cands = candidates(cfg)?;
     let folds = if cfg.group_duplicates {
-        stratified_group_folds(y, &duplicate_groups(x), cfg.folds, cfg.seed)?
+        stratified_group_folds(y, &Groups::new(x, None).of_row, cfg.folds, cfg.seed)?
     } else {
         stratified_folds(y, cfg.folds, cfg.seed)?
     };

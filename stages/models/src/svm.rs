@@ -10,10 +10,10 @@ use linfa::prelude::*;
 use linfa_svm::Svm;
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
 
 use crate::data::check_xy;
 use crate::error::{ModelError, Result};
+use crate::groups::Groups;
 use crate::rng::SplitMix64;
 
 /// Hyper-parameters of the RBF SVM.
@@ -154,13 +154,7 @@ impl RbfSvm {
 
 /// Indices of distinct (row, label) pairs, capped at `max_rows` by a seeded stratified sample.
 fn pick_rows(x: ArrayView2<f64>, y: &[u8], max_rows: usize, seed: u64) -> Vec<usize> {
-    let mut seen: BTreeSet<(Vec<u64>, u8)> = BTreeSet::new();
-    let mut distinct = Vec::new();
-    for (i, r) in x.outer_iter().enumerate() {
-        if seen.insert((r.iter().map(|v| v.to_bits()).collect(), y[i])) {
-            distinct.push(i);
-        }
-    }
+    let distinct = Groups::new(x, Some(y)).first;
     if distinct.len() <= max_rows {
         return distinct;
     }

@@ -113,10 +113,6 @@ impl Source for CsvSource {
         self.path.display().to_string()
     }
 
-    fn always_changed(&self) -> bool {
-        false
-    }
-
     fn header(&mut self) -> Result<Option<Vec<String>>> {
         self.header_read = true;
         let mut rec = RawRecord::new();
@@ -184,7 +180,6 @@ mod tests {
         let p = dir.path().join("a.csv");
         std::fs::write(&p, "\u{feff}\"x\",y\n1,2\n3,4\n5,6\n").expect("write");
         let mut s = CsvSource::open(&p).expect("open");
-        assert!(!s.always_changed());
         assert_eq!(
             s.header().expect("header"),
             Some(vec!["x".to_string(), "y".to_string()])

@@ -1,4 +1,5 @@
-//! `Source`: where raw rows come from (a CSV file now, a MongoDB collection later).
+//! `Source`: where raw rows come from (a CSV file, a MongoDB collection, rows posted to the
+//! server).
 //!
 //! A source yields a header and then rows in batches, as byte cells; `Frame::from_source`
 //! parses and validates them against the schema. Typed sources (a database) format their
@@ -20,10 +21,6 @@ pub type RawRecord = ::csv::ByteRecord;
 pub trait Source {
     /// Where the rows come from, for messages (`data/phisingData.csv`, `mongodb://…/db.coll`).
     fn origin(&self) -> String;
-
-    /// True when the content cannot be fingerprinted before reading it (a database): the
-    /// engine adapter should then mark the stage `always_changed`.
-    fn always_changed(&self) -> bool;
 
     /// The column names; `None` when the source is empty (no header at all).
     fn header(&mut self) -> Result<Option<Vec<String>>>;

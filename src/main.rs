@@ -62,7 +62,7 @@ enum Command {
     /// Upload the cached outs of netsec.lock to a remote, then a timestamped snapshot.
     Push(commands::push::Args),
     /// Fetch from a remote, then check the outs out.
-    Pull(commands::fetch::Args),
+    Pull(commands::pull::PullArgs),
     /// Download the objects netsec.lock needs from a remote into the cache (verified).
     Fetch(commands::fetch::Args),
     /// The remotes declared in pipeline.toml.

@@ -1,7 +1,9 @@
 //! `checkout`: make the workspace match `netsec.lock` by restoring cached outs.
 
+use crate::digest::{hash_path, Hashed};
 use crate::error::Error;
 use crate::lock::Lockfile;
+use crate::repo_path::RepoPath;
 use crate::restore::restore_out;
 use crate::workspace::Repo;
 
@@ -14,10 +16,32 @@ pub struct CheckoutReport {
     pub not_cached: Vec<String>,
     /// Outs whose objects are missing or corrupt, with the error.
     pub failed: Vec<(String, String)>,
+    /// Outs edited in the workspace whose content no cache object holds: overwriting them
+    /// would lose work, so they are left alone unless `force`.
+    pub refused: Vec<String>,
 }
 
-/// Restore the outs of `stages` (all when empty) per the lock.
-pub fn checkout(repo: &Repo, lock: &Lockfile, stages: &[String]) -> Result<CheckoutReport, Error> {
+/// Whether the workspace content of an out can be overwritten without losing anything: it
+/// is missing, or its content (every file of a directory) is in the cache.
+pub fn recoverable(repo: &Repo, path: &RepoPath) -> std::io::Result<bool> {
+    let held = |d| repo.cache.object_path(d).exists();
+    Ok(
+        match hash_path(&repo.root, &path.to_path(&repo.root), &repo.memo)? {
+            None => true,
+            Some(Hashed::File { digest, .. }) => held(&digest),
+            Some(Hashed::Dir { manifest, .. }) => manifest.files.values().all(|e| held(&e.digest)),
+        },
+    )
+}
+
+/// Restore the outs of `stages` (all when empty) per the lock. An out edited in the workspace
+/// (in no cache object) is refused unless `force`.
+pub fn checkout(
+    repo: &Repo,
+    lock: &Lockfile,
+    stages: &[String],
+    force: bool,
+) -> Result<CheckoutReport, Error> {
     repo.check_stage_names(stages)?;
     let mut report = CheckoutReport::default();
     for (name, entry) in &lock.stages {
@@ -38,6 +62,20 @@ pub fn checkout(repo: &Repo, lock: &Lockfile, stages: &[String]) -> Result<Check
                     report.not_cached.push(path.to_string());
                 }
                 continue;
+            }
+            // A killed run's half-written out is netsec's, not an edit: restore over it.
+            if !force && !crate::orphans::interrupted(repo, name) {
+                match recoverable(repo, path) {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        report.refused.push(path.to_string());
+                        continue;
+                    }
+                    Err(e) => {
+                        report.failed.push((path.to_string(), e.to_string()));
+                        continue;
+                    }
+                }
             }
             match restore_out(repo, path, rec) {
                 Ok(true) => report.restored.push(path.to_string()),

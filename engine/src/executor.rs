@@ -84,8 +84,42 @@ pub fn repro(
     } else {
         run(repo, opts, &selected, &mut lock, &params, cancel, on_event)
     };
+    if let Ok(r) = &result {
+        if !opts.dry_run && r.exit_code == 0 {
+            prune_orphans(repo, &mut lock)?;
+        }
+    }
     repo.save_memo();
     result
+}
+
+/// After a successful run, drop the lock entries of stages the pipeline no longer declares
+/// (a renamed or removed stage): they are never restored, and would otherwise stay forever.
+/// Their results stay reachable: each cacheable entry is recorded in the run-cache first.
+pub fn prune_orphans(repo: &Repo, lock: &mut Lockfile) -> Result<(), Error> {
+    let orphans: Vec<String> = lock
+        .stages
+        .keys()
+        .filter(|k| !repo.pipeline.stages.contains_key(*k))
+        .cloned()
+        .collect();
+    if orphans.is_empty() {
+        return Ok(());
+    }
+    for name in &orphans {
+        if let Some(e) = lock.stages.remove(name) {
+            if e.outs.values().all(|r| r.cache) {
+                let entry = run_cache::RunEntry { outs: e.outs };
+                if let Err(err) = run_cache::record(repo, &e.fingerprint, &entry) {
+                    tracing::warn!(
+                        "cannot keep the result of removed stage `{name}` in the run-cache: {err}"
+                    );
+                }
+            }
+            tracing::info!("removed the lock entry of `{name}` (no longer in pipeline.toml)");
+        }
+    }
+    lock.save(&repo.root).map_err(Error::Lock)
 }
 
 fn dry_run(
@@ -438,6 +472,39 @@ fn process(
                 outs,
             };
             return restored(stage, RestoreSource::Remote, reasons, start, entry);
+        }
+    }
+    // A stage deletes its outs before it runs. A file that is already there but that netsec
+    // never produced (no lock entry, never claimed, no cache object holds it) is someone's
+    // data: refuse instead of deleting it (see `claims.rs`).
+    if entry.is_none() {
+        let claimed = crate::claims::claimed(repo, &stage.name);
+        for o in stage
+            .outs
+            .iter()
+            .filter(|o| !o.persist && !claimed.contains(&o.path))
+        {
+            if let Ok(false) = crate::checkout::recoverable(repo, &o.path) {
+                let f = StageFailure::new(
+                    FailureKind::Invalid,
+                    exit::STAGE_FAILED,
+                    format!(
+                        "its out `{}` already exists and was not produced by netsec; running the stage would delete it",
+                        o.path
+                    ),
+                )
+                .with_hint(format!(
+                    "to track a data file use `netsec add {}`; if the stage should recreate it, move the file away first",
+                    o.path
+                ));
+                return failed(stage, reasons, start, f);
+            }
+        }
+        let outs: BTreeSet<_> = stage.outs.iter().map(|o| o.path.clone()).collect();
+        if claimed != outs {
+            if let Err(e) = crate::claims::claim(repo, &stage.name, &outs) {
+                tracing::debug!("cannot record the outs of `{}`: {e}", stage.name);
+            }
         }
     }
     on_event(Event::Started {

@@ -10,6 +10,7 @@ pub mod builtin;
 pub mod cache;
 pub mod cancel;
 pub mod checkout;
+pub mod claims;
 pub mod commit;
 pub mod confine;
 pub mod digest;

@@ -55,6 +55,12 @@ pub fn record(repo: &Repo, stage: &str, pgid: i32) {
     }
 }
 
+/// Whether a command of `stage` was cut off by a killed netsec (its record is still there):
+/// its outs may be half-written, never a user's edit.
+pub fn interrupted(repo: &Repo, stage: &str) -> bool {
+    path(repo, stage).exists()
+}
+
 /// The command of `stage` ended normally.
 pub fn clear(repo: &Repo, stage: &str) {
     let _ = std::fs::remove_file(path(repo, stage));

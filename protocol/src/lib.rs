@@ -4,12 +4,14 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used, reason = "tests may unwrap"))]
 
+pub mod checkout;
 pub mod dag;
 pub mod reason;
 pub mod remote;
 pub mod repro;
 pub mod status;
 
+pub use checkout::CheckoutJson;
 pub use dag::DagJson;
 pub use reason::DirtyReason;
 pub use remote::{

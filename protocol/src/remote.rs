@@ -59,6 +59,9 @@ pub struct PullJson {
     pub unchanged: Vec<String>,
     pub not_cached: Vec<String>,
     pub failed: Vec<String>,
+    /// Edited outs left alone (`pull --force` overwrites them).
+    #[serde(default)]
+    pub refused: Vec<String>,
 }
 
 /// `netsec gc --remote --json`.

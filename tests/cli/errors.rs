@@ -201,19 +201,33 @@ fn stage_needs_exactly_one_of_cmd_and_uses() {
 }
 
 #[test]
-fn unknown_field_warns_but_runs() {
+fn unknown_keys_are_errors_with_a_suggestion() {
+    // A typo must not leave a stage silently without its outs (was a warning before).
     let p = Project::with_pipeline(
-        "[stages.tinted]\ncmd = \"echo ok > t.txt\"\ndeps = [\"in.txt\"]\nouts = [\"t.txt\"]\ncolour = \"red\"\n",
+        "[stages.tinted]\ncmd = \"echo ok > t.txt\"\ndeps = [\"in.txt\"]\noutz = [\"t.txt\"]\n",
     );
     p.file("in.txt", "x\n");
-    let run = p.run(&["repro"]);
-    run.code(0);
-    assert!(
-        run.stderr.contains("colour"),
-        "no warning about `colour`:\n{}",
-        run.stderr
+    p.run(&["repro"])
+        .code(3)
+        .says("pipeline.toml:4:1")
+        .says("unknown field `outz`")
+        .says("did you mean `outs`?");
+    assert!(!p.exists("t.txt"));
+    let out_key = Project::with_pipeline(
+        "[stages.t]\ncmd = \"true\"\ndeps = [\"in.txt\"]\nouts = [{ path = \"t.txt\", cahce = false }]\n",
     );
-    assert_eq!(p.read("t.txt"), "ok\n");
+    out_key.file("in.txt", "x\n");
+    out_key
+        .run(&["status"])
+        .code(3)
+        .says("did you mean `cache`?");
+    let foreach = Project::with_pipeline("[stages.t]\nforeach = [\"a\"]\ncmd = \"echo ${item}\"\n");
+    foreach
+        .run(&["status"])
+        .code(3)
+        .says("`foreach` (templating) is not supported");
+    let top = Project::with_pipeline("[stage.t]\ncmd = \"true\"\n");
+    top.run(&["status"]).code(3).says("did you mean `stages`?");
 }
 
 #[test]

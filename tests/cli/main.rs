@@ -13,6 +13,7 @@ mod freshness;
 mod golden;
 mod hardening;
 mod outs;
+mod own_pipelines;
 mod parallel;
 mod params;
 mod progress;

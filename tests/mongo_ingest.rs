@@ -107,14 +107,10 @@ fn all(out: &Output) -> String {
 
 /// `repro --json` events: (stage, outcome).
 fn outcomes(out: &Output) -> Vec<(String, String)> {
-    let lines = ReproLine::parse_stream(&text(&out.stdout))
-        .unwrap_or_else(|e| panic!("`repro --json` stdout is not the protocol ({e})"));
-    lines
+    ReproLine::outcomes(&text(&out.stdout))
+        .unwrap_or_else(|e| panic!("`repro --json` stdout is not the protocol ({e})"))
         .into_iter()
-        .filter_map(|l| match l {
-            ReproLine::Stage(ev) => Some((ev.stage, ev.outcome.as_str().to_string())),
-            ReproLine::Summary(_) => None,
-        })
+        .map(|(stage, outcome)| (stage, outcome.as_str().to_string()))
         .collect()
 }
 

@@ -1,6 +1,9 @@
-//! `gc`: delete cache objects that neither a lock entry nor a run-cache entry references.
+//! `gc`: delete cache objects that no lock of the chosen scope (see `history`) and no kept
+//! run-cache entry references. Run-cache entries are pruned first (`keep` newest per out set,
+//! `older_than`), and an entry whose objects are gone is dropped whole, never half kept.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, SystemTime};
 
 use crate::digest::Digest;
 use crate::error::Error;
@@ -8,12 +11,24 @@ use crate::lock::{Lockfile, OutRecord};
 use crate::run_cache;
 use crate::workspace::Repo;
 
+/// What to prune besides unreferenced objects.
+#[derive(Debug, Clone, Default)]
+pub struct GcOptions {
+    pub dry_run: bool,
+    /// Keep at most this many run-cache entries per out set (a stage), newest first.
+    pub run_cache_keep: Option<usize>,
+    /// Drop run-cache entries recorded longer ago than this.
+    pub run_cache_older_than: Option<Duration>,
+}
+
 /// What `gc` removed (or would remove).
 #[derive(Debug, Default, Clone)]
 pub struct GcReport {
-    pub removed: usize,
-    pub bytes: u64,
-    pub kept: usize,
+    pub removed_objects: u64,
+    pub removed_bytes: u64,
+    pub kept_objects: u64,
+    pub removed_runs: u64,
+    pub kept_runs: u64,
 }
 
 /// Keep `rec`'s objects. A directory's files are known only through its manifest: if that
@@ -24,15 +39,14 @@ fn mark(
     rec: &OutRecord,
     keep: &mut BTreeSet<Digest>,
     missing_ok: bool,
-) -> Result<(), Error> {
+) -> Result<bool, Error> {
     if !rec.cache {
-        return Ok(());
+        return Ok(true);
     }
-    keep.insert(rec.record.digest);
     if rec.record.nfiles.is_some() {
         match repo.cache.read_manifest(&rec.record.digest) {
             Ok(m) => keep.extend(m.files.values().map(|e| e.digest)),
-            Err(e) if missing_ok && e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) if missing_ok && e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
             Err(e) => {
                 return Err(Error::io(
                     "gc: read the directory manifest",
@@ -47,35 +61,76 @@ fn mark(
             }
         }
     }
-    Ok(())
+    keep.insert(rec.record.digest);
+    Ok(true)
 }
 
-pub fn gc(repo: &Repo, lock: &Lockfile, dry_run: bool) -> Result<GcReport, Error> {
+pub fn gc(repo: &Repo, locks: &[Lockfile], opts: &GcOptions) -> Result<GcReport, Error> {
     let mut keep = BTreeSet::new();
-    for e in lock.stages.values() {
-        for rec in e.outs.values() {
-            mark(repo, rec, &mut keep, false)?;
-        }
-    }
-    for e in run_cache::all(repo) {
-        for rec in e.outs.values() {
-            mark(repo, rec, &mut keep, true)?;
+    for lock in locks {
+        for e in lock.stages.values() {
+            for rec in e.outs.values() {
+                mark(repo, rec, &mut keep, false)?;
+            }
         }
     }
     let mut report = GcReport::default();
+    // Run-cache entries, newest first within each out set.
+    let mut groups: BTreeMap<Vec<String>, Vec<(SystemTime, run_cache::StoredEntry)>> =
+        BTreeMap::new();
+    for s in run_cache::stored(repo) {
+        let key = s.entry.outs.keys().map(|p| p.to_string()).collect();
+        groups.entry(key).or_default().push((s.recorded, s));
+    }
+    let now = SystemTime::now();
+    let mut doomed_runs = Vec::new();
+    for entries in groups.values_mut() {
+        entries.sort_by(|a, b| b.0.cmp(&a.0));
+        for (i, (when, s)) in entries.iter().enumerate() {
+            let too_many = opts.run_cache_keep.is_some_and(|n| i >= n);
+            let too_old = opts
+                .run_cache_older_than
+                .is_some_and(|d| now.duration_since(*when).unwrap_or_default() > d);
+            let mut objects = BTreeSet::new();
+            let mut whole = !(too_many || too_old || s.entry.outs.is_empty());
+            if whole {
+                for rec in s.entry.outs.values() {
+                    let present = mark(repo, rec, &mut objects, true)?
+                        && objects.iter().all(|d| repo.cache.object_path(d).exists());
+                    whole &= present;
+                }
+            }
+            if whole {
+                keep.extend(objects);
+                report.kept_runs += 1;
+            } else {
+                report.removed_runs += 1;
+                doomed_runs.push(s.path.clone());
+            }
+        }
+    }
     let objects = repo
         .cache
         .list()
         .map_err(|e| Error::io("list", repo.cache.objects_dir(), e))?;
+    let mut doomed_objects = Vec::new();
     for (d, path) in objects {
         if keep.contains(&d) {
-            report.kept += 1;
+            report.kept_objects += 1;
             continue;
         }
-        report.removed += 1;
-        report.bytes += std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-        if !dry_run {
-            std::fs::remove_file(&path).map_err(|e| Error::io("remove", &path, e))?;
+        report.removed_objects += 1;
+        report.removed_bytes += std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        doomed_objects.push(path);
+    }
+    if !opts.dry_run {
+        // Entries first: an entry must never name objects that are gone.
+        for path in doomed_runs.iter().chain(&doomed_objects) {
+            match std::fs::remove_file(path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(Error::io("remove", path, e)),
+            }
         }
     }
     Ok(report)

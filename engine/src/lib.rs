@@ -22,6 +22,7 @@ pub mod extensions;
 pub mod fingerprint;
 pub mod gc;
 pub mod graph;
+pub mod history;
 pub mod init;
 pub mod insert;
 pub mod lock;

@@ -85,11 +85,17 @@ impl Lockfile {
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Lockfile::default()),
             Err(source) => return Err(LockError::Read { path, source }),
         };
+        Self::parse(&text, path)
+    }
+
+    /// Parses lock text (from the workspace or from a git revision named by `path`),
+    /// validating every path in it.
+    pub fn parse(text: &str, path: PathBuf) -> Result<Lockfile, LockError> {
         #[derive(Deserialize)]
         struct Probe {
             version: u32,
         }
-        let probe: Probe = serde_json::from_str(&text).map_err(|e| LockError::Parse {
+        let probe: Probe = serde_json::from_str(text).map_err(|e| LockError::Parse {
             path: path.clone(),
             message: e.to_string(),
         })?;
@@ -99,7 +105,7 @@ impl Lockfile {
                 found: probe.version,
             });
         }
-        let lock: Lockfile = serde_json::from_str(&text).map_err(|e| LockError::Parse {
+        let lock: Lockfile = serde_json::from_str(text).map_err(|e| LockError::Parse {
             path: path.clone(),
             message: e.to_string(),
         })?;

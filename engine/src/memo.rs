@@ -1,11 +1,14 @@
-//! The hash memo: `(dev, inode, size, mtime_ns, ctime_ns) → blake3` so unchanged files are not
-//! re-read. It only ever skips work; it is never part of a fingerprint, and losing it is harmless.
+//! The hash memo: `(dev, inode, size, mtime_ns) → blake3` so unchanged files are not re-read.
+//! It only ever skips work; it is never part of a fingerprint, and losing it is harmless.
 //!
-//! The ctime is in the key because a user can set a file's mtime back (`touch -d`) after
-//! editing it, but not its ctime: any write, chmod, link or utime moves it. Without it, a cache
-//! object with a flipped byte and its old mtime restored was vouched for and restored or pushed.
+//! Each entry also keeps the file's ctime and link count when it was vouched for. A user can
+//! set a file's mtime back (`touch -d`) after editing it, but not its ctime: an entry whose
+//! ctime moved while the link count stayed the same is not trusted (the file is re-hashed).
+//! A ctime that moved together with the link count is a hard link made or removed (netsec
+//! links large objects into the workspace), which changes no content. Without this, a cache
+//! object with a flipped byte and its old mtime restored was vouched for, restored and pushed.
 //!
-//! On disk (`.netsec/state/memo-v2`): an 8-byte magic then fixed 72-byte records (five
+//! On disk (`.netsec/state/memo-v2`): an 8-byte magic then fixed 80-byte records (six
 //! little-endian u64/i64 then the 32-byte digest), so loading 10,000 entries costs a memcpy.
 
 use std::collections::HashMap;
@@ -20,7 +23,7 @@ use crate::digest::Digest;
 use netsec_common::atomic::{write_atomic, Durability};
 
 const MAGIC: &[u8; 8] = b"NSMEMO2\n";
-const RECORD: usize = 72;
+const RECORD: usize = 80;
 /// Files modified this recently are not memoised: a second write within the same timestamp
 /// tick would keep the same key with different content (git's "racy" problem).
 const RACY_NS: i128 = 100_000_000;
@@ -31,7 +34,30 @@ pub struct MemoKey {
     ino: u64,
     size: u64,
     mtime_ns: i64,
+}
+
+/// What identifies a file's inode state beyond the key (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Seal {
     ctime_ns: i64,
+    nlink: u64,
+}
+
+impl Seal {
+    fn of(meta: &Metadata) -> Seal {
+        Seal {
+            ctime_ns: meta
+                .ctime()
+                .saturating_mul(1_000_000_000)
+                .saturating_add(meta.ctime_nsec()),
+            nlink: meta.nlink(),
+        }
+    }
+
+    /// The stat `now` may be vouched for by an entry sealed as `self`.
+    fn admits(self, now: Seal) -> bool {
+        self.ctime_ns == now.ctime_ns || self.nlink != now.nlink
+    }
 }
 
 impl MemoKey {
@@ -44,10 +70,6 @@ impl MemoKey {
                 .mtime()
                 .saturating_mul(1_000_000_000)
                 .saturating_add(meta.mtime_nsec()),
-            ctime_ns: meta
-                .ctime()
-                .saturating_mul(1_000_000_000)
-                .saturating_add(meta.ctime_nsec()),
         }
     }
 }
@@ -56,6 +78,7 @@ impl MemoKey {
 #[derive(Debug, Clone, Copy)]
 struct Slot {
     digest: [u8; 32],
+    seal: Seal,
     used: bool,
 }
 
@@ -100,18 +123,22 @@ impl Memo {
                         u64::from_le_bytes(b)
                     };
                     let mut digest = [0u8; 32];
-                    digest.copy_from_slice(&rec[40..72]);
+                    digest.copy_from_slice(&rec[48..80]);
                     let key = MemoKey {
                         dev: u(0),
                         ino: u(1),
                         size: u(2),
                         mtime_ns: u(3) as i64,
+                    };
+                    let seal = Seal {
                         ctime_ns: u(4) as i64,
+                        nlink: u(5),
                     };
                     map.insert(
                         key,
                         Slot {
                             digest,
+                            seal,
                             used: false,
                         },
                     );
@@ -128,13 +155,19 @@ impl Memo {
     }
 
     pub fn get(&self, meta: &Metadata) -> Option<Digest> {
-        self.get_key(MemoKey::of(meta))
-    }
-
-    fn get_key(&self, key: MemoKey) -> Option<Digest> {
-        let mut inner = self.inner.lock().ok()?;
-        let slot = inner.map.get_mut(&key)?;
+        let now = Seal::of(meta);
+        let mut guard = self.inner.lock().ok()?;
+        let inner = &mut *guard;
+        let slot = inner.map.get_mut(&MemoKey::of(meta))?;
+        if !slot.seal.admits(now) {
+            return None;
+        }
         slot.used = true;
+        if slot.seal != now {
+            // A link made or removed: re-seal, so a later edit (ctime alone) is still caught.
+            slot.seal = now;
+            inner.changed = true;
+        }
         Some(Digest::from_bytes(slot.digest))
     }
 
@@ -146,22 +179,24 @@ impl Memo {
         if now - i128::from(key.mtime_ns) < RACY_NS {
             return;
         }
-        self.put(key, digest);
+        self.put(key, Seal::of(meta), digest);
     }
 
     /// Record a file netsec itself just wrote whole from known content (a cache object or a
     /// restored out): no racy-window check, since nobody else wrote it within that tick.
     pub fn insert_trusted(&self, meta: &Metadata, digest: &Digest) {
-        self.put(MemoKey::of(meta), digest);
+        self.put(MemoKey::of(meta), Seal::of(meta), digest);
     }
 
-    fn put(&self, key: MemoKey, digest: &Digest) {
+    fn put(&self, key: MemoKey, seal: Seal, digest: &Digest) {
         if let Ok(mut inner) = self.inner.lock() {
             let slot = Slot {
                 digest: *digest.as_bytes(),
+                seal,
                 used: true,
             };
-            if inner.map.insert(key, slot).map(|s| s.digest) != Some(slot.digest) {
+            let old = inner.map.insert(key, slot);
+            if old.map(|s| (s.digest, s.seal)) != Some((slot.digest, slot.seal)) {
                 inner.changed = true;
             }
         }
@@ -187,7 +222,8 @@ impl Memo {
             out.extend_from_slice(&k.ino.to_le_bytes());
             out.extend_from_slice(&k.size.to_le_bytes());
             out.extend_from_slice(&k.mtime_ns.to_le_bytes());
-            out.extend_from_slice(&k.ctime_ns.to_le_bytes());
+            out.extend_from_slice(&slot.seal.ctime_ns.to_le_bytes());
+            out.extend_from_slice(&slot.seal.nlink.to_le_bytes());
             out.extend_from_slice(&slot.digest);
         }
         drop(inner);
@@ -255,6 +291,11 @@ mod tests {
         assert_eq!(again.get(&std::fs::metadata(&f).unwrap()), None);
     }
 
+    const SEAL: Seal = Seal {
+        ctime_ns: 1,
+        nlink: 1,
+    };
+
     #[test]
     fn lookups_mark_entries_kept_when_pruning() {
         let t = tempfile::tempdir().unwrap();
@@ -264,20 +305,24 @@ mod tests {
             ino: i,
             size: i.wrapping_mul(3),
             mtime_ns: i as i64,
-            ctime_ns: i as i64,
         };
         let d = |i: u64| Digest::of_bytes(&i.to_le_bytes());
         let big = Memo::load(&path);
         for i in 0..(PRUNE_ABOVE as u64 + 10) {
-            big.put(key(i), &d(i));
+            big.put(key(i), SEAL, &d(i));
         }
         big.save().unwrap();
         let loaded = Memo::load(&path);
         assert_eq!(loaded.len(), PRUNE_ABOVE + 10);
         // Loading marks nothing used; a hit does, and so does an insert.
-        let hit = |m: &Memo, i: u64| m.get_key(key(i));
+        let hit = |m: &Memo, i: u64| {
+            let mut g = m.inner.lock().unwrap();
+            let slot = g.map.get_mut(&key(i))?;
+            slot.used = true;
+            Some(Digest::from_bytes(slot.digest))
+        };
         assert_eq!(hit(&loaded, 7), Some(d(7)));
-        loaded.put(key(u64::MAX), &d(1));
+        loaded.put(key(u64::MAX), SEAL, &d(1));
         loaded.save().unwrap();
         let pruned = Memo::load(&path);
         assert_eq!(

@@ -66,6 +66,47 @@ pub fn record(repo: &Repo, fp: &Fingerprint, entry: &RunEntry) -> std::io::Resul
     netsec_common::atomic::write_json_atomic(&path, entry, Durability::Fsync)
 }
 
+/// A run-cache entry as stored: where, and when it was recorded (the file's mtime).
+#[derive(Debug, Clone)]
+pub struct StoredEntry {
+    pub path: PathBuf,
+    pub recorded: std::time::SystemTime,
+    pub entry: RunEntry,
+}
+
+/// Every readable run entry with its file and time (for gc). An unreadable entry is listed
+/// with no outs, so gc removes it.
+pub fn stored(repo: &Repo) -> Vec<StoredEntry> {
+    let mut out = Vec::new();
+    let Ok(shards) = std::fs::read_dir(repo.runs_dir()) else {
+        return out;
+    };
+    for shard in shards.flatten() {
+        let Ok(files) = std::fs::read_dir(shard.path()) else {
+            continue;
+        };
+        for f in files.flatten() {
+            let path = f.path();
+            let recorded = f
+                .metadata()
+                .and_then(|m| m.modified())
+                .unwrap_or(std::time::UNIX_EPOCH);
+            let entry = std::fs::read(&path)
+                .ok()
+                .and_then(|b| serde_json::from_slice::<RunEntry>(&b).ok())
+                .unwrap_or(RunEntry {
+                    outs: BTreeMap::new(),
+                });
+            out.push(StoredEntry {
+                path,
+                recorded,
+                entry,
+            });
+        }
+    }
+    out
+}
+
 /// Every run entry (for gc).
 pub fn all(repo: &Repo) -> Vec<RunEntry> {
     let mut out = Vec::new();

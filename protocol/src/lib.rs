@@ -6,6 +6,7 @@
 
 pub mod checkout;
 pub mod dag;
+pub mod gc;
 pub mod reason;
 pub mod remote;
 pub mod repro;
@@ -13,10 +14,9 @@ pub mod status;
 
 pub use checkout::CheckoutJson;
 pub use dag::DagJson;
+pub use gc::GcJson;
 pub use reason::DirtyReason;
-pub use remote::{
-    FetchJson, PullJson, PushJson, RemoteEntry, RemoteGcJson, SnapshotJson, SnapshotRef,
-};
+pub use remote::{FetchJson, PullJson, PushJson, RemoteEntry, SnapshotJson, SnapshotRef};
 pub use repro::{
     FailureKind, Outcome, ReproLine, RestoreSource, StageEvent, StageFailure, Summary,
 };

@@ -64,18 +64,6 @@ pub struct PullJson {
     pub refused: Vec<String>,
 }
 
-/// `netsec gc --remote --json`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct RemoteGcJson {
-    pub remote: String,
-    pub dry_run: bool,
-    pub removed_objects: u64,
-    pub removed_bytes: u64,
-    pub removed_runs: u64,
-    pub kept_objects: u64,
-    pub kept_runs: u64,
-}
-
 /// One entry of `netsec snapshots --json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SnapshotJson {

@@ -177,6 +177,17 @@ impl ReproLine {
             .map(serde_json::from_str)
             .collect()
     }
+
+    /// `(stage, outcome)` of every stage event in a `repro --json` stdout.
+    pub fn outcomes(text: &str) -> serde_json::Result<Vec<(String, Outcome)>> {
+        Ok(Self::parse_stream(text)?
+            .into_iter()
+            .filter_map(|l| match l {
+                ReproLine::Stage(ev) => Some((ev.stage, ev.outcome)),
+                ReproLine::Summary(_) => None,
+            })
+            .collect())
+    }
 }
 
 #[cfg(test)]

@@ -84,7 +84,7 @@ outs = ["copy.txt"]
         "stray object\n",
     );
 
-    p.run(&["gc"]).code(0);
+    p.run(&["gc", "-w", "-f"]).code(0);
     assert!(!p.cache_holds(stray), "stray object survived gc");
     assert!(
         !p.cache_holds(b"first snapshot\n"),
@@ -109,7 +109,7 @@ fn revert_after_gc_still_yields_the_right_out() {
     let v1 = p.read("prepared.txt");
     p.file("raw.txt", "version two\n");
     p.repro(&[], 0);
-    p.run(&["gc"]).code(0);
+    p.run(&["gc", "-w", "-f"]).code(0);
     assert!(p.cache_holds(p.read("prepared.txt").as_bytes()));
     // Whether gc kept the run-cache's objects or not, reverting must give v1 back.
     p.file("raw.txt", "alpha\nbeta\n");
@@ -124,9 +124,9 @@ fn revert_after_gc_still_yields_the_right_out() {
 fn gc_on_a_fresh_workspace_is_harmless() {
     let p = Project::with_pipeline(crate::CHAIN);
     p.file("raw.txt", "x\n");
-    p.run(&["gc"]).code(0);
+    p.run(&["gc", "-w", "-f"]).code(0);
     p.repro(&[], 0);
-    p.run(&["gc"]).code(0);
+    p.run(&["gc", "-w", "-f"]).code(0);
     p.remove("model.txt");
     p.run(&["checkout"]).code(0);
     assert!(p.status().up_to_date());
@@ -140,9 +140,9 @@ fn gc_dry_run_deletes_nothing() {
     let rel = format!(".netsec/cache/objects-v1/{}/{}", &hex[..2], &hex[2..]);
     p.file(&rel, "stray for dry run\n");
     let before = p.cache_objects();
-    p.run(&["gc", "--dry-run"]).code(0);
+    p.run(&["gc", "-w", "--dry-run"]).code(0);
     assert_eq!(p.cache_objects(), before);
-    p.run(&["gc"]).code(0);
+    p.run(&["gc", "-w", "-f"]).code(0);
     assert!(!p.exists(&rel));
 }
 

@@ -107,7 +107,7 @@ outs = ["held.txt"]
     );
     let second = p.run(&["repro"]);
     // checkout and gc take the repo lock too; status, dag and explain only read.
-    let gc = p.run(&["gc"]);
+    let gc = p.run(&["gc", "-w", "-f"]);
     let checkout = p.run(&["checkout"]);
     let status = p.run(&["status"]);
     let dag = p.run(&["dag"]);

@@ -10,6 +10,7 @@ mod dirs;
 mod errors;
 mod flags;
 mod freshness;
+mod gc_scopes;
 mod golden;
 mod hardening;
 mod outs;

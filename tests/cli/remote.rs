@@ -249,13 +249,15 @@ fn gc_remote_drops_what_the_lock_no_longer_needs_but_keeps_snapshots() {
     let all = remote_objects(&r);
     assert!(all.len() > old.len());
 
-    let dry = p.run(&["gc", "--remote", "--dry-run", "--json"]);
+    let dry = p.run(&["gc", "-w", "--remote", "--dry-run", "--json"]);
     dry.code(0).says("Would remove");
     let removed = dry.json()["removed_objects"].as_u64().unwrap();
     assert!(removed > 0, "{}", dry.stdout);
     assert_eq!(remote_objects(&r), all, "a dry run deleted something");
 
-    p.run(&["gc", "-r", "origin"]).code(0).says("Removed");
+    p.run(&["gc", "-w", "-f", "-r", "origin"])
+        .code(0)
+        .says("Removed");
     let kept = remote_objects(&r);
     assert_eq!(kept.len() as u64, all.len() as u64 - removed);
     // The old version's unique object is gone from files/, its snapshot copy is not.

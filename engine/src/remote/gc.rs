@@ -53,7 +53,7 @@ fn manifest(repo: &Repo, named: &Named, d: &Digest) -> std::io::Result<DirManife
 pub fn gc(
     repo: &Repo,
     named: &Named,
-    lock: &Lockfile,
+    locks: &[Lockfile],
     dry_run: bool,
     obs: &dyn TransferObserver,
 ) -> Result<RemoteGcReport, Error> {
@@ -69,14 +69,14 @@ pub fn gc(
             )
         })
     };
-    for e in lock.stages.values() {
+    for e in locks.iter().flat_map(|l| l.stages.values()) {
         for rec in e.outs.values() {
             mark(rec, &mut keep)?;
         }
     }
-    let runs_keep: BTreeSet<String> = lock
-        .stages
-        .values()
+    let runs_keep: BTreeSet<String> = locks
+        .iter()
+        .flat_map(|l| l.stages.values())
         .map(|e| run_key(&e.fingerprint.key().to_hex()))
         .collect();
     let runs = listing(named, RUNS_PREFIX, "gc", obs)?;

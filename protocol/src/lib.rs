@@ -5,12 +5,18 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, reason = "tests may unwrap"))]
 
 pub mod dag;
+pub mod explain;
+pub mod init;
+pub mod predict;
 pub mod reason;
 pub mod remote;
 pub mod repro;
 pub mod status;
 
 pub use dag::DagJson;
+pub use explain::{ExplainJson, FieldChange, OutChange};
+pub use init::InitJson;
+pub use predict::PredictJson;
 pub use reason::DirtyReason;
 pub use remote::{
     FetchJson, PullJson, PushJson, RemoteEntry, RemoteGcJson, SnapshotJson, SnapshotRef,

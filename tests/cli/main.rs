@@ -12,6 +12,7 @@ mod flags;
 mod freshness;
 mod golden;
 mod hardening;
+mod json_outputs;
 mod outs;
 mod parallel;
 mod params;

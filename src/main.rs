@@ -24,7 +24,7 @@ struct Cli {
     /// More log output (repeat for more); RUST_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
-    /// Only errors on stderr.
+    /// Only errors on stderr (`status -q`: no output at all, exit 1 when anything is stale).
     #[arg(short, long, global = true)]
     quiet: bool,
     #[command(subcommand)]

@@ -205,6 +205,43 @@ fn predict_gets_the_sample_right() {
         std::fs::read_to_string(dir.join("pred.csv")).expect("pred.csv"),
         csv
     );
+
+    // --json: the same file, and a summary on stdout naming the model version.
+    let out = netsec(
+        dir,
+        &[
+            "predict",
+            "--input",
+            "data/sample-predict-input.csv",
+            "--output",
+            "pred-json.csv",
+            "--json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let summary: netsec_protocol::PredictJson =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "predict --json is not the protocol ({e}): {}",
+                text(&out.stdout)
+            )
+        });
+    assert_eq!(summary.rows, SAMPLE_LABELS.len());
+    let phishing = predicted.iter().filter(|&&p| p == -1).count();
+    assert_eq!(
+        (summary.phishing, summary.legitimate),
+        (phishing, 12 - phishing)
+    );
+    assert!(summary.output.ends_with("pred-json.csv"), "{summary:?}");
+    assert!(
+        summary.model.ends_with("final_model/bundle.json"),
+        "{summary:?}"
+    );
+    assert_eq!(summary.model_version.len(), 16, "{summary:?}");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("pred-json.csv")).expect("pred-json.csv"),
+        csv
+    );
 }
 
 #[test]

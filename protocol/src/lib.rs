@@ -6,7 +6,10 @@
 
 pub mod checkout;
 pub mod dag;
+pub mod explain;
 pub mod gc;
+pub mod init;
+pub mod predict;
 pub mod reason;
 pub mod remote;
 pub mod repro;
@@ -14,7 +17,10 @@ pub mod status;
 
 pub use checkout::CheckoutJson;
 pub use dag::DagJson;
+pub use explain::{ExplainJson, FieldChange, OutChange};
 pub use gc::GcJson;
+pub use init::InitJson;
+pub use predict::PredictJson;
 pub use reason::DirtyReason;
 pub use remote::{FetchJson, PullJson, PushJson, RemoteEntry, SnapshotJson, SnapshotRef};
 pub use repro::{

@@ -47,9 +47,9 @@ fn main() -> ExitCode {
     cfg.token = std::env::var("NETSEC_SERVE_TOKEN")
         .ok()
         .filter(|t| !t.is_empty());
-    let addr = cfg.addr;
-    eprintln!("serving on http://{addr}");
-    match netsec_serve::run_blocking(cfg) {
+    match netsec_serve::run_blocking(cfg, |started| {
+        eprintln!("serving on {}", started.url);
+    }) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");

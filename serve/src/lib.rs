@@ -2,6 +2,7 @@
 //! model bundle in `final_model/`, a self-contained web page, background training (`repro` as a
 //! child process) and hot reload of a newly promoted model.
 
+pub mod access;
 pub mod auth;
 pub mod clock;
 pub mod config;
@@ -15,11 +16,13 @@ pub mod routes;
 pub mod rows_source;
 pub mod server;
 pub mod slot;
+pub mod started;
 pub mod state;
 pub mod tasks;
 
 pub use config::ServeConfig;
 pub use error::{ApiError, ServeError};
 pub use routes::router;
-pub use server::{run, run_blocking, serve, shutdown_signal};
+pub use server::{run, run_blocking, serve, serve_with, shutdown_signal};
+pub use started::Started;
 pub use state::AppState;

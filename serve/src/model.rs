@@ -68,12 +68,12 @@ impl ModelCard {
     /// The card of a loaded bundle. The version is the blake3 of the bundle's canonical JSON,
     /// so it is the same for the same content however the file was written.
     pub fn of(bundle: &ModelBundle, path: &Path) -> Result<ModelCard, String> {
-        let canonical = netsec_common::canonical::to_vec(bundle)
+        let version = bundle
+            .version()
             .map_err(|e| format!("cannot encode the bundle of `{}`: {e}", path.display()))?;
-        let digest = blake3::hash(&canonical).to_hex();
         let schema = &bundle.schema;
         Ok(ModelCard {
-            version: digest[..16].to_string(),
+            version,
             model: bundle.model.name().to_string(),
             trained_at: bundle.created_at.clone(),
             netsec_version: Some(bundle.netsec_version.clone()),

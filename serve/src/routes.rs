@@ -1,5 +1,5 @@
 //! The router: every endpoint, the JSON 404, body limit, CORS (off unless origins are
-//! configured) and request logging.
+//! configured) and the access log (`access.rs`).
 
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
@@ -8,9 +8,6 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::json;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
-use tower_http::LatencyUnit;
-use tracing::Level;
 
 use crate::error::{ApiError, ServeError};
 use crate::pages;
@@ -37,17 +34,9 @@ pub fn router(state: AppState) -> Result<Router, ServeError> {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(limit))
-        // One INFO line per response (method, path, status, latency); bodies are never logged,
-        // nor is the Authorization header.
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
-                .on_response(
-                    DefaultOnResponse::new()
-                        .level(Level::INFO)
-                        .latency_unit(LatencyUnit::Micros),
-                ),
-        )
+        // One INFO line per response (method, path without the query, status, duration,
+        // bytes); bodies, headers and query strings are never logged.
+        .layer(axum::middleware::from_fn(crate::access::log))
         .with_state(state);
     Ok(match cors {
         Some(cors) => app.layer(cors),

@@ -1,5 +1,6 @@
-//! Running the server: bind, serve with graceful shutdown on SIGINT/SIGTERM, and keep the
-//! bundle watcher alive for as long as the server runs.
+//! Running the server: bind, tell the caller where it listens and which model it loaded, serve
+//! with graceful shutdown on SIGINT/SIGTERM, and keep the bundle watcher alive for as long as
+//! the server runs.
 
 use std::future::Future;
 
@@ -9,27 +10,35 @@ use crate::config::ServeConfig;
 use crate::error::ServeError;
 use crate::routes::router;
 use crate::slot::watch;
+use crate::started::Started;
 use crate::state::AppState;
 
 /// `run` on a new multi-threaded tokio runtime, for callers without one (the CLI).
-pub fn run_blocking(cfg: ServeConfig) -> Result<(), ServeError> {
+pub fn run_blocking(
+    cfg: ServeConfig,
+    on_start: impl FnOnce(&Started) + Send + 'static,
+) -> Result<(), ServeError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("netsec-serve")
         .build()
         .map_err(|source| ServeError::Runtime { source })?;
-    runtime.block_on(run(cfg))
+    runtime.block_on(run(cfg, on_start))
 }
 
-/// Binds `cfg.addr` and serves until SIGINT or SIGTERM.
-pub async fn run(cfg: ServeConfig) -> Result<(), ServeError> {
+/// Binds `cfg.addr` and serves until SIGINT or SIGTERM; `on_start` is called once the address
+/// is bound and the model loaded, before the first request is answered.
+pub async fn run(
+    cfg: ServeConfig,
+    on_start: impl FnOnce(&Started) + Send + 'static,
+) -> Result<(), ServeError> {
     let listener = TcpListener::bind(cfg.addr)
         .await
         .map_err(|source| ServeError::Bind {
             addr: cfg.addr,
             source,
         })?;
-    serve(listener, cfg, shutdown_signal()).await
+    serve_with(listener, cfg, shutdown_signal(), on_start).await
 }
 
 /// Serves on an already bound listener until `shutdown` completes; in-flight requests finish.
@@ -38,6 +47,16 @@ pub async fn serve(
     cfg: ServeConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
+    serve_with(listener, cfg, shutdown, |_| {}).await
+}
+
+/// [`serve`], calling `on_start` with the bound address and the loaded model first.
+pub async fn serve_with(
+    listener: TcpListener,
+    cfg: ServeConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    on_start: impl FnOnce(&Started) + Send + 'static,
+) -> Result<(), ServeError> {
     let interval = cfg.reload_interval;
     let state = tokio::task::spawn_blocking(move || AppState::new(cfg))
         .await
@@ -45,9 +64,16 @@ pub async fn serve(
             source: std::io::Error::other(e.to_string()),
         })?;
     let app = router(state.clone())?;
-    if let Ok(addr) = listener.local_addr() {
-        tracing::info!("netsec serve listening on http://{addr}");
-    }
+    let addr = listener
+        .local_addr()
+        .map_err(|source| ServeError::Serve { source })?;
+    tracing::debug!("netsec serve listening on http://{addr}");
+    on_start(&Started {
+        addr,
+        url: format!("http://{addr}"),
+        model: state.slot.get().map(|m| m.card.clone()),
+        bundle_path: state.slot.path().to_path_buf(),
+    });
     let watcher = tokio::spawn(watch(state.slot.clone(), interval));
     let result = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)

@@ -67,7 +67,8 @@ impl ModelSlot {
         };
         match slot.reload(false) {
             Reload::Swapped => {}
-            Reload::Missing => tracing::warn!(
+            // Not a warning: `netsec serve` says "no model yet" in its start lines.
+            Reload::Missing => tracing::info!(
                 path = %slot.path.display(),
                 "no model bundle yet: /predict answers 503 until one is trained (POST /train or `netsec repro`)"
             ),

@@ -1,10 +1,12 @@
-//! `netsec explain STAGE`: the stage's fingerprint now versus the one in netsec.lock.
+//! `netsec explain STAGE`: the stage's fingerprint now versus the one in netsec.lock, as text or
+//! as one `ExplainJson` object (`--json`). Both are rendered from the same value.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use netsec_engine::status::evaluate;
 use netsec_engine::{Error, Lockfile};
+use netsec_protocol::{ExplainJson, FieldChange, OutChange, StageState};
 use serde_json::Value;
 
 use crate::render::Ui;
@@ -13,14 +15,14 @@ use crate::render::Ui;
 pub struct Args {
     /// The stage to explain.
     stage: String,
+    /// One JSON object on stdout.
+    #[arg(long)]
+    json: bool,
 }
 
-/// `dotted.key → value text` of a fingerprint (as `params` and metrics are spelled).
-fn flatten(v: &Value) -> BTreeMap<String, String> {
+/// `dotted.key → value` of a fingerprint (as `params` and metrics are spelled).
+fn flatten(v: &Value) -> BTreeMap<String, Value> {
     netsec_common::dotted::flatten("", v)
-        .into_iter()
-        .map(|(k, v)| (k, v.to_string()))
-        .collect()
 }
 
 pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
@@ -38,16 +40,7 @@ pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
     let entry = lock.stages.get(&args.stage);
     let ev = evaluate(&repo, stage, entry, &params)?;
     repo.save_memo();
-    if stage.frozen {
-        crate::outln!("Stage `{}` is frozen: it never runs.", stage.name);
-    } else if ev.reasons.is_empty() {
-        crate::outln!("Stage `{}` is fresh.", stage.name);
-    } else {
-        crate::outln!("Stage `{}` is dirty:", stage.name);
-        for r in &ev.reasons {
-            crate::outln!("  - {r}");
-        }
-    }
+
     let old = entry.map(|e| serde_json::to_value(&e.fingerprint).unwrap_or(Value::Null));
     let new = ev
         .fingerprint
@@ -55,48 +48,95 @@ pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
         .map(|f| serde_json::to_value(f).unwrap_or(Value::Null));
     let a = old.as_ref().map(flatten).unwrap_or_default();
     let b = new.as_ref().map(flatten).unwrap_or_default();
-    crate::outln!();
-    match (&old, &new) {
-        (None, _) => crate::outln!("No entry in netsec.lock: the stage never ran."),
-        (_, None) => crate::outln!("No current fingerprint: a dep is missing."),
-        _ => crate::outln!("Fingerprint diff against netsec.lock (- locked, + now):"),
-    }
-    let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
-    let mut same = 0;
-    for k in keys {
-        match (a.get(k), b.get(k)) {
-            (Some(x), Some(y)) if x == y => same += 1,
-            (x, y) => {
-                if let Some(x) = x {
-                    crate::outln!("  - {k} = {x}");
-                }
-                if let Some(y) = y {
-                    crate::outln!("  + {k} = {y}");
-                }
-            }
+    let mut changed = Vec::new();
+    let mut unchanged = 0;
+    for key in a.keys().chain(b.keys()).collect::<BTreeSet<_>>() {
+        match (a.get(key), b.get(key)) {
+            (Some(x), Some(y)) if x == y => unchanged += 1,
+            (x, y) => changed.push(FieldChange {
+                key: key.clone(),
+                locked: x.cloned(),
+                now: y.cloned(),
+            }),
         }
     }
-    if old.is_some() && new.is_some() {
-        crate::outln!("  ({same} fields unchanged)");
-    }
+    let mut outs = Vec::new();
     if let Some(e) = entry {
         for (p, rec) in &e.outs {
             let now = ev.outs.get(p).and_then(|h| h.as_ref()).map(|h| h.digest());
-            match now {
-                None => crate::outln!(
-                    "  out `{p}`: missing (locked {})",
-                    &rec.record.digest.to_hex()[..12]
-                ),
-                Some(d) if d != rec.record.digest => {
-                    crate::outln!(
-                        "  out `{p}`: {} → {}",
-                        &rec.record.digest.to_hex()[..12],
-                        &d.to_hex()[..12]
-                    )
-                }
-                _ => {}
+            if now != Some(rec.record.digest) {
+                outs.push(OutChange {
+                    path: p.to_string(),
+                    locked: rec.record.digest.to_hex(),
+                    now: now.map(|d| d.to_hex()),
+                });
             }
         }
     }
+    let status = if stage.frozen {
+        StageState::Frozen
+    } else if ev.reasons.is_empty() {
+        StageState::Fresh
+    } else {
+        StageState::Dirty
+    };
+    let explained = ExplainJson {
+        stage: stage.name.to_string(),
+        status,
+        reasons: ev.reasons,
+        in_lock: entry.is_some(),
+        has_fingerprint: new.is_some(),
+        changed,
+        unchanged,
+        outs,
+    };
+    if args.json {
+        crate::output::json_line(&explained);
+    } else {
+        print_text(&explained);
+    }
     Ok(0)
+}
+
+fn print_text(e: &ExplainJson) {
+    match e.status {
+        StageState::Frozen => crate::outln!("Stage `{}` is frozen: it never runs.", e.stage),
+        StageState::Fresh => crate::outln!("Stage `{}` is fresh.", e.stage),
+        StageState::Dirty => {
+            crate::outln!("Stage `{}` is dirty:", e.stage);
+            for r in &e.reasons {
+                crate::outln!("  - {r}");
+            }
+        }
+    }
+    crate::outln!();
+    if !e.in_lock {
+        crate::outln!("No entry in netsec.lock: the stage never ran.");
+    } else if !e.has_fingerprint {
+        crate::outln!("No current fingerprint: a dep is missing.");
+    } else {
+        crate::outln!("Fingerprint diff against netsec.lock (- locked, + now):");
+    }
+    for c in &e.changed {
+        if let Some(x) = &c.locked {
+            crate::outln!("  - {} = {x}", c.key);
+        }
+        if let Some(y) = &c.now {
+            crate::outln!("  + {} = {y}", c.key);
+        }
+    }
+    if e.in_lock && e.has_fingerprint {
+        crate::outln!("  ({} fields unchanged)", e.unchanged);
+    }
+    for o in &e.outs {
+        let locked = &o.locked[..o.locked.len().min(12)];
+        match &o.now {
+            None => crate::outln!("  out `{}`: missing (locked {locked})", o.path),
+            Some(now) => crate::outln!(
+                "  out `{}`: {locked} → {}",
+                o.path,
+                &now[..now.len().min(12)]
+            ),
+        }
+    }
 }

@@ -3,14 +3,26 @@
 use std::path::Path;
 
 use netsec_engine::Error;
+use netsec_protocol::InitJson;
 
 use crate::render::Ui;
 
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// One JSON object on stdout: what was created.
+    #[arg(long)]
+    json: bool,
+}
 
-pub fn run(ui: &Ui, cwd: &Path, _args: Args) -> Result<i32, Error> {
+pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
     let created = netsec_engine::init::init(cwd)?;
+    if args.json {
+        crate::output::json_line(&InitJson {
+            root: cwd.display().to_string(),
+            created,
+        });
+        return Ok(0);
+    }
     if created.is_empty() {
         ui.status(
             "Initialized",

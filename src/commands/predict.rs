@@ -4,6 +4,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use netsec_engine::Error;
+use netsec_protocol::PredictJson;
+use netsec_stages::bundle::bundle_path;
 use netsec_stages::{ErrorKind, ModelBundle, StageError};
 
 use crate::render::Ui;
@@ -19,6 +21,10 @@ pub struct Args {
     /// Where to write the input plus `prediction` and `phishing_probability`; stdout if absent.
     #[arg(long, value_name = "CSV")]
     output: Option<PathBuf>,
+    /// One JSON summary on stdout (rows, phishing count, output, model version); needs
+    /// `--output`, since stdout cannot carry both.
+    #[arg(long, requires = "output")]
+    json: bool,
 }
 
 pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
@@ -34,6 +40,7 @@ pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
         &resolve(&args.model),
         &resolve(&args.input),
         args.output.as_deref().map(resolve),
+        args.json,
     ) {
         Ok(()) => Ok(0),
         Err(e) => {
@@ -47,7 +54,13 @@ pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
     }
 }
 
-fn predict(ui: &Ui, model: &Path, input: &Path, output: Option<PathBuf>) -> Result<(), StageError> {
+fn predict(
+    ui: &Ui,
+    model: &Path,
+    input: &Path,
+    output: Option<PathBuf>,
+    json: bool,
+) -> Result<(), StageError> {
     let bundle = ModelBundle::load(model)?;
     let report = match &output {
         Some(path) => netsec_stages::predict_to_file(&bundle, input, path)?,
@@ -62,6 +75,23 @@ fn predict(ui: &Ui, model: &Path, input: &Path, output: Option<PathBuf>) -> Resu
             report
         }
     };
+    if let (true, Some(path)) = (json, &output) {
+        let model_file = bundle_path(model);
+        let model_version = bundle.version().map_err(|e| StageError::Artifact {
+            path: model_file.clone(),
+            message: format!("cannot encode the bundle: {e}"),
+        })?;
+        crate::output::json_line(&PredictJson {
+            rows: report.rows,
+            phishing: report.phishing,
+            legitimate: report.legitimate,
+            imputed_cells: report.imputed_cells,
+            output: path.display().to_string(),
+            model: model_file.display().to_string(),
+            model_version,
+        });
+        return Ok(());
+    }
     let share = if report.rows == 0 {
         0.0
     } else {

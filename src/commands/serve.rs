@@ -4,13 +4,14 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use netsec_engine::Error;
-use netsec_serve::{ServeConfig, ServeError};
+use netsec_serve::{ServeConfig, ServeError, Started};
 
 use crate::render::Ui;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Address to listen on (loopback by default; 0.0.0.0:8000 to expose it).
+    /// Address to listen on (loopback by default; 0.0.0.0:8000 to expose it; port 0 = any free
+    /// port, printed at start).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8000")]
     addr: SocketAddr,
     /// Bearer token required by POST /train (default: $NETSEC_SERVE_TOKEN).
@@ -42,7 +43,9 @@ pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
     }
     cfg.cors_origins = args.cors_origins;
     cfg.body_limit = args.body_limit;
-    match netsec_serve::run_blocking(cfg) {
+    let ui_start = ui.clone();
+    let root_shown = cfg.root.clone();
+    match netsec_serve::run_blocking(cfg, move |s| started(&ui_start, &root_shown, s)) {
         Ok(()) => Ok(netsec_engine::exit::OK),
         Err(e) => {
             let (code, hint) = match &e {
@@ -56,5 +59,45 @@ pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
             ui.error_text(&format!("failed to serve: {e}"), hint);
             Ok(code)
         }
+    }
+}
+
+/// The start lines on stderr: the real URL and the model served (`-q` hides them).
+fn started(ui: &Ui, root: &Path, s: &Started) {
+    ui.status("Listening", "32", &format!("on {}", s.url));
+    let shown = s.bundle_path.strip_prefix(root).unwrap_or(&s.bundle_path);
+    match &s.model {
+        Some(card) => {
+            let f1 = s
+                .test_f1()
+                .map(|f| format!(", test F1 {f:.3}"))
+                .unwrap_or_default();
+            ui.status(
+                "Model",
+                "32",
+                &format!(
+                    "`{}` ({}{f1}) from `{}`",
+                    card.version,
+                    card.model,
+                    shown.display()
+                ),
+            );
+        }
+        None if s.bundle_path.exists() => ui.status(
+            "Model",
+            "33",
+            &format!(
+                "none loaded: `{}` was rejected (see the warning above); /predict answers 503",
+                shown.display()
+            ),
+        ),
+        None => ui.status(
+            "Model",
+            "33",
+            &format!(
+                "no model yet (`{}` missing): /predict answers 503 until POST /train or `netsec repro` promotes one",
+                shown.display()
+            ),
+        ),
     }
 }

@@ -1,4 +1,5 @@
-//! `netsec status`: every stale stage with all its reasons, on stdout.
+//! `netsec status`: every stale stage with all its reasons, on stdout. `netsec status -q` prints
+//! nothing and answers with its exit code (DVC's contract): 0 up to date, 1 anything stale.
 
 use std::path::Path;
 
@@ -7,6 +8,9 @@ use netsec_engine::{Error, Lockfile};
 use netsec_protocol::{StageState, StatusJson};
 
 use crate::render::Ui;
+
+/// `status -q` exit code when a stage is stale (errors keep their own codes: 2, 3, 5, …).
+const STALE: i32 = 1;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -25,9 +29,15 @@ pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
     let stages = status(&repo, &lock, only)?;
     repo.save_memo();
     let up_to_date = stages.iter().all(|s| s.reasons.is_empty());
+    // `-q` (global: only errors on stderr) also silences stdout here, and the exit code says
+    // whether anything is stale; `--json -q` still prints the object it was asked for.
+    let code = if ui.quiet && !up_to_date { STALE } else { 0 };
     if args.json {
         crate::output::json_line(&StatusJson { up_to_date, stages });
-        return Ok(0);
+        return Ok(code);
+    }
+    if ui.quiet {
+        return Ok(code);
     }
     for s in &stages {
         let reasons = netsec_engine::dirty_reason::join(&s.reasons);

@@ -86,6 +86,14 @@ impl ModelBundle {
         Ok(bundle)
     }
 
+    /// The bundle's identity: blake3 of its canonical JSON, 16 hex digits. It changes iff the
+    /// content does, however the file was written; `netsec serve` (`/model`) and
+    /// `netsec predict --json` report it.
+    pub fn version(&self) -> serde_json::Result<String> {
+        let canonical = netsec_common::canonical::to_vec(self)?;
+        Ok(blake3::hash(&canonical).to_hex()[..16].to_string())
+    }
+
     /// Internal consistency: the model, preprocessor and schema agree on the features.
     fn check(&self) -> std::result::Result<(), String> {
         let names = self.schema.feature_names();

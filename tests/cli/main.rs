@@ -13,6 +13,7 @@ mod freshness;
 mod gc_scopes;
 mod golden;
 mod hardening;
+mod json_outputs;
 mod outs;
 mod own_pipelines;
 mod parallel;

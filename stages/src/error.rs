@@ -222,7 +222,7 @@ pub enum StageError {
     },
 
     /// Too few rows for the split asked for: the data, not the config, is at fault.
-    #[error("data rejected: `{origin}` has {rows} row{} (after checks): {reason}", if *rows == 1 { "" } else { "s" })]
+    #[error("data rejected: `{origin}` has {rows} row{}: {reason}", if *rows == 1 { "" } else { "s" })]
     TooFewRows {
         origin: String,
         rows: usize,

@@ -96,7 +96,14 @@ impl Schema {
         }
         let schema: Schema = serde_norway::from_str(text).map_err(|e| StageError::Schema {
             path: path.to_path_buf(),
-            line: e.location().map(|l| l.line()),
+            // "more than one document" comes without a location: name the second document.
+            line: e.location().map(|l| l.line()).or_else(|| {
+                text.lines()
+                    .enumerate()
+                    .skip(1)
+                    .find(|(_, l)| l.starts_with("---"))
+                    .map(|(i, _)| i + 1)
+            }),
             message: clip_quoted(&e.to_string()),
         })?;
         if schema.version != SCHEMA_VERSION {
@@ -336,6 +343,9 @@ mod tests {
         let deep = format!("version: 1\nx: {}", "[".repeat(100_000));
         let e = Schema::from_yaml_str(&deep, Path::new("s.yaml")).expect_err("deep");
         assert!(e.to_string().contains("line 2"), "{e}");
+        let two = format!("{GOOD}---\n{GOOD}");
+        let e = Schema::from_yaml_str(&two, Path::new("s.yaml")).expect_err("two documents");
+        assert!(e.to_string().contains("line 11"), "{e}");
         let long = GOOD.replace("dtype: float64", &format!("dtype: {}", "z".repeat(100_000)));
         let e = Schema::from_yaml_str(&long, Path::new("s.yaml")).expect_err("long");
         assert!(e.to_string().len() < 1000, "{e}");

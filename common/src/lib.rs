@@ -9,6 +9,8 @@ pub mod dotted;
 pub mod git;
 pub mod html;
 pub mod redact;
+pub mod yaml_depth;
 
 pub use atomic::{write_atomic, write_json_atomic, Durability};
 pub use redact::{redact_uri, redact_uris_in};
+pub use yaml_depth::yaml_too_deep;

@@ -64,6 +64,9 @@ pub enum ParamsError {
     Missing { key: String },
 }
 
+/// Deepest nesting of a params file (the same bound as pipeline.toml's).
+const MAX_DEPTH: usize = crate::manifest::MAX_DEPTH;
+
 /// Loaded params sources, each converted to JSON values once.
 #[derive(Debug, Default)]
 pub struct ParamStore {
@@ -95,6 +98,19 @@ impl ParamStore {
             };
             let text = std::fs::read_to_string(&path).map_err(|e| err(e.to_string()))?;
             let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+            // The TOML and YAML parsers recurse per level of nesting: a file nested 100,000
+            // deep is refused before either runs (serde_json stops at 128 levels itself).
+            let deep = match ext {
+                "toml" => crate::manifest::too_deep(&text)
+                    .map(|(span, depth)| (text[..span.start].matches('\n').count() + 1, depth)),
+                "json" => None,
+                _ => netsec_common::yaml_too_deep(&text, MAX_DEPTH),
+            };
+            if let Some((line, depth)) = deep {
+                return Err(err(format!(
+                    "line {line}: nested {depth} levels deep; at most {MAX_DEPTH} are allowed"
+                )));
+            }
             let value = match ext {
                 "toml" => toml::from_str::<toml::Table>(&text)
                     .map(|t| toml_to_json(&toml::Value::Table(t)))
@@ -206,6 +222,31 @@ mod tests {
         assert_eq!(t["train.c"].to_string(), "1.0");
         let missing = s.lookup(&ParamKey::parse("train.nope").unwrap());
         assert!(matches!(missing, Err(ParamsError::Missing { .. })));
+    }
+
+    #[test]
+    fn deep_params_files_are_refused_before_parsing() {
+        let dir = tempfile::tempdir().unwrap();
+        let deep = "[".repeat(100_000);
+        std::fs::write(dir.path().join("p.yaml"), format!("a:\n  b: {deep}")).unwrap();
+        std::fs::write(dir.path().join("p.toml"), format!("a = {deep}")).unwrap();
+        std::fs::write(dir.path().join("p.json"), format!("{{\"a\": {deep}")).unwrap();
+        let mut s = ParamStore::new(dir.path(), None);
+        for (f, line) in [
+            ("p.yaml", Some("line 2")),
+            ("p.toml", Some("line 1")),
+            ("p.json", None),
+        ] {
+            let started = std::time::Instant::now();
+            let e = s
+                .lookup(&ParamKey::parse(&format!("{f}:a")).unwrap())
+                .expect_err(f)
+                .to_string();
+            assert!(started.elapsed().as_secs() < 2, "{f}");
+            if let Some(line) = line {
+                assert!(e.contains(line) && e.contains("at most 64"), "{f}: {e}");
+            }
+        }
     }
 
     #[test]

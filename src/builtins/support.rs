@@ -4,37 +4,95 @@
 use std::path::PathBuf;
 
 use netsec_engine::{BuiltinContext, BuiltinError};
-use netsec_stages::{ErrorKind, Schema, StageError};
+use netsec_stages::{
+    CompareConfig, ErrorKind, EvaluateConfig, IngestConfig, Schema, SelectConfig, StageError,
+    TransformConfig, ValidateConfig,
+};
 use serde::de::DeserializeOwned;
+
+/// A params section's config struct with its range checks: the failing field and why.
+pub trait Checked {
+    fn check(&self) -> Result<(), (String, String)>;
+}
+
+fn stage_check(r: netsec_stages::Result<()>) -> Result<(), (String, String)> {
+    r.map_err(|e| match e {
+        StageError::Config { key, message } => (key, message),
+        other => (String::new(), other.to_string()),
+    })
+}
+
+impl Checked for SelectConfig {
+    fn check(&self) -> Result<(), (String, String)> {
+        self.validate().map_err(|e| match e {
+            netsec_stages::ModelError::BadConfig { key, reason } => (key.to_string(), reason),
+            other => (String::new(), other.to_string()),
+        })
+    }
+}
+
+macro_rules! checked_by_validate {
+    ($($t:ty),*) => {$(
+        impl Checked for $t {
+            fn check(&self) -> Result<(), (String, String)> {
+                stage_check(self.validate())
+            }
+        }
+    )*};
+}
+checked_by_validate!(
+    IngestConfig,
+    ValidateConfig,
+    TransformConfig,
+    CompareConfig,
+    EvaluateConfig
+);
+
+/// `value` as the config `T` of section `name`, range-checked: the message names the key
+/// (`train.folds`) and its allowed range.
+fn convert<T: DeserializeOwned + Checked>(
+    value: &serde_json::Value,
+    name: &str,
+) -> Result<T, String> {
+    let cfg: T =
+        serde_json::from_value(value.clone()).map_err(|e| format!("param `{name}`: {e}"))?;
+    cfg.check().map_err(|(key, message)| {
+        if key.is_empty() {
+            format!("param `{name}`: {message}")
+        } else {
+            format!("param `{name}.{key}` {message}")
+        }
+    })?;
+    Ok(cfg)
+}
 
 /// The section `name` of the tracked params, deserialized with the config's own defaults.
 ///
 /// A built-in only sees the keys its stage tracks, so a key that is not tracked takes its
 /// default here: the fingerprint and the behaviour can never disagree.
-pub fn section<T: DeserializeOwned + Default>(
+pub fn section<T: DeserializeOwned + Default + Checked>(
     ctx: &BuiltinContext<'_>,
     name: &str,
 ) -> Result<T, BuiltinError> {
     match ctx.params().get(name) {
         None => Ok(T::default()),
-        Some(value) => serde_json::from_value(value.clone()).map_err(|e| {
-            BuiltinError::failed(format!("stage `{}`: param `{name}`: {e}", ctx.stage()))
+        Some(value) => convert(value, name).map_err(|e| {
+            BuiltinError::failed(format!("stage `{}`: {e}", ctx.stage()))
                 .with_hint(format!("see the `[params.{name}]` table of pipeline.toml"))
         }),
     }
 }
 
 /// Load-time check that the section `name` of `params` deserializes into `T` (the same
-/// conversion [`section`] does at run time), so a typo fails before any stage runs.
-pub fn check_section<T: DeserializeOwned>(
+/// conversion [`section`] does at run time) and passes its range checks, so a typo or an
+/// impossible value (`train.folds = 0`) fails before any stage runs.
+pub fn check_section<T: DeserializeOwned + Checked>(
     params: &serde_json::Value,
     name: &str,
 ) -> Result<(), String> {
     match params.get(name) {
         None => Ok(()),
-        Some(value) => serde_json::from_value::<T>(value.clone())
-            .map(|_| ())
-            .map_err(|e| format!("param `{name}`: {e}")),
+        Some(value) => convert::<T>(value, name).map(|_| ()),
     }
 }
 

@@ -38,6 +38,13 @@ impl Default for CompareConfig {
     }
 }
 
+impl CompareConfig {
+    /// Range checks (`test_size` strictly between 0 and 1); the error names the field.
+    pub fn validate(&self) -> Result<()> {
+        crate::split::check_test_size(self.test_size)
+    }
+}
+
 /// The content of the comparison's `metrics.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CompareReport {

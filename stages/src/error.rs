@@ -3,6 +3,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use crate::limits::{clip, thousands, MAX_LISTED};
 use crate::schema::Dtype;
 
 /// What the caller should do with an error; the engine adapter maps it to an exit code.
@@ -86,11 +87,15 @@ impl fmt::Display for Problem {
                 first,
                 second,
             } => {
+                let column = clip(column);
                 write!(f, "column `{column}` appears twice in the header (positions {first} and {second})")
             }
-            Problem::MissingColumn { column } => write!(f, "column `{column}` is missing"),
-            Problem::ExtraColumn { column } => write!(f, "column `{column}` is not in the schema"),
+            Problem::MissingColumn { column } => write!(f, "column `{}` is missing", clip(column)),
+            Problem::ExtraColumn { column } => {
+                write!(f, "column `{}` is not in the schema", clip(column))
+            }
             Problem::RenamedColumn { expected, found } => {
+                let (expected, found) = (clip(expected), clip(found));
                 write!(
                     f,
                     "column `{expected}` is missing and `{found}` is not in the schema (renamed?)"
@@ -114,7 +119,9 @@ impl fmt::Display for Problem {
                 rows,
             } => write!(
                 f,
-                "column `{column}`, line {line}: `{value}` is not {}{}",
+                "column `{}`, line {line}: `{}` is not {}{}",
+                clip(column),
+                clip(value),
                 expected.describe(),
                 more(*rows)
             ),
@@ -128,27 +135,38 @@ impl fmt::Display for Problem {
                 let allowed: Vec<String> = allowed.iter().map(|v| format!("{v}")).collect();
                 write!(
                     f,
-                    "column `{column}`, line {line}: `{value}` is not one of [{}]{}",
+                    "column `{}`, line {line}: `{}` is not one of [{}]{}",
+                    clip(column),
+                    clip(value),
                     allowed.join(", "),
                     more(*rows)
                 )
             }
             Problem::MissingCell { column, line, rows } => write!(
                 f,
-                "column `{column}`, line {line}: empty cell in a non-nullable column{}",
+                "column `{}`, line {line}: empty cell in a non-nullable column{}",
+                clip(column),
                 more(*rows)
             ),
         }
     }
 }
 
-/// Renders a list of problems, one per line, for error messages.
+/// Renders a list of problems, one per line, for error messages: the first [`MAX_LISTED`],
+/// then how many more there are (a garbage file can hold millions).
 pub fn render_problems(problems: &[Problem]) -> String {
-    problems
+    let mut lines: Vec<String> = problems
         .iter()
+        .take(MAX_LISTED)
         .map(|p| format!("  - {p}"))
-        .collect::<Vec<_>>()
-        .join("\n")
+        .collect();
+    if problems.len() > MAX_LISTED {
+        lines.push(format!(
+            "  … and {} more",
+            thousands(problems.len() - MAX_LISTED)
+        ));
+    }
+    lines.join("\n")
 }
 
 /// Every failure of the data stages.
@@ -181,7 +199,7 @@ pub enum StageError {
         message: String,
     },
 
-    #[error("`{origin}` does not match the schema ({} problem{}):\n{}", problems.len(), if problems.len() == 1 { "" } else { "s" }, render_problems(problems))]
+    #[error("`{origin}` does not match the schema ({} problem{}):\n{}", thousands(problems.len()), if problems.len() == 1 { "" } else { "s" }, render_problems(problems))]
     Data {
         origin: String,
         problems: Vec<Problem>,
@@ -189,6 +207,27 @@ pub enum StageError {
 
     #[error("data rejected: {summary}")]
     DataRejected { report: PathBuf, summary: String },
+
+    /// An input that is not read at all: not a regular file, or over a size or shape limit.
+    #[error("refusing to read `{}`: {reason}", path.display())]
+    Refused { path: PathBuf, reason: String },
+
+    /// A `schema.yaml` of a format version this netsec does not know.
+    #[error("unsupported schema `{}`{}: `version` is {found}; this netsec reads version {supported}", path.display(), line.map(|l| format!(" line {l}")).unwrap_or_default())]
+    SchemaVersion {
+        path: PathBuf,
+        line: Option<usize>,
+        found: u32,
+        supported: u32,
+    },
+
+    /// Too few rows for the split asked for: the data, not the config, is at fault.
+    #[error("data rejected: `{origin}` has {rows} row{}: {reason}", if *rows == 1 { "" } else { "s" })]
+    TooFewRows {
+        origin: String,
+        rows: usize,
+        reason: String,
+    },
 
     #[error("invalid config: `{key}`: {message}")]
     Config { key: String, message: String },
@@ -205,9 +244,12 @@ impl StageError {
     pub fn kind(&self) -> ErrorKind {
         match self {
             StageError::Read { .. } | StageError::Write { .. } => ErrorKind::Io,
-            StageError::Data { .. } | StageError::DataRejected { .. } | StageError::Csv { .. } => {
-                ErrorKind::Rejected
-            }
+            StageError::Data { .. }
+            | StageError::DataRejected { .. }
+            | StageError::Csv { .. }
+            | StageError::Refused { .. }
+            | StageError::SchemaVersion { .. }
+            | StageError::TooFewRows { .. } => ErrorKind::Rejected,
             StageError::Schema { .. }
             | StageError::Config { .. }
             | StageError::Artifact { .. }
@@ -233,6 +275,15 @@ impl StageError {
                     .into(),
             ),
             StageError::Csv { .. } => Some("check quoting and line endings of the file".into()),
+            StageError::Refused { .. } => {
+                Some("point the stage at a regular file of sensible size".into())
+            }
+            StageError::SchemaVersion { supported, .. } => Some(format!(
+                "write `version: {supported}`, or upgrade netsec to read this schema"
+            )),
+            StageError::TooFewRows { .. } => Some(
+                "add rows, or change `test_size` so that both train and test get some".into(),
+            ),
             StageError::Artifact { .. } => {
                 Some("rerun the stage that produces this file (`netsec repro -f STAGE`)".into())
             }

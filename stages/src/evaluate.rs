@@ -31,6 +31,21 @@ impl Default for EvaluateConfig {
     }
 }
 
+impl EvaluateConfig {
+    /// Range checks (`min_improvement` in [-1, 1], a difference of F1 scores); the error
+    /// names the field.
+    pub fn validate(&self) -> Result<()> {
+        if (-1.0..=1.0).contains(&self.min_improvement) {
+            Ok(())
+        } else {
+            Err(StageError::Config {
+                key: "min_improvement".into(),
+                message: format!("must lie in [-1, 1], found {}", self.min_improvement),
+            })
+        }
+    }
+}
+
 /// Where `evaluate` reads from, and the provenance recorded in a new bundle.
 #[derive(Debug, Clone)]
 pub struct EvaluateInputs<'a> {

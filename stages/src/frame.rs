@@ -373,6 +373,11 @@ fn close_distance(a: &str, b: &str) -> Option<usize> {
             .flat_map(char::to_lowercase)
             .collect()
     };
+    // A garbage header can hold megabyte-long names, and the distance is quadratic: a name
+    // over 1 KiB is never a rename of a schema column.
+    if a.len().max(b.len()) > 1024 {
+        return None;
+    }
     let (a, b) = (norm(a), norm(b));
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.iter().enumerate() {

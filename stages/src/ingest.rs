@@ -37,6 +37,11 @@ impl Default for IngestConfig {
 }
 
 impl IngestConfig {
+    /// Range checks of every field (the split's `test_size`); the error names the field.
+    pub fn validate(&self) -> Result<()> {
+        self.split_config().validate()
+    }
+
     /// The split part of the config.
     pub fn split_config(&self) -> SplitConfig {
         SplitConfig {

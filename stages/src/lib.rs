@@ -11,6 +11,7 @@ pub mod impute;
 pub mod ingest;
 pub mod kolmogorov;
 pub mod ks;
+pub mod limits;
 pub mod npy;
 pub mod schema;
 pub mod source;
@@ -52,4 +53,4 @@ pub use train::{train, train_observed, CvReport, TrainReport};
 pub mod compare;
 
 pub use compare::{compare, CompareConfig, CompareReport};
-pub use netsec_models::SelectConfig;
+pub use netsec_models::{ModelError, SelectConfig};

@@ -6,6 +6,10 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, StageError};
+use crate::limits::{clip_quoted, read_regular, MAX_SCHEMA_BYTES, MAX_YAML_DEPTH};
+
+/// The `version` of `schema.yaml` this netsec reads.
+pub const SCHEMA_VERSION: u32 = 1;
 
 /// The storage type of a column. Features are held as `f64` either way; the dtype decides what
 /// a cell may look like in a CSV file and how it is written back.
@@ -61,25 +65,64 @@ pub struct Schema {
 }
 
 impl Schema {
-    /// Reads and checks a schema file; errors name the file and, where known, the line.
+    /// Reads and checks a schema file; errors name the file and, where known, the line. Only
+    /// a regular file of at most [`MAX_SCHEMA_BYTES`] is read.
     pub fn load(path: &Path) -> Result<Schema> {
-        let text = std::fs::read_to_string(path).map_err(|e| StageError::read(path, e))?;
+        let bytes = read_regular(path, Some(MAX_SCHEMA_BYTES))?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let bytes = e.as_bytes();
+            let at = e.utf8_error().valid_up_to();
+            StageError::Schema {
+                path: path.to_path_buf(),
+                line: Some(bytes[..at].iter().filter(|b| **b == b'\n').count() + 1),
+                message: format!("invalid UTF-8 (byte {})", at + 1),
+            }
+        })?;
         Schema::from_yaml_str(&text, path)
     }
 
-    /// Parses and checks schema YAML; `path` is only used in messages.
+    /// Parses and checks schema YAML; `path` is only used in messages. Nesting deeper than
+    /// [`MAX_YAML_DEPTH`] is refused before the parser runs, and a `version` other than
+    /// [`SCHEMA_VERSION`] after it.
     pub fn from_yaml_str(text: &str, path: &Path) -> Result<Schema> {
+        if let Some((line, depth)) = netsec_common::yaml_too_deep(text, MAX_YAML_DEPTH) {
+            return Err(StageError::Schema {
+                path: path.to_path_buf(),
+                line: Some(line),
+                message: format!(
+                    "nested {depth} levels deep; at most {MAX_YAML_DEPTH} are allowed"
+                ),
+            });
+        }
         let schema: Schema = serde_norway::from_str(text).map_err(|e| StageError::Schema {
             path: path.to_path_buf(),
-            line: e.location().map(|l| l.line()),
-            message: e.to_string(),
+            // "more than one document" comes without a location: name the second document.
+            line: e.location().map(|l| l.line()).or_else(|| {
+                text.lines()
+                    .enumerate()
+                    .skip(1)
+                    .find(|(_, l)| l.starts_with("---"))
+                    .map(|(i, _)| i + 1)
+            }),
+            message: clip_quoted(&e.to_string()),
         })?;
+        if schema.version != SCHEMA_VERSION {
+            return Err(StageError::SchemaVersion {
+                path: path.to_path_buf(),
+                line: text
+                    .lines()
+                    .position(|l| l.trim_start().starts_with("version"))
+                    .map(|i| i + 1),
+                found: schema.version,
+                supported: SCHEMA_VERSION,
+            });
+        }
         schema
             .check()
             .map_err(|(needle, message)| StageError::Schema {
                 path: path.to_path_buf(),
                 line: needle.and_then(|n| line_of(text, &n)),
-                message,
+                message: clip_quoted(&message),
             })?;
         Ok(schema)
     }
@@ -276,5 +319,35 @@ mod tests {
         let pos = GOOD.replace("positive: phishing", "positive: spam");
         let e = Schema::from_yaml_str(&pos, Path::new("s.yaml")).expect_err("positive");
         assert!(e.to_string().contains("line 7"), "{e}");
+    }
+
+    #[test]
+    fn hostile_schemas_are_refused_with_a_line() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("s.yaml");
+        let mut bytes = GOOD.as_bytes().to_vec();
+        bytes.splice(40..40, [0xff, 0xfe]);
+        std::fs::write(&p, &bytes).expect("write");
+        let e = Schema::load(&p).expect_err("utf-8");
+        assert!(
+            e.to_string().contains("line 4") && e.to_string().contains("UTF-8"),
+            "{e}"
+        );
+        let v2 = GOOD.replace("version: 1", "version: 2");
+        let e = Schema::from_yaml_str(&v2, Path::new("s.yaml")).expect_err("v2");
+        assert_eq!(e.kind(), crate::error::ErrorKind::Rejected);
+        assert!(
+            e.to_string().contains("`version` is 2") && e.to_string().contains("line 1"),
+            "{e}"
+        );
+        let deep = format!("version: 1\nx: {}", "[".repeat(100_000));
+        let e = Schema::from_yaml_str(&deep, Path::new("s.yaml")).expect_err("deep");
+        assert!(e.to_string().contains("line 2"), "{e}");
+        let two = format!("{GOOD}---\n{GOOD}");
+        let e = Schema::from_yaml_str(&two, Path::new("s.yaml")).expect_err("two documents");
+        assert!(e.to_string().contains("line 11"), "{e}");
+        let long = GOOD.replace("dtype: float64", &format!("dtype: {}", "z".repeat(100_000)));
+        let e = Schema::from_yaml_str(&long, Path::new("s.yaml")).expect_err("long");
+        assert!(e.to_string().len() < 1000, "{e}");
     }
 }

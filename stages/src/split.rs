@@ -43,6 +43,25 @@ impl Default for SplitConfig {
     }
 }
 
+impl SplitConfig {
+    /// Range checks (`test_size` strictly between 0 and 1); the error names the field.
+    pub fn validate(&self) -> Result<()> {
+        check_test_size(self.test_size)
+    }
+}
+
+/// `test_size` must lie strictly between 0 and 1.
+pub fn check_test_size(test_size: f64) -> Result<()> {
+    if test_size > 0.0 && test_size < 1.0 {
+        Ok(())
+    } else {
+        Err(StageError::Config {
+            key: "test_size".into(),
+            message: format!("must lie strictly between 0 and 1, found {test_size}"),
+        })
+    }
+}
+
 /// Splits the rows of `frame`; returns (train, test) row indices, each ascending.
 pub fn split(frame: &Frame, cfg: &SplitConfig) -> Result<(Vec<usize>, Vec<usize>)> {
     let n = frame.n_rows();
@@ -52,10 +71,13 @@ pub fn split(frame: &Frame, cfg: &SplitConfig) -> Result<(Vec<usize>, Vec<usize>
             message: format!("must be strictly between 0 and 1, found {}", cfg.test_size),
         });
     }
+    // Too few rows is the data's fault (exit 4), not the config's: the same params split a
+    // real dataset fine.
     if n < 2 {
-        return Err(StageError::Config {
-            key: "test_size".into(),
-            message: format!("cannot split {n} row(s) into train and test"),
+        return Err(StageError::TooFewRows {
+            origin: frame.origin.clone(),
+            rows: n,
+            reason: "at least 2 rows are needed to split into train and test".into(),
         });
     }
     let (mut train, mut test) = match cfg.split {
@@ -63,10 +85,15 @@ pub fn split(frame: &Frame, cfg: &SplitConfig) -> Result<(Vec<usize>, Vec<usize>
         SplitMode::Grouped => grouped_split(frame, cfg)?,
     };
     if train.is_empty() || test.is_empty() {
-        return Err(StageError::Config {
-            key: "test_size".into(),
-            message: format!(
-                "{} leaves an empty side ({} train, {} test rows)",
+        return Err(StageError::TooFewRows {
+            origin: frame.origin.clone(),
+            rows: n,
+            reason: format!(
+                "a {} split with `test_size` {} leaves an empty side ({} train, {} test rows)",
+                match cfg.split {
+                    SplitMode::Grouped => "grouped",
+                    SplitMode::Random => "random",
+                },
                 cfg.test_size,
                 train.len(),
                 test.len()
@@ -222,6 +249,15 @@ mod tests {
             "test share {}",
             te.len()
         );
+    }
+
+    #[test]
+    fn too_few_rows_are_rejected_data() {
+        for n in [1, 2] {
+            let e = split(&synthetic(n), &SplitConfig::default()).expect_err("too few");
+            assert_eq!(e.kind(), crate::error::ErrorKind::Rejected, "{n}: {e}");
+            assert!(e.to_string().contains(&format!("has {n} row")), "{e}");
+        }
     }
 
     #[test]

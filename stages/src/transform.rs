@@ -26,6 +26,20 @@ impl Default for TransformConfig {
     }
 }
 
+impl TransformConfig {
+    /// Range checks (`neighbors` from 1 to 1000); the error names the field.
+    pub fn validate(&self) -> Result<()> {
+        if (1..=1000).contains(&self.neighbors) {
+            Ok(())
+        } else {
+            Err(StageError::Config {
+                key: "neighbors".into(),
+                message: format!("must lie in [1, 1000], found {}", self.neighbors),
+            })
+        }
+    }
+}
+
 /// The fitted preprocessing, saved as `preprocessor.json` and embedded in the model bundle.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Preprocessor {

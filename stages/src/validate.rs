@@ -44,6 +44,29 @@ impl Default for ValidateConfig {
     }
 }
 
+impl ValidateConfig {
+    /// Range checks (`drift_alpha` strictly between 0 and 1, `max_drift_share` in [0, 1]);
+    /// the error names the field.
+    pub fn validate(&self) -> Result<()> {
+        if !(self.drift_alpha > 0.0 && self.drift_alpha < 1.0) {
+            return Err(StageError::Config {
+                key: "drift_alpha".into(),
+                message: format!(
+                    "must lie strictly between 0 and 1, found {}",
+                    self.drift_alpha
+                ),
+            });
+        }
+        if !(0.0..=1.0).contains(&self.max_drift_share) {
+            return Err(StageError::Config {
+                key: "max_drift_share".into(),
+                message: format!("must lie in [0, 1], found {}", self.max_drift_share),
+            });
+        }
+        Ok(())
+    }
+}
+
 /// Accepted or rejected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

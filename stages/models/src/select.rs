@@ -48,6 +48,44 @@ impl Default for SelectConfig {
     }
 }
 
+impl SelectConfig {
+    /// Range checks of every field, so a bad value fails when the pipeline is loaded rather
+    /// than minutes into a run; the error names the field and what it may be.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |key: &'static str, reason: String| Err(ModelError::BadConfig { key, reason });
+        if self.folds < 2 {
+            return bad("folds", format!("must be at least 2, found {}", self.folds));
+        }
+        if !(0.0..=1.0).contains(&self.expected_score) {
+            return bad(
+                "expected_score",
+                format!("must lie in [0, 1], found {}", self.expected_score),
+            );
+        }
+        if !(self.max_overfit_gap >= 0.0 && self.max_overfit_gap <= 1.0) {
+            return bad(
+                "max_overfit_gap",
+                format!("must lie in [0, 1], found {}", self.max_overfit_gap),
+            );
+        }
+        if self.models.is_empty() {
+            return bad(
+                "models",
+                format!("must name at least one of {}", KNOWN_MODELS.join(", ")),
+            );
+        }
+        for m in &self.models {
+            if !KNOWN_MODELS.contains(&m.as_str()) {
+                return bad(
+                    "models",
+                    format!("unknown model `{m}`; known: {}", KNOWN_MODELS.join(", ")),
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
 /// CV result of one candidate (means over folds; `f1_std` is the population std).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CvRow {

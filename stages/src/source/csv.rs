@@ -6,11 +6,14 @@ use std::sync::Arc;
 
 use super::{RawRecord, Source};
 use crate::error::{Result, StageError};
+use crate::limits::{human_bytes, read_regular, thousands, MAX_COLUMNS, MAX_RECORD_BYTES};
 
 /// Reads a CSV file in batches. Ragged rows are passed through (the frame loader reports them).
 ///
 /// The file is read into memory once: line numbers are counted from the bytes themselves,
-/// because the csv crate's own line count drifts on CRLF files and blank lines.
+/// because the csv crate's own line count drifts on CRLF files and blank lines. Only a regular
+/// file is read; a record longer than [`MAX_RECORD_BYTES`] or a header of more than
+/// [`MAX_COLUMNS`] columns is refused, so garbage costs one pass and a short message.
 pub struct CsvSource {
     path: PathBuf,
     data: Arc<Vec<u8>>,
@@ -46,9 +49,10 @@ impl std::fmt::Debug for CsvSource {
 }
 
 impl CsvSource {
-    /// Opens `path`; the file is read into memory, no row is parsed yet.
+    /// Opens `path`; the file is read into memory, no row is parsed yet. A FIFO or device is
+    /// refused rather than read (it may never end).
     pub fn open(path: &Path) -> Result<CsvSource> {
-        let data = std::fs::read(path).map_err(|e| StageError::read(path, e))?;
+        let data = read_regular(path, None)?;
         Ok(CsvSource::from_bytes(path, data))
     }
 
@@ -91,6 +95,27 @@ impl CsvSource {
         self.scan_newlines + 1
     }
 
+    /// A record too long to be a row of any table netsec reads: refused at its line.
+    fn check_length(&mut self, rec: &RawRecord) -> Result<()> {
+        let len = rec.as_slice().len();
+        if len <= MAX_RECORD_BYTES {
+            return Ok(());
+        }
+        let offset = rec
+            .position()
+            .map(|p| p.byte() as usize)
+            .unwrap_or(self.scan_pos);
+        let line = self.line_at(offset);
+        Err(StageError::Refused {
+            path: self.path.clone(),
+            reason: format!(
+                "the record at line {line} holds {} bytes; at most {} are read per line",
+                thousands(len),
+                human_bytes(MAX_RECORD_BYTES as u64)
+            ),
+        })
+    }
+
     fn csv_error(&self, e: ::csv::Error) -> StageError {
         let (line, column) = match e.position() {
             Some(p) => (p.line(), 0),
@@ -120,8 +145,19 @@ impl Source for CsvSource {
             .reader
             .read_byte_record(&mut rec)
             .map_err(|e| self.csv_error(e))?;
+        self.check_length(&rec)?;
         if !got || (rec.len() == 1 && rec[0].iter().all(u8::is_ascii_whitespace)) {
             return Ok(None);
+        }
+        if rec.len() > MAX_COLUMNS {
+            return Err(StageError::Refused {
+                path: self.path.clone(),
+                reason: format!(
+                    "the header (line 1) has {} columns; at most {} are read",
+                    thousands(rec.len()),
+                    thousands(MAX_COLUMNS)
+                ),
+            });
         }
         let mut names: Vec<String> = rec
             .iter()
@@ -152,6 +188,7 @@ impl Source for CsvSource {
             if !got {
                 break;
             }
+            self.check_length(&out[n])?;
             // Fully blank lines are skipped by the csv crate; nothing else is dropped.
             let offset = out[n]
                 .position()
@@ -206,6 +243,29 @@ mod tests {
             .map(|r| r.position().map(|p| p.line()).unwrap_or(0))
             .collect();
         assert_eq!(lines, vec![2, 4, 5, 7]);
+    }
+
+    #[test]
+    fn long_records_and_wide_headers_are_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("long.csv");
+        let cell = "y".repeat(MAX_RECORD_BYTES + 1);
+        std::fs::write(&p, format!("a,b\n1,2\n3,{cell}\n")).expect("write");
+        let mut s = CsvSource::open(&p).expect("open");
+        s.header().expect("header");
+        let mut batch = Vec::new();
+        let e = s.next_batch(&mut batch, 10).expect_err("long");
+        let msg = e.to_string();
+        assert!(msg.contains("line 3") && msg.len() < 300, "{msg}");
+        let p = dir.path().join("wide.csv");
+        std::fs::write(&p, ",".repeat(MAX_COLUMNS)).expect("write");
+        let e = CsvSource::open(&p)
+            .expect("open")
+            .header()
+            .expect_err("wide");
+        assert!(e.to_string().contains("4,097 columns"), "{e}");
+        let e = CsvSource::open(Path::new("/dev/zero")).expect_err("device");
+        assert_eq!(e.kind(), crate::error::ErrorKind::Rejected);
     }
 
     #[test]

@@ -85,7 +85,7 @@ pub fn gc(repo: &Repo, locks: &[Lockfile], opts: &GcOptions) -> Result<GcReport,
     let now = SystemTime::now();
     let mut doomed_runs = Vec::new();
     for entries in groups.values_mut() {
-        entries.sort_by(|a, b| b.0.cmp(&a.0));
+        entries.sort_by_key(|e| std::cmp::Reverse(e.0));
         for (i, (when, s)) in entries.iter().enumerate() {
             let too_many = opts.run_cache_keep.is_some_and(|n| i >= n);
             let too_old = opts

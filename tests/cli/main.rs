@@ -1,6 +1,9 @@
 //! Integration suite for the `netsec` binary: every test builds a temp workspace and runs the real CLI.
 
-#![allow(clippy::unwrap_used, reason = "tests unwrap: a failure is the test failing")]
+#![allow(
+    clippy::unwrap_used,
+    reason = "tests unwrap: a failure is the test failing"
+)]
 
 mod support;
 

@@ -107,27 +107,6 @@ pub fn stored(repo: &Repo) -> Vec<StoredEntry> {
     out
 }
 
-/// Every run entry (for gc).
-pub fn all(repo: &Repo) -> Vec<RunEntry> {
-    let mut out = Vec::new();
-    let Ok(shards) = std::fs::read_dir(repo.runs_dir()) else {
-        return out;
-    };
-    for shard in shards.flatten() {
-        let Ok(files) = std::fs::read_dir(shard.path()) else {
-            continue;
-        };
-        for f in files.flatten() {
-            if let Ok(bytes) = std::fs::read(f.path()) {
-                if let Ok(e) = serde_json::from_slice::<RunEntry>(&bytes) {
-                    out.push(e);
-                }
-            }
-        }
-    }
-    out
-}
-
 /// Every run entry with its key (hex) and its bytes as stored (for `push --run-cache`).
 pub fn all_keyed(repo: &Repo) -> Vec<(String, RunEntry, Vec<u8>)> {
     let mut out = Vec::new();

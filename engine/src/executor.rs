@@ -476,13 +476,14 @@ fn process(
     }
     // A stage deletes its outs before it runs. A file that is already there but that netsec
     // never produced (no lock entry, never claimed, no cache object holds it) is someone's
-    // data: refuse instead of deleting it (see `claims.rs`).
+    // data: refuse instead of deleting it (see `claims.rs`). `cache = false` outs are kept in
+    // git (metrics), so deleting the lock and rerunning stays possible.
     if entry.is_none() {
         let claimed = crate::claims::claimed(repo, &stage.name);
         for o in stage
             .outs
             .iter()
-            .filter(|o| !o.persist && !claimed.contains(&o.path))
+            .filter(|o| o.cache && !o.persist && !claimed.contains(&o.path))
         {
             if let Ok(false) = crate::checkout::recoverable(repo, &o.path) {
                 let f = StageFailure::new(

@@ -93,3 +93,16 @@ fn a_stage_never_deletes_a_file_netsec_did_not_produce() {
     q.edit("pipeline.toml", "exit 1", "true");
     q.repro(&[], 0).expect("make", "ran");
 }
+
+#[test]
+fn deleting_the_lock_and_rerunning_keeps_working_with_metrics_in_git() {
+    let p = Project::with_pipeline(
+        "[stages.m]\ncmd = \"echo '{\\\"f1\\\": 1}' > m.json\"\ndeps = [\"in.txt\"]\nouts = [{ path = \"m.json\", metric = true, cache = false }]\n",
+    );
+    p.file("in.txt", "x\n");
+    p.repro(&[], 0).expect("m", "ran");
+    // A fresh clone has the committed metrics file but neither claims nor cache.
+    p.remove("netsec.lock");
+    p.remove(".netsec");
+    p.repro(&[], 0).expect("m", "ran");
+}

@@ -22,6 +22,14 @@ pub struct RunEntry {
     pub outs: BTreeMap<RepoPath, OutRecord>,
 }
 
+impl RunEntry {
+    /// Entries are data from disk or a remote: one may restore exactly the outs of the
+    /// fingerprint it is filed under (which come from pipeline.toml), nothing else.
+    pub fn fits(&self, fp: &Fingerprint) -> bool {
+        self.outs.keys().eq(fp.outs.iter())
+    }
+}
+
 fn entry_path(repo: &Repo, key: &Digest) -> PathBuf {
     let hex = key.to_hex();
     repo.runs_dir()
@@ -33,8 +41,7 @@ fn entry_path(repo: &Repo, key: &Digest) -> PathBuf {
 pub fn lookup(repo: &Repo, fp: &Fingerprint) -> Option<RunEntry> {
     let text = std::fs::read(entry_path(repo, &fp.key())).ok()?;
     let entry: RunEntry = serde_json::from_slice(&text).ok()?;
-    // Entries are data from disk or a remote: one restores exactly the stage's declared outs.
-    if !entry.outs.keys().eq(fp.outs.iter()) {
+    if !entry.fits(fp) {
         return None;
     }
     for rec in entry.outs.values() {

@@ -297,3 +297,30 @@ fn malformed_pipelines_are_exit_3_with_a_location() {
     p.file("in.txt", "x");
     p.run(&["status"]).code(3).says("NUL");
 }
+
+#[test]
+fn a_remote_run_entry_naming_other_outs_is_ignored() {
+    let p = ran_once();
+    p.file(
+        "pipeline.toml",
+        &format!("{ONE}\n[remotes.origin]\nurl = \"remote\"\n"),
+    );
+    p.run(&["push", "--run-cache"]).code(0);
+    let mut tampered = 0;
+    for shard in fs::read_dir(p.path("remote/runs/blake3")).unwrap() {
+        for f in fs::read_dir(shard.unwrap().path()).unwrap() {
+            let f = f.unwrap().path();
+            let text = fs::read_to_string(&f).unwrap();
+            fs::write(&f, text.replace("\"out.txt\"", "\".git/hooks/pre-commit\"")).unwrap();
+            tampered += 1;
+        }
+    }
+    assert!(tampered > 0);
+    // A fresh runner: no cache, no lock. The stage runs; nothing lands in .git.
+    p.remove(".netsec");
+    p.remove("netsec.lock");
+    p.remove("out.txt");
+    p.repro(&["--pull"], 0).expect("make", "ran");
+    assert!(!p.exists(".git/hooks/pre-commit"));
+    assert_eq!(p.read("out.txt"), "payload\n");
+}

@@ -35,6 +35,10 @@ pub fn fetch_run(repo: &Repo, named: &Named, fp: &Fingerprint) -> Result<Option<
             return Ok(None);
         }
     };
+    if !entry.fits(fp) {
+        tracing::warn!("remote run-cache entry {key} names other outs than the stage; ignored");
+        return Ok(None);
+    }
     fetch_records(repo, named, entry.outs.values(), JOBS, &Silent)?;
     // Recorded only once its objects are local: `run_cache::lookup` then finds it complete.
     run_cache::record_bytes(repo, &key, &bytes)

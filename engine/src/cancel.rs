@@ -41,24 +41,22 @@ impl Cancel {
     /// Stop: no new stages; terminate running command groups.
     pub fn cancel(&self) {
         self.cancelled.store(true, Ordering::SeqCst);
-        let groups: Vec<i32> = self
-            .groups
-            .lock()
-            .map(|g| g.iter().copied().collect())
-            .unwrap_or_default();
-        for pg in groups {
-            kill_group(pg, rustix::process::Signal::TERM);
-        }
+        self.signal_all(rustix::process::Signal::TERM);
     }
 
     fn kill_remaining(&self) {
+        self.signal_all(rustix::process::Signal::KILL);
+    }
+
+    /// Sends `sig` to every registered group (a snapshot: the lock is not held while killing).
+    fn signal_all(&self, sig: rustix::process::Signal) {
         let groups: Vec<i32> = self
             .groups
             .lock()
             .map(|g| g.iter().copied().collect())
             .unwrap_or_default();
         for pg in groups {
-            kill_group(pg, rustix::process::Signal::KILL);
+            kill_group(pg, sig);
         }
     }
 

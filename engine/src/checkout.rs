@@ -24,14 +24,18 @@ pub struct CheckoutReport {
 /// Whether the workspace content of an out can be overwritten without losing anything: it
 /// is missing, or its content (every file of a directory) is in the cache.
 pub fn recoverable(repo: &Repo, path: &RepoPath) -> std::io::Result<bool> {
-    let held = |d| repo.cache.object_path(d).exists();
-    Ok(
-        match hash_path(&repo.root, &path.to_path(&repo.root), &repo.memo)? {
-            None => true,
-            Some(Hashed::File { digest, .. }) => held(&digest),
-            Some(Hashed::Dir { manifest, .. }) => manifest.files.values().all(|e| held(&e.digest)),
-        },
-    )
+    let current = hash_path(&repo.root, &path.to_path(&repo.root), &repo.memo)?;
+    Ok(held(repo, current.as_ref()))
+}
+
+/// Whether the cache holds `current` (an out as hashed now; `None` = missing).
+fn held(repo: &Repo, current: Option<&Hashed>) -> bool {
+    let has = |d| repo.cache.object_path(d).exists();
+    match current {
+        None => true,
+        Some(Hashed::File { digest, .. }) => has(digest),
+        Some(Hashed::Dir { manifest, .. }) => manifest.files.values().all(|e| has(&e.digest)),
+    }
 }
 
 /// Restore the outs of `stages` (all when empty) per the lock. An out edited in the workspace
@@ -63,19 +67,22 @@ pub fn checkout(
                 }
                 continue;
             }
-            // A killed run's half-written out is netsec's, not an edit: restore over it.
-            if !force && !crate::orphans::interrupted(repo, name) {
-                match recoverable(repo, path) {
-                    Ok(true) => {}
-                    Ok(false) => {
-                        report.refused.push(path.to_string());
-                        continue;
-                    }
-                    Err(e) => {
-                        report.failed.push((path.to_string(), e.to_string()));
-                        continue;
-                    }
+            // Hashed once here: an out that already matches the lock is left as it is.
+            let current = match hash_path(&repo.root, &path.to_path(&repo.root), &repo.memo) {
+                Ok(c) => c,
+                Err(e) => {
+                    report.failed.push((path.to_string(), e.to_string()));
+                    continue;
                 }
+            };
+            if current.as_ref().map(Hashed::digest) == Some(rec.record.digest) {
+                report.unchanged.push(path.to_string());
+                continue;
+            }
+            // A killed run's half-written out is netsec's, not an edit: restore over it.
+            if !force && !crate::orphans::interrupted(repo, name) && !held(repo, current.as_ref()) {
+                report.refused.push(path.to_string());
+                continue;
             }
             match restore_out(repo, path, rec) {
                 Ok(true) => report.restored.push(path.to_string()),

@@ -11,11 +11,7 @@ use crate::repo_path::RepoPath;
 use crate::workspace::Repo;
 
 fn path(repo: &Repo, stage: &str) -> PathBuf {
-    let name = &blake3::hash(stage.as_bytes()).to_hex()[..16];
-    repo.dot
-        .join("state")
-        .join("claims")
-        .join(format!("{name}.json"))
+    repo.stage_state("claims", stage)
 }
 
 /// The outs `stage` has claimed before.

@@ -22,11 +22,7 @@ struct Record {
 }
 
 fn path(repo: &Repo, stage: &str) -> PathBuf {
-    let name = &blake3::hash(stage.as_bytes()).to_hex()[..16];
-    repo.dot
-        .join("state")
-        .join("running")
-        .join(format!("{name}.json"))
+    repo.stage_state("running", stage)
 }
 
 /// Start time of `pid`, if it is alive.

@@ -74,6 +74,16 @@ impl Repo {
         self.dot.join("tmp")
     }
 
+    /// A per-stage state file under `.netsec/state/KIND/`, named by a hash of the stage name
+    /// (names may be long or hold characters a file name should not).
+    pub fn stage_state(&self, kind: &str, stage: &str) -> PathBuf {
+        let name = &blake3::hash(stage.as_bytes()).to_hex()[..16];
+        self.dot
+            .join("state")
+            .join(kind)
+            .join(format!("{name}.json"))
+    }
+
     pub fn runs_dir(&self) -> PathBuf {
         self.dot.join("cache").join("runs-v1")
     }

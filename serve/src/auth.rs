@@ -1,14 +1,25 @@
-//! Bearer-token check for `POST /train`, in constant time (no early exit on the first differing
-//! byte, and the length compared in the same pass). The token is never logged.
+//! Bearer-token check for `POST /train` and `GET /tasks/{id}`, in constant time (no early exit
+//! on the first differing byte, and the length compared in the same pass). The token is never
+//! logged. Without a token these routes are refused unless the server was started with
+//! `--allow-open-train`: training is never open by accident.
 
 use axum::http::{header, HeaderMap, StatusCode};
 
+use crate::config::ServeConfig;
 use crate::error::ApiError;
 
-/// `Ok` when no token is configured or the `Authorization: Bearer …` header carries it.
-pub fn check(expected: Option<&str>, headers: &HeaderMap) -> Result<(), ApiError> {
-    let Some(expected) = expected else {
-        return Ok(());
+/// `Ok` when the `Authorization: Bearer …` header carries the configured token, or when no
+/// token is configured and open training was explicitly allowed.
+pub fn check(config: &ServeConfig, headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(expected) = config.token.as_deref() else {
+        if config.allow_open_train {
+            return Ok(());
+        }
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "training is disabled: start the server with `--token` (or NETSEC_SERVE_TOKEN) and send `Authorization: Bearer <token>`, or pass `--allow-open-train`",
+        )
+        .with_field("authorization"));
     };
     let given = headers
         .get(header::AUTHORIZATION)

@@ -1,15 +1,14 @@
 //! Request bodies → a schema-checked `Frame`: CSV text (raw or from a multipart file) or JSON
 //! rows (`[{col: value}]` or `{"rows": [...]}`). Every failure is a 4xx `ApiError`.
 
-use std::collections::HashMap;
-
 use axum::body::Bytes;
 use axum::http::StatusCode;
 use netsec_stages::{Frame, LabelMode, Problem, Schema, StageError};
 use serde_json::Value;
 
 use crate::error::ApiError;
-use crate::rows_source::RowsSource;
+use crate::json_rows::json_to_csv;
+use crate::truncate::{clip, clip_json};
 
 /// Where the rows came from; decides how positions are named in messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,7 +20,12 @@ pub enum InputKind {
 }
 
 /// Parses and checks CSV text against `schema` (the label column may be present or not).
-pub fn frame_from_csv(bytes: Bytes, origin: &str, schema: &Schema) -> Result<Frame, ApiError> {
+pub fn frame_from_csv(
+    bytes: Bytes,
+    origin: &str,
+    schema: &Schema,
+    max_rows: usize,
+) -> Result<Frame, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::bad_request(
             "the request body is empty: send CSV text with a header line",
@@ -36,100 +40,41 @@ pub fn frame_from_csv(bytes: Bytes, origin: &str, schema: &Schema) -> Result<Fra
         ))
         .with_field("body"));
     }
-    let mut source = netsec_stages::CsvSource::from_bytes(origin, bytes.to_vec());
+    check_csv_rows(&bytes, max_rows)?;
+    let mut source = netsec_stages::CsvSource::from_bytes(origin, Vec::from(bytes));
     Frame::from_source(&mut source, schema, LabelMode::Optional)
         .map_err(|e| stage_error(e, InputKind::Csv))
 }
 
-/// Parses JSON rows and checks them against `schema`.
-pub fn frame_from_json(bytes: &[u8], schema: &Schema) -> Result<Frame, ApiError> {
+/// Parses JSON rows and checks them against `schema` (at most `max_rows` rows).
+pub fn frame_from_json(bytes: &[u8], schema: &Schema, max_rows: usize) -> Result<Frame, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::bad_request(
             "the request body is empty: send a JSON array of row objects",
         )
         .with_field("body"));
     }
-    let value: Value = serde_json::from_slice(bytes).map_err(|e| {
-        ApiError::bad_request(format!(
-            "invalid JSON at line {}, column {}: {e}",
-            e.line(),
-            e.column()
-        ))
-        .with_field("body")
-    })?;
-    let (rows, prefix) = match value {
-        Value::Array(rows) => (rows, ""),
-        Value::Object(mut obj) => match obj.remove("rows") {
-            Some(Value::Array(rows)) => (rows, "rows"),
-            Some(_) => {
-                return Err(
-                    ApiError::bad_request("`rows` must be an array of objects").with_field("rows")
-                )
-            }
-            None => {
-                return Err(ApiError::bad_request(
-                    "expected an array of row objects or {\"rows\": [...]}",
-                )
-                .with_field("rows"))
-            }
-        },
-        _ => {
-            return Err(ApiError::bad_request(
-                "expected an array of row objects or {\"rows\": [...]}",
-            )
-            .with_field("body"))
-        }
-    };
-    if rows.is_empty() {
-        return Err(ApiError::bad_request("no rows: the array is empty")
-            .with_field(if prefix.is_empty() { "body" } else { "rows" }));
-    }
-    // Header = keys in order of first appearance; a row lacking a key gets an empty cell,
-    // which the schema check reports as a missing cell of that column.
-    let mut header: Vec<String> = Vec::new();
-    let mut index: HashMap<String, usize> = HashMap::new();
-    for row in &rows {
-        if let Value::Object(obj) = row {
-            for k in obj.keys() {
-                if !index.contains_key(k) {
-                    index.insert(k.clone(), header.len());
-                    header.push(k.clone());
-                }
-            }
-        }
-    }
-    let mut cells: Vec<Vec<String>> = Vec::with_capacity(rows.len());
-    for (i, row) in rows.iter().enumerate() {
-        let at = if prefix.is_empty() {
-            format!("[{i}]")
-        } else {
-            format!("{prefix}[{i}]")
-        };
-        let Value::Object(obj) = row else {
-            return Err(ApiError::bad_request(format!("{at} is not an object")).with_field(at));
-        };
-        let mut out = vec![String::new(); header.len()];
-        for (k, v) in obj {
-            let text = match v {
-                Value::Null => String::new(),
-                Value::Number(n) => n.to_string(),
-                Value::String(s) => s.clone(),
-                Value::Bool(_) | Value::Array(_) | Value::Object(_) => {
-                    return Err(ApiError::bad_request(format!(
-                        "{at}.{k}: expected a number, a string or null"
-                    ))
-                    .with_field(format!("{at}.{k}")))
-                }
-            };
-            if let Some(&j) = index.get(k) {
-                out[j] = text;
-            }
-        }
-        cells.push(out);
-    }
-    let mut source = RowsSource::new(header, cells);
+    let csv = json_to_csv(bytes, schema, max_rows)?;
+    let mut source = netsec_stages::CsvSource::from_bytes("request rows", csv);
     Frame::from_source(&mut source, schema, LabelMode::Optional)
         .map_err(|e| stage_error(e, InputKind::Json))
+}
+
+/// Refuses a CSV body with more than `max_rows` lines after the header (counted before
+/// parsing, so the frame never grows past the bound).
+pub fn check_csv_rows(bytes: &[u8], max_rows: usize) -> Result<(), ApiError> {
+    let mut lines = bytes.iter().filter(|b| **b == b'\n').count();
+    if bytes.last().is_some_and(|b| *b != b'\n') {
+        lines += 1;
+    }
+    if lines.saturating_sub(1) > max_rows {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("more than {max_rows} rows: send at most {max_rows} rows per request"),
+        )
+        .with_field("body"));
+    }
+    Ok(())
 }
 
 /// Maps a loading error to a response: schema problems are 422 naming column and row.
@@ -137,15 +82,15 @@ pub fn stage_error(e: StageError, kind: InputKind) -> ApiError {
     match e {
         StageError::Data { problems, .. } => rejected(&problems, kind),
         StageError::Csv { line, message, .. } => {
-            ApiError::bad_request(format!("malformed CSV at line {line}: {message}"))
+            ApiError::bad_request(format!("malformed CSV at line {line}: {}", clip(&message)))
                 .with_field("body")
         }
-        other => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, other.to_string()),
+        other => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, clip(&other.to_string())),
     }
 }
 
 fn rejected(problems: &[Problem], kind: InputKind) -> ApiError {
-    let texts: Vec<String> = problems.iter().map(|p| describe(p, kind)).collect();
+    let texts: Vec<String> = problems.iter().map(|p| clip(&describe(p, kind))).collect();
     let mut err = ApiError::new(
         StatusCode::UNPROCESSABLE_ENTITY,
         format!(
@@ -153,12 +98,13 @@ fn rejected(problems: &[Problem], kind: InputKind) -> ApiError {
             texts.join("; ")
         ),
     );
-    err.field = problems.iter().find_map(column_of);
+    err.field = problems.iter().find_map(column_of).map(|c| clip(&c));
     err.problems = problems
         .iter()
         .zip(&texts)
         .map(|(p, text)| {
             let mut v = serde_json::to_value(p).unwrap_or(Value::Null);
+            clip_json(&mut v);
             if let Value::Object(obj) = &mut v {
                 if let Some(line) = obj.get("line").and_then(Value::as_u64) {
                     obj.insert("row".into(), Value::from(line.saturating_sub(1)));

@@ -28,6 +28,8 @@ pub struct ModelCard {
     /// Label name → value in the dataset's coding (`phishing: -1`, `legitimate: 1`).
     pub labels: std::collections::BTreeMap<String, i64>,
     pub loaded_at: String,
+    /// Where the bundle was read; kept out of replies (no filesystem path reaches a client).
+    #[serde(skip)]
     pub path: String,
 }
 

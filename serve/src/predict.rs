@@ -3,6 +3,7 @@
 //! thread so a 100k-row upload never stalls the runtime.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, Multipart, Request, State};
@@ -12,8 +13,9 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 
 use crate::error::ApiError;
 use crate::input::{frame_from_csv, frame_from_json};
+use crate::json_body::{JsonForm, JsonRowsBody};
 use crate::model::LoadedModel;
-use crate::render::{self, Format, PredictBody, Rows, Summary};
+use crate::render::{self, Format, Summary};
 use crate::state::AppState;
 
 /// Bodies up to this size are handled on the runtime thread: a few rows take microseconds,
@@ -28,6 +30,10 @@ enum BodyKind {
 }
 
 pub async fn predict(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
+    let form = match req.uri().query() {
+        Some(q) if q.split('&').any(|kv| kv == "form=compact") => JsonForm::Compact,
+        _ => JsonForm::Objects,
+    };
     let Some(model) = state.slot.get() else {
         return Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -51,7 +57,11 @@ pub async fn predict(State(state): State<AppState>, req: Request) -> Result<Resp
                 .to_ascii_lowercase()
         })
         .unwrap_or_default();
-    let limit = state.config.body_limit;
+    let limit = BodyLimits {
+        bytes: state.config.body_limit,
+        time: state.config.body_timeout,
+    };
+    let max_rows = state.config.max_rows;
     let (kind, bytes, origin) = match content_type.as_str() {
         "multipart/form-data" => {
             let (bytes, name) = read_multipart(req, limit).await?;
@@ -75,44 +85,62 @@ pub async fn predict(State(state): State<AppState>, req: Request) -> Result<Resp
             .with_field("content-type"))
         }
     };
-    if bytes.len() <= INLINE_MAX {
-        respond(&model, kind, bytes, &origin, format)
+    let input = Input {
+        kind,
+        bytes,
+        origin,
+        max_rows,
+    };
+    if input.bytes.len() <= INLINE_MAX {
+        respond(model, input, format, form)
     } else {
-        tokio::task::spawn_blocking(move || respond(&model, kind, bytes, &origin, format))
+        tokio::task::spawn_blocking(move || respond(model, input, format, form))
             .await
             .map_err(|e| ApiError::internal(format!("prediction task failed: {e}")))?
     }
 }
 
-/// Parses, predicts and renders (blocking work).
-fn respond(
-    model: &Arc<LoadedModel>,
+/// The request body and how to read it.
+struct Input {
     kind: BodyKind,
     bytes: Bytes,
-    origin: &str,
+    origin: String,
+    max_rows: usize,
+}
+
+/// The size and time a client has to send its body.
+#[derive(Debug, Clone, Copy)]
+struct BodyLimits {
+    bytes: usize,
+    time: Duration,
+}
+
+/// Parses, predicts and renders (blocking work).
+fn respond(
+    model: Arc<LoadedModel>,
+    input: Input,
     format: Format,
+    form: JsonForm,
 ) -> Result<Response, ApiError> {
     let schema = model.schema();
-    let frame = match kind {
-        BodyKind::Csv => frame_from_csv(bytes, origin, schema)?,
-        BodyKind::Json => frame_from_json(&bytes, schema)?,
+    let frame = match input.kind {
+        BodyKind::Csv => frame_from_csv(input.bytes, &input.origin, schema, input.max_rows)?,
+        BodyKind::Json => frame_from_json(&input.bytes, schema, input.max_rows)?,
     };
     let predictions = model.predict(&frame)?;
     let phishing = model.phishing_label();
     let summary = Summary::of(&predictions, phishing);
     let response = match format {
         Format::Json => {
-            let body = PredictBody {
-                rows: Rows {
-                    frame: &frame,
-                    predictions: &predictions,
-                },
-                summary,
-                model: render::ModelRef::of(&model.card),
-            };
-            let bytes = serde_json::to_vec(&body)
-                .map_err(|e| ApiError::internal(format!("failed to encode the response: {e}")))?;
-            typed(bytes, "application/json")
+            let body = JsonRowsBody::new(Arc::clone(&model), frame, predictions, summary, form);
+            (
+                [(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                )],
+                Body::new(body),
+            )
+                .into_response()
         }
         Format::Csv => typed(
             netsec_stages::predictions_csv(&frame, &predictions)
@@ -136,6 +164,17 @@ fn typed(body: Vec<u8>, content_type: &'static str) -> Response {
         .into_response()
 }
 
+fn too_slow(limit: Duration) -> ApiError {
+    ApiError::new(
+        StatusCode::REQUEST_TIMEOUT,
+        format!(
+            "the request body was not received within {}",
+            humantime::format_duration(limit)
+        ),
+    )
+    .with_field("body")
+}
+
 fn too_large(limit: usize) -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
@@ -146,12 +185,17 @@ fn too_large(limit: usize) -> ApiError {
 
 /// Reads the whole body, refusing more than `limit` bytes (early, from `Content-Length`, when
 /// the client declares it).
-async fn read_body(req: Request, limit: usize) -> Result<Bytes, ApiError> {
+async fn read_body(req: Request, limit: BodyLimits) -> Result<Bytes, ApiError> {
     let (parts, body) = req.into_parts();
     read_limited(&parts.headers, body, limit).await
 }
 
-async fn read_limited(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, ApiError> {
+async fn read_limited(
+    headers: &HeaderMap,
+    body: Body,
+    limits: BodyLimits,
+) -> Result<Bytes, ApiError> {
+    let limit = limits.bytes;
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -159,7 +203,10 @@ async fn read_limited(headers: &HeaderMap, body: Body, limit: usize) -> Result<B
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(too_large(limit));
     }
-    match Limited::new(body, limit).collect().await {
+    let collected = tokio::time::timeout(limits.time, Limited::new(body, limit).collect())
+        .await
+        .map_err(|_| too_slow(limits.time))?;
+    match collected {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(too_large(limit)),
         Err(e) => Err(
@@ -170,7 +217,7 @@ async fn read_limited(headers: &HeaderMap, body: Body, limit: usize) -> Result<B
 }
 
 /// The first file part of a multipart form (or the part named `file`), and its file name.
-async fn read_multipart(req: Request, limit: usize) -> Result<(Bytes, String), ApiError> {
+async fn read_multipart(req: Request, limit: BodyLimits) -> Result<(Bytes, String), ApiError> {
     let (parts, body) = req.into_parts();
     let bytes = read_limited(&parts.headers, body, limit).await?;
     let req = Request::from_parts(parts, Body::from(bytes));

@@ -20,13 +20,25 @@ pub enum Format {
 }
 
 impl Format {
-    /// The first of the three media types named in `Accept` (order of appearance), JSON if none.
+    /// The first of the three media types named in `Accept` (order of appearance) that the
+    /// client does not refuse with `q=0`; JSON if none.
     pub fn from_accept(accept: Option<&str>) -> Format {
         let Some(accept) = accept else {
             return Format::Json;
         };
         for part in accept.split(',') {
-            let media = part.split(';').next().unwrap_or("").trim();
+            let mut params = part.split(';');
+            let media = params.next().unwrap_or("").trim();
+            let refused = params.any(|p| {
+                let p = p.trim();
+                p.strip_prefix("q=")
+                    .or_else(|| p.strip_prefix("Q="))
+                    .and_then(|q| q.trim().parse::<f64>().ok())
+                    .is_some_and(|q| q <= 0.0)
+            });
+            if refused {
+                continue;
+            }
             match media.to_ascii_lowercase().as_str() {
                 "application/json" => return Format::Json,
                 "text/csv" => return Format::Csv,
@@ -94,9 +106,54 @@ pub struct Rows<'a> {
     pub predictions: &'a Predictions,
 }
 
-struct Row<'a> {
-    rows: &'a Rows<'a>,
-    i: usize,
+/// Row `i` of `rows`, serialised as one object.
+pub struct Row<'a> {
+    pub rows: &'a Rows<'a>,
+    pub i: usize,
+}
+
+/// Row `i` of `rows` as an array in [`compact_columns`] order (the compact form).
+pub struct CompactRow<'a> {
+    pub rows: &'a Rows<'a>,
+    pub i: usize,
+}
+
+/// The column names of the compact form: features, the label when sent, then the prediction.
+pub fn compact_columns(frame: &Frame) -> Vec<&str> {
+    let mut names: Vec<&str> = frame.feature_names.iter().map(String::as_str).collect();
+    if frame.labels.is_some() {
+        names.push(&frame.label_name);
+    }
+    names.extend(["prediction", "phishing_probability"]);
+    names
+}
+
+/// A feature cell as JSON: null for a missing value, an integer for an integer column.
+fn serialize_cell<S: SerializeSeq>(seq: &mut S, v: f64, dtype: Dtype) -> Result<(), S::Error> {
+    if v.is_nan() {
+        seq.serialize_element(&())
+    } else if dtype == Dtype::Int64 && v.fract() == 0.0 && v.abs() < 9.0e15 {
+        seq.serialize_element(&(v as i64))
+    } else {
+        seq.serialize_element(&v)
+    }
+}
+
+impl Serialize for CompactRow<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let f = self.rows.frame;
+        let p = self.rows.predictions;
+        let mut seq = s.serialize_seq(None)?;
+        for j in 0..f.feature_names.len() {
+            serialize_cell(&mut seq, f.features[(self.i, j)], f.dtypes[j])?;
+        }
+        if let Some(labels) = &f.labels {
+            seq.serialize_element(&labels[self.i])?;
+        }
+        seq.serialize_element(&p.labels[self.i])?;
+        seq.serialize_element(&p.proba[self.i])?;
+        seq.end()
+    }
 }
 
 impl Serialize for Rows<'_> {
@@ -133,6 +190,18 @@ impl Serialize for Row<'_> {
     }
 }
 
+/// A probability for people: a percentage with one decimal, and "< 0.1%" / "> 99.9%" at
+/// the ends instead of a rounded 0 or 100.
+fn percent(p: f64) -> String {
+    if p < 0.001 {
+        "< 0.1%".into()
+    } else if p > 0.999 {
+        "> 99.9%".into()
+    } else {
+        format!("{:.1}%", p * 100.0)
+    }
+}
+
 /// A complete small HTML document: summary line and a table, phishing rows marked.
 pub fn to_html(
     frame: &Frame,
@@ -146,11 +215,12 @@ pub fn to_html(
     out.push_str("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>netsec predictions</title><style>body{font-family:system-ui,sans-serif;margin:1rem}table{border-collapse:collapse;font-size:.8rem}td,th{border:1px solid #ccc;padding:.2rem .4rem;text-align:right}tr.phishing{background:#fde2e1}</style></head><body>\n");
     let _ = writeln!(
         out,
-        "<p>{} rows, {} phishing ({:.1}%), model {}</p>",
+        "<p>{} rows, {} phishing ({:.1}%), model {}</p>\n<p>{}</p>",
         summary.rows,
         summary.phishing,
         summary.phishing_share * 100.0,
-        escape(&card.version)
+        escape(&card.version),
+        escape(&p.legend())
     );
     out.push_str("<table><thead><tr><th>#</th>");
     for name in &frame.feature_names {
@@ -159,7 +229,9 @@ pub fn to_html(
     if frame.labels.is_some() {
         let _ = write!(out, "<th>{}</th>", escape(&frame.label_name));
     }
-    out.push_str("<th>prediction</th><th>phishing_probability</th></tr></thead><tbody>\n");
+    out.push_str(
+        "<th>prediction</th><th>label</th><th>phishing probability</th></tr></thead><tbody>\n",
+    );
     for (i, row) in frame.features.outer_iter().enumerate() {
         let class = if p.labels[i] == phishing_label {
             " class=\"phishing\""
@@ -177,8 +249,10 @@ pub fn to_html(
         }
         let _ = writeln!(
             out,
-            "<td>{}</td><td>{:.4}</td></tr>",
-            p.labels[i], p.proba[i]
+            "<td>{}</td><td>{}</td><td>{}</td></tr>",
+            p.labels[i],
+            escape(p.name(i)),
+            percent(p.proba[i])
         );
     }
     out.push_str("</tbody></table></body></html>\n");

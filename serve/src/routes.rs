@@ -34,6 +34,10 @@ pub fn router(state: AppState) -> Result<Router, ServeError> {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::guard::check,
+        ))
         // One INFO line per response (method, path without the query, status, duration,
         // bytes); bodies, headers and query strings are never logged.
         .layer(axum::middleware::from_fn(crate::access::log))
@@ -71,15 +75,14 @@ async fn health(State(state): State<AppState>) -> Json<serde_json::Value> {
 async fn model_card(State(state): State<AppState>) -> Result<Response, ApiError> {
     match state.slot.get() {
         Some(model) => Ok(Json(&model.card).into_response()),
-        None => Err(ApiError::not_found(format!(
-            "no model is loaded (expected `{}`): train one with POST /train or `netsec repro`",
-            state.slot.path().display()
-        ))),
+        None => Err(ApiError::not_found(
+            "no model is loaded: train one with POST /train or `netsec repro`",
+        )),
     }
 }
 
 async fn train(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
-    crate::auth::check(state.config.token.as_deref(), &headers)?;
+    crate::auth::check(&state.config, &headers)?;
     match state.tasks.start(state.slot.clone()) {
         Ok(record) => {
             let location = format!("/tasks/{}", record.task_id);
@@ -104,23 +107,35 @@ async fn train(State(state): State<AppState>, headers: HeaderMap) -> Result<Resp
     }
 }
 
-async fn task(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+async fn task(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    crate::auth::check(&state.config, &headers)?;
     match state.tasks.get(&id) {
         Some(record) => Ok(Json(record).into_response()),
         None => Err(ApiError::not_found(format!(
-            "no task `{id}` (tasks are kept in memory until the server restarts)"
+            "no task `{}` (tasks are kept in memory until the server restarts)",
+            crate::truncate::clip(&id)
         ))
         .with_field("id")),
     }
 }
 
 async fn not_found(method: Method, uri: axum::http::Uri) -> ApiError {
-    ApiError::not_found(format!("no route for {method} {}", uri.path()))
+    ApiError::not_found(format!(
+        "no route for {method} {}",
+        crate::truncate::clip(uri.path())
+    ))
 }
 
 async fn method_not_allowed(method: Method, uri: axum::http::Uri) -> ApiError {
     ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
-        format!("{method} is not allowed on {}", uri.path()),
+        format!(
+            "{method} is not allowed on {}",
+            crate::truncate::clip(uri.path())
+        ),
     )
 }

@@ -8,6 +8,7 @@ use tokio::net::TcpListener;
 
 use crate::config::ServeConfig;
 use crate::error::ServeError;
+use crate::listen::{accept_loop, Limits};
 use crate::routes::router;
 use crate::slot::watch;
 use crate::started::Started;
@@ -75,13 +76,14 @@ pub async fn serve_with(
         bundle_path: state.slot.path().to_path_buf(),
     });
     let watcher = tokio::spawn(watch(state.slot.clone(), interval));
-    let result = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(|source| ServeError::Serve { source });
+    let limits = Limits {
+        header_timeout: state.config.header_timeout,
+        max_connections: state.config.max_connections,
+    };
+    accept_loop(listener, app, limits, shutdown).await;
     watcher.abort();
     tracing::info!("netsec serve stopped");
-    result
+    Ok(())
 }
 
 /// Completes on the first SIGINT (Ctrl-C) or SIGTERM.

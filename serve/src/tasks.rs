@@ -58,9 +58,13 @@ pub struct TaskRecord {
     /// `artifacts/evaluate/metrics.json` after success.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metrics: Option<Value>,
-    /// `promoted` of `artifacts/evaluate/promotion.json` after success.
+    /// `promoted` of `artifacts/evaluate/promotion.json`, only when `evaluate` ran in this task
+    /// (a skipped or restored evaluate decided nothing now: then `promoted` is absent and
+    /// `promotion_note` says why).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub promoted: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub promotion_note: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub promotion: Option<Value>,
     /// Whether the live model changed while this task ran (a promoted bundle was swapped in).
@@ -141,11 +145,7 @@ impl Tasks {
                 });
             }
             let n = self.counter.fetch_add(1, Ordering::Relaxed) + 1;
-            let millis = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap_or_default()
-                .as_millis();
-            let id = format!("t{millis:x}-{n}");
+            let id = random_id(n);
             let record = TaskRecord {
                 task_id: id.clone(),
                 state: TaskState::Queued,
@@ -158,6 +158,7 @@ impl Tasks {
                 error: None,
                 metrics: None,
                 promoted: None,
+                promotion_note: None,
                 promotion: None,
                 model_reloaded: false,
                 model_version: None,
@@ -229,10 +230,31 @@ impl Tasks {
         }
         let metrics = read_json(&cmd.root.join("artifacts/evaluate/metrics.json")).await;
         let promotion = read_json(&cmd.root.join("artifacts/evaluate/promotion.json")).await;
-        let promoted = promotion
-            .as_ref()
-            .and_then(|p| p.get("promoted"))
-            .and_then(Value::as_bool);
+        let evaluate = self.get(&id).and_then(|r| {
+            r.stages
+                .iter()
+                .find(|s| s.stage == "evaluate")
+                .map(|s| s.outcome.clone())
+        });
+        let (promoted, promotion_note) = match evaluate.as_deref() {
+            Some("ran") => (
+                promotion
+                    .as_ref()
+                    .and_then(|p| p.get("promoted"))
+                    .and_then(Value::as_bool),
+                None,
+            ),
+            Some(outcome) => (
+                None,
+                Some(format!(
+                    "`evaluate` did not run in this task ({outcome}): no promotion was decided; `promotion` is the last decision on disk"
+                )),
+            ),
+            None => (
+                None,
+                Some("the pipeline has no `evaluate` stage that reported: no promotion was decided".to_string()),
+            ),
+        };
         // A promoted model goes live now rather than at the next poll (the watcher may have
         // been first: what counts is whether the live model changed during the task).
         if promoted == Some(true) {
@@ -253,6 +275,7 @@ impl Tasks {
             r.exit_code = Some(0);
             r.metrics = metrics;
             r.promoted = promoted;
+            r.promotion_note = promotion_note;
             r.promotion = promotion;
             r.model_reloaded = reloaded;
             r.model_version = version_after;
@@ -364,6 +387,27 @@ impl Tasks {
             }
         });
     }
+}
+
+/// An unguessable task id: 128 bits from the OS (`/dev/urandom`), or, where that cannot be
+/// read, from std's randomly keyed hasher; `n` keeps ids distinct either way.
+fn random_id(n: u64) -> String {
+    use std::hash::{BuildHasher, Hasher};
+    use std::io::Read;
+    let mut bytes = [0u8; 16];
+    let from_os = std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .is_ok();
+    if !from_os {
+        for (i, chunk) in bytes.chunks_mut(8).enumerate() {
+            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+            h.write_u64(n);
+            h.write_usize(i);
+            chunk.copy_from_slice(&h.finish().to_le_bytes());
+        }
+    }
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("t{hex}")
 }
 
 /// Stage names from `EXE dag --json` (in the engine's order), or `None` if that fails.

@@ -17,10 +17,19 @@ fn write(path: &Path, text: &str) {
     std::fs::write(path, text).expect("write");
 }
 
-async fn wait_done(app: &Router, id: &str, timeout: Duration) -> Value {
+/// `GET /tasks/{id}`, with the bearer token when one is given.
+async fn task(app: &Router, id: &str, token: Option<&str>) -> Reply {
+    let mut b = Request::get(format!("/tasks/{id}"));
+    if let Some(t) = token {
+        b = b.header("authorization", format!("Bearer {t}"));
+    }
+    send(app, b.body(Body::empty()).expect("request")).await
+}
+
+async fn wait_done(app: &Router, id: &str, token: Option<&str>, timeout: Duration) -> Value {
     let start = Instant::now();
     loop {
-        let r = get(app, &format!("/tasks/{id}")).await;
+        let r = task(app, id, token).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text());
         let t = r.json();
         if t["state"] == json!("succeeded") || t["state"] == json!("failed") {
@@ -102,7 +111,7 @@ outs = ["artifacts/evaluate/", { path = "final_model/", persist = true }]
     // Predictions keep flowing, fast, while the pipeline runs.
     let mut during = 0;
     loop {
-        let t = get(&app, &format!("/tasks/{id}")).await.json();
+        let t = task(&app, &id, Some("s3cret-token")).await.json();
         if t["state"] != json!("running") && t["state"] != json!("queued") {
             break;
         }
@@ -124,7 +133,7 @@ outs = ["artifacts/evaluate/", { path = "final_model/", persist = true }]
     }
     assert!(during >= 5, "only {during} predictions while training ran");
 
-    let t = wait_done(&app, &id, Duration::from_secs(60)).await;
+    let t = wait_done(&app, &id, Some("s3cret-token"), Duration::from_secs(60)).await;
     assert_eq!(t["state"], json!("succeeded"), "{t}");
     let stages: Vec<(String, String)> = t["stages"]
         .as_array()
@@ -173,8 +182,79 @@ outs = ["artifacts/evaluate/", { path = "final_model/", persist = true }]
     assert_eq!(r.status, StatusCode::ACCEPTED);
     let id2 = r.json()["task_id"].as_str().expect("id").to_string();
     assert_ne!(id2, id);
-    let t = wait_done(&app, &id2, Duration::from_secs(60)).await;
+    let t = wait_done(&app, &id2, Some("s3cret-token"), Duration::from_secs(60)).await;
     assert_eq!(t["state"], json!("succeeded"), "{t}");
+    // `evaluate` was fresh: nothing was decided, and the task says so instead of `promoted`.
+    assert!(t.get("promoted").is_none(), "{t}");
+    assert!(
+        t["promotion_note"]
+            .as_str()
+            .unwrap_or("")
+            .contains("did not run"),
+        "{t}"
+    );
+}
+
+#[tokio::test]
+async fn train_is_refused_without_a_token_and_guarded_against_other_sites() {
+    let repo = temp_repo(true);
+    let root = repo.path();
+    write(&root.join("pipeline.toml"), "");
+    // No token and no --allow-open-train: refused, nothing starts.
+    let (app, state) = app(config(root));
+    let r = post(&app, "/train", "text/plain", "").await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    assert!(r.error()["message"]
+        .as_str()
+        .unwrap_or("")
+        .contains("--allow-open-train"));
+    assert!(state.tasks.running().is_none());
+
+    let mut cfg = config(root);
+    cfg.exe = netsec_exe();
+    cfg.token = Some("s3cret-token".into());
+    let (app, state) = common::app(cfg);
+    // A form post from another site (text/plain needs no preflight) is refused before the
+    // token is even looked at, and so is a request naming a foreign Host (DNS rebinding).
+    let req = Request::post("/train")
+        .header("origin", "http://evil.example")
+        .header("content-type", "text/plain")
+        .header("authorization", "Bearer s3cret-token")
+        .body(Body::from("x"))
+        .expect("request");
+    let r = send(&app, req).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    assert_eq!(r.error()["field"], json!("origin"));
+    let req = Request::post("/train")
+        .header("host", "rebound.evil.example:8000")
+        .header("authorization", "Bearer s3cret-token")
+        .body(Body::empty())
+        .expect("request");
+    let r = send(&app, req).await;
+    assert_eq!(r.status, StatusCode::MISDIRECTED_REQUEST, "{}", r.text());
+    assert!(state.tasks.running().is_none());
+
+    // The same origin is fine; the task id is random and its route needs the token.
+    let req = Request::post("/train")
+        .header("host", "127.0.0.1:8000")
+        .header("origin", "http://127.0.0.1:8000")
+        .header("authorization", "Bearer s3cret-token")
+        .body(Body::empty())
+        .expect("request");
+    let r = send(&app, req).await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text());
+    let id = r.json()["task_id"].as_str().expect("id").to_string();
+    assert_eq!(id.len(), 33, "{id}");
+    assert!(id[1..].bytes().all(|b| b.is_ascii_hexdigit()), "{id}");
+    assert_eq!(task(&app, &id, None).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        task(&app, &id, Some("wrong")).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    wait_done(&app, &id, Some("s3cret-token"), Duration::from_secs(60)).await;
+    // No filesystem path reaches a client.
+    let card = get(&app, "/model").await.text();
+    assert!(!card.contains(&root.display().to_string()), "{card}");
 }
 
 #[tokio::test]
@@ -187,16 +267,17 @@ async fn failing_pipeline_and_missing_executable_are_failed_tasks() {
     );
     let mut cfg = config(root);
     cfg.exe = netsec_exe();
+    cfg.allow_open_train = true;
     let (app, _) = app(cfg);
     let r = post(&app, "/train", "text/plain", "").await;
     assert_eq!(
         r.status,
         StatusCode::ACCEPTED,
-        "no token configured: {}",
+        "no token configured, open training allowed: {}",
         r.text()
     );
     let id = r.json()["task_id"].as_str().expect("id").to_string();
-    let t = wait_done(&app, &id, Duration::from_secs(60)).await;
+    let t = wait_done(&app, &id, None, Duration::from_secs(60)).await;
     assert_eq!(t["state"], json!("failed"), "{t}");
     assert_eq!(t["exit_code"], json!(1), "{t}");
     assert!(
@@ -216,12 +297,14 @@ async fn failing_pipeline_and_missing_executable_are_failed_tasks() {
     assert!(t.get("promoted").is_none());
 
     // The executable does not exist: the task fails and says why; the server is fine.
-    let (app, _) = common::app(config(root));
+    let mut cfg = config(root);
+    cfg.allow_open_train = true;
+    let (app, _) = common::app(cfg);
     let id = post(&app, "/train", "text/plain", "").await.json()["task_id"]
         .as_str()
         .expect("id")
         .to_string();
-    let t = wait_done(&app, &id, Duration::from_secs(10)).await;
+    let t = wait_done(&app, &id, None, Duration::from_secs(10)).await;
     assert_eq!(t["state"], json!("failed"));
     assert!(
         t["error"]

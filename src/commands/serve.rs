@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use netsec_engine::Error;
 use netsec_serve::{ServeConfig, ServeError, Started};
@@ -14,9 +15,17 @@ pub struct Args {
     /// port, printed at start).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8000")]
     addr: SocketAddr,
-    /// Bearer token required by POST /train (default: $NETSEC_SERVE_TOKEN).
+    /// Bearer token required by POST /train and GET /tasks/ID (default: $NETSEC_SERVE_TOKEN).
     #[arg(long, value_name = "TOKEN")]
     token: Option<String>,
+    /// Let anyone who can reach the server start training when no token is set (refused
+    /// otherwise).
+    #[arg(long)]
+    allow_open_train: bool,
+    /// Accept requests whose Host header is NAME (repeatable; IP addresses and localhost are
+    /// always accepted; `*` accepts any).
+    #[arg(long = "allowed-host", value_name = "NAME")]
+    allowed_hosts: Vec<String>,
     /// The model bundle directory (default: final_model/ in the repository root).
     #[arg(long, value_name = "DIR")]
     model: Option<PathBuf>,
@@ -26,6 +35,20 @@ pub struct Args {
     /// Largest accepted request body in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = 10 * 1024 * 1024)]
     body_limit: usize,
+    /// Most rows accepted in one /predict body.
+    #[arg(long, value_name = "ROWS", default_value_t = 200_000)]
+    max_rows: usize,
+    /// Time to send a request's headers, and the longest a connection may idle between
+    /// requests.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = humantime::parse_duration)]
+    header_timeout: Duration,
+    /// Time to send a request's body.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = humantime::parse_duration)]
+    body_timeout: Duration,
+    /// Most concurrent connections (lowered to stay 64 below the open-file limit); more get a
+    /// 503.
+    #[arg(long, value_name = "N", default_value_t = 4096)]
+    max_connections: usize,
 }
 
 pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
@@ -43,6 +66,17 @@ pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
     }
     cfg.cors_origins = args.cors_origins;
     cfg.body_limit = args.body_limit;
+    cfg.max_rows = args.max_rows.max(1);
+    cfg.header_timeout = args.header_timeout;
+    cfg.body_timeout = args.body_timeout;
+    cfg.max_connections = args.max_connections.max(1);
+    cfg.allowed_hosts = args.allowed_hosts;
+    cfg.allow_open_train = args.allow_open_train && cfg.token.is_none();
+    if cfg.allow_open_train {
+        ui.warn(
+            "POST /train is open: anyone who can reach this server can start training (--allow-open-train without a token)",
+        );
+    }
     let ui_start = ui.clone();
     let root_shown = cfg.root.clone();
     match netsec_serve::run_blocking(cfg, move |s| started(&ui_start, &root_shown, s)) {

@@ -1,11 +1,14 @@
 //! The stage DAG: edges from out→dep path matching, a deterministic topological order, cycle
 //! naming, ancestor/descendant selection and the text/dot/mermaid/JSON renderings.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 use std::fmt::Write as _;
 
-use petgraph::graph::DiGraph;
+use petgraph::graph::{DiGraph, NodeIndex};
+use petgraph::Direction;
 
+use crate::out_index::OutIndex;
 use crate::pipeline::Stage;
 
 /// Stages and `upstream → downstream` edges, with a topological order (ties broken by name).
@@ -17,62 +20,46 @@ pub struct Graph {
 }
 
 impl Graph {
-    /// Build the DAG; on a cycle, return every stage in the (first) cycle found.
-    pub fn build(stages: &BTreeMap<String, Stage>) -> Result<Graph, Vec<String>> {
-        let mut upstream: BTreeMap<String, BTreeSet<String>> = stages
-            .keys()
-            .map(|k| (k.clone(), BTreeSet::new()))
-            .collect();
-        let mut downstream = upstream.clone();
-        for s in stages.values() {
-            for p in stages.values() {
-                // A dep matches an out when one contains the other (an out directory contains
-                // the files under it; a dep directory contains the outs written into it).
-                if s.deps
-                    .iter()
-                    .any(|d| p.outs.iter().any(|o| o.path.overlaps(d)))
-                {
-                    if p.name == s.name {
-                        return Err(vec![s.name.clone()]);
-                    }
-                    upstream
-                        .entry(s.name.clone())
-                        .or_default()
-                        .insert(p.name.clone());
-                    downstream
-                        .entry(p.name.clone())
-                        .or_default()
-                        .insert(s.name.clone());
+    /// Build the DAG from the stages and the index of their outs (see [`OutIndex`]): one
+    /// O(log n) lookup per dep, no pass over stage pairs. On a cycle, return every stage in the
+    /// (first) cycle found.
+    pub fn build(stages: &BTreeMap<String, Stage>, outs: &OutIndex) -> Result<Graph, Vec<String>> {
+        let names: Vec<&String> = stages.keys().collect();
+        // Node `i` is the `i`-th stage in name order.
+        let mut g = DiGraph::<(), ()>::with_capacity(names.len(), names.len());
+        for _ in &names {
+            g.add_node(());
+        }
+        for (i, s) in stages.values().enumerate() {
+            // A dep matches an out when one contains the other (an out directory contains
+            // the files under it; a dep directory contains the outs written into it).
+            let mut ups: Vec<usize> = s.deps.iter().flat_map(|d| outs.producers(d)).collect();
+            ups.sort_unstable();
+            ups.dedup();
+            for u in ups {
+                if u == i {
+                    return Err(vec![s.name.clone()]);
                 }
+                g.add_edge(NodeIndex::new(u), NodeIndex::new(i), ());
             }
         }
-        // Kahn's algorithm over a sorted ready set gives one deterministic order.
-        let mut indeg: BTreeMap<&str, usize> = upstream
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.len()))
-            .collect();
-        let mut ready: BTreeSet<&str> = indeg
-            .iter()
-            .filter(|(_, d)| **d == 0)
-            .map(|(k, _)| *k)
-            .collect();
-        let mut order = Vec::new();
-        while let Some(n) = ready.pop_first() {
-            order.push(n.to_string());
-            for d in &downstream[n] {
-                if let Some(v) = indeg.get_mut(d.as_str()) {
-                    *v -= 1;
-                    if *v == 0 {
-                        ready.insert(d.as_str());
-                    }
-                }
-            }
-        }
-        if order.len() < stages.len() {
-            return Err(find_cycle(&upstream));
+        let Some(order) = lexical_toposort(&g) else {
+            return Err(find_cycle(&g, &names));
+        };
+        let mut upstream: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let mut downstream: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for (i, n) in names.iter().enumerate() {
+            let node = NodeIndex::new(i);
+            let near = |dir| {
+                g.neighbors_directed(node, dir)
+                    .map(|x| names[x.index()].clone())
+                    .collect()
+            };
+            upstream.insert((*n).clone(), near(Direction::Incoming));
+            downstream.insert((*n).clone(), near(Direction::Outgoing));
         }
         Ok(Graph {
-            order,
+            order: order.into_iter().map(|i| names[i].clone()).collect(),
             upstream,
             downstream,
         })
@@ -188,27 +175,128 @@ fn escape(s: &str) -> String {
     s.replace('\\', "\\\\").replace('"', "\\\"")
 }
 
-/// Every stage of one non-trivial strongly connected component, sorted.
-fn find_cycle(upstream: &BTreeMap<String, BTreeSet<String>>) -> Vec<String> {
-    let mut g = DiGraph::<&str, ()>::new();
-    let idx: BTreeMap<&str, _> = upstream
-        .keys()
-        .map(|k| (k.as_str(), g.add_node(k.as_str())))
+/// Kahn's algorithm, always taking the ready stage first in name order: one deterministic
+/// order. `None` when the graph has a cycle.
+fn lexical_toposort(g: &DiGraph<(), ()>) -> Option<Vec<usize>> {
+    let mut indeg: Vec<usize> = g
+        .node_indices()
+        .map(|n| g.neighbors_directed(n, Direction::Incoming).count())
         .collect();
-    for (n, ups) in upstream {
-        for u in ups {
-            g.add_edge(idx[u.as_str()], idx[n.as_str()], ());
+    let mut ready: BinaryHeap<Reverse<usize>> = indeg
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| **d == 0)
+        .map(|(i, _)| Reverse(i))
+        .collect();
+    let mut order = Vec::with_capacity(indeg.len());
+    while let Some(Reverse(n)) = ready.pop() {
+        order.push(n);
+        for d in g.neighbors_directed(NodeIndex::new(n), Direction::Outgoing) {
+            let v = &mut indeg[d.index()];
+            *v -= 1;
+            if *v == 0 {
+                ready.push(Reverse(d.index()));
+            }
         }
     }
+    (order.len() == indeg.len()).then_some(order)
+}
+
+/// Every stage of one non-trivial strongly connected component, sorted (the first such list).
+fn find_cycle(g: &DiGraph<(), ()>, names: &[&String]) -> Vec<String> {
     let mut best: Vec<String> = Vec::new();
-    for scc in petgraph::algo::tarjan_scc(&g) {
+    for scc in petgraph::algo::tarjan_scc(g) {
         if scc.len() > 1 {
-            let mut names: Vec<String> = scc.iter().map(|i| g[*i].to_string()).collect();
-            names.sort();
-            if best.is_empty() || names < best {
-                best = names;
+            let mut found: Vec<String> = scc.iter().map(|i| names[i.index()].clone()).collect();
+            found.sort();
+            if best.is_empty() || found < best {
+                best = found;
             }
         }
     }
     best
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::extensions::Extensions;
+    use crate::pipeline::Pipeline;
+    use crate::repo_path::comparisons;
+
+    /// `n` cmd stages in chains of ten: each reads its predecessor's out (a file, or a
+    /// directory when `dirs`), the first of a chain a file of the workspace.
+    fn chains(n: usize, dirs: bool) -> String {
+        let mut s = String::new();
+        for i in 0..n {
+            let (c, k) = (i / 10, i % 10);
+            let out = |k: usize| match dirs {
+                true => format!("out/c{c}/s{k}"),
+                false => format!("out/c{c}_s{k}.txt"),
+            };
+            let dep = if k == 0 {
+                "seed.txt".into()
+            } else {
+                out(k - 1)
+            };
+            s.push_str(&format!(
+                "[stages.c{c}_s{k}]\ncmd = \"true\"\ndeps = [\"{dep}\"]\nouts = [\"{}\"]\n",
+                out(k)
+            ));
+        }
+        s
+    }
+
+    fn parse(src: &str) -> Pipeline {
+        let t = tempfile::tempdir().unwrap();
+        std::fs::write(t.path().join("seed.txt"), "x").unwrap();
+        let file = Path::new("pipeline.toml");
+        Pipeline::parse(src, file, t.path(), &Extensions::default())
+            .unwrap()
+            .0
+    }
+
+    /// Validating and building the graph of 20,000 stages makes O(n log n) path comparisons.
+    /// A pass over stage pairs would make 2·10⁸ and fail this without any clock involved.
+    #[test]
+    fn graph_of_20000_stages_costs_n_log_n_path_comparisons() {
+        let n = 20_000usize;
+        let bound = 6 * n * (n as f64).log2().ceil() as usize;
+        for dirs in [false, true] {
+            let src = chains(n, dirs);
+            let before = comparisons();
+            let p = parse(&src);
+            let made = (comparisons() - before) as usize;
+            assert!(
+                made <= bound,
+                "dirs={dirs}: {made} path comparisons for {n} stages (bound {bound})"
+            );
+            assert_eq!(p.graph.order.len(), n);
+            let edges: usize = p.graph.upstream.values().map(|u| u.len()).sum();
+            assert_eq!(edges, n - n / 10, "dirs={dirs}");
+            assert_eq!(
+                p.graph.upstream["c123_s4"].iter().collect::<Vec<_>>(),
+                ["c123_s3"]
+            );
+        }
+    }
+
+    #[test]
+    fn edges_through_directories_and_order_by_name() {
+        let p = parse(concat!(
+            "[stages.z]\ncmd = \"x\"\ndeps = [\"seed.txt\"]\nouts = [\"d/a.txt\"]\n",
+            "[stages.y]\ncmd = \"x\"\ndeps = [\"seed.txt\"]\nouts = [\"d/b\"]\n",
+            "[stages.m]\ncmd = \"x\"\ndeps = [\"d\"]\nouts = [\"m.txt\"]\n",
+            "[stages.b]\ncmd = \"x\"\ndeps = [\"d/b/inner.txt\", \"m.txt\"]\nouts = [\"d-b\"]\n",
+            "[stages.a]\ncmd = \"x\"\ndeps = [\"d-b\"]\nouts = [\"a\"]\n",
+        ));
+        assert_eq!(p.graph.order, ["y", "z", "m", "b", "a"]);
+        let ups = |s: &str| p.graph.upstream[s].iter().cloned().collect::<Vec<_>>();
+        assert_eq!(ups("m"), ["y", "z"]);
+        assert_eq!(ups("b"), ["m", "y"]);
+        assert_eq!(ups("a"), ["b"]);
+        let downs = p.graph.downstream["y"].iter().cloned().collect::<Vec<_>>();
+        assert_eq!(downs, ["b", "m"]);
+    }
 }

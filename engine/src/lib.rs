@@ -29,6 +29,7 @@ pub mod lock;
 pub mod manifest;
 pub mod memo;
 pub mod orphans;
+pub mod out_index;
 pub mod params;
 pub mod pipeline;
 pub mod plan;

@@ -12,6 +12,7 @@ use crate::builtin::BuiltinRegistry;
 use crate::extensions::Extensions;
 use crate::graph::Graph;
 use crate::manifest::{self, RawCmd, RawManifest, RawOut, RawStage};
+use crate::out_index::{OutIndex, Overlap};
 use crate::params::{ParamKey, ParamStore};
 use crate::repo_path::RepoPath;
 
@@ -296,8 +297,8 @@ impl Pipeline {
             spans.insert(name.clone(), span);
             stages.insert(name, st);
         }
-        check_overlaps(&cx, &stages, &path_spans)?;
-        let graph = Graph::build(&stages).map_err(|cycle| {
+        let outs = OutIndex::build(&stages).map_err(|o| overlap_error(&cx, &o, &path_spans))?;
+        let graph = Graph::build(&stages, &outs).map_err(|cycle| {
             let first = cycle
                 .first()
                 .and_then(|s| spans.get(s))
@@ -316,7 +317,7 @@ impl Pipeline {
             )
             .with_hint("a stage may not depend, directly or through others, on its own outs")
         })?;
-        check_deps_exist(&cx, root, &stages, &path_spans)?;
+        check_deps_exist(&cx, root, &stages, &outs, &path_spans)?;
         Ok((
             Pipeline {
                 root: root.to_path_buf(),
@@ -543,42 +544,25 @@ fn validate_stage(
 /// Where each stage's dep or out was written, for error locations.
 type PathSpans = BTreeMap<(String, RepoPath), Range<usize>>;
 
-fn check_overlaps(
-    cx: &Ctx<'_>,
-    stages: &BTreeMap<String, Stage>,
-    spans: &PathSpans,
-) -> Result<(), PipelineError> {
-    let all: Vec<(&str, &RepoPath)> = stages
-        .values()
-        .flat_map(|s| s.outs.iter().map(move |o| (s.name.as_str(), &o.path)))
-        .collect();
-    for (i, (sa, a)) in all.iter().enumerate() {
-        for (sb, b) in &all[i + 1..] {
-            if sa != sb && a.overlaps(b) {
-                let what = if a == b {
-                    "the same out"
-                } else {
-                    "overlapping outs"
-                };
-                return Err(cx
-                    .err(
-                        spans
-                            .get(&((*sb).to_string(), (*b).clone()))
-                            .cloned()
-                            .unwrap_or(0..0),
-                        format!("stages `{sa}` and `{sb}` declare {what}: `{a}` and `{b}`"),
-                    )
-                    .with_hint("each path may be produced by one stage only"));
-            }
-        }
-    }
-    Ok(())
+fn overlap_error(cx: &Ctx<'_>, o: &Overlap, spans: &PathSpans) -> PipelineError {
+    let ((sa, a), (sb, b)) = (&o.first, &o.second);
+    let what = if a == b {
+        "the same out"
+    } else {
+        "overlapping outs"
+    };
+    cx.err(
+        spans.get(&(sb.clone(), b.clone())).cloned().unwrap_or(0..0),
+        format!("stages `{sa}` and `{sb}` declare {what}: `{a}` and `{b}`"),
+    )
+    .with_hint("each path may be produced by one stage only")
 }
 
 fn check_deps_exist(
     cx: &Ctx<'_>,
     root: &Path,
     stages: &BTreeMap<String, Stage>,
+    outs: &OutIndex,
     spans: &PathSpans,
 ) -> Result<(), PipelineError> {
     for s in stages.values() {
@@ -601,10 +585,7 @@ fn check_deps_exist(
             }
         }
         for d in &s.deps {
-            let produced = stages
-                .values()
-                .any(|o| o.outs.iter().any(|out| out.path.overlaps(d)));
-            if !produced && std::fs::symlink_metadata(d.to_path(root)).is_err() {
+            if !outs.is_produced(d) && std::fs::symlink_metadata(d.to_path(root)).is_err() {
                 return Err(cx
                     .err(
                         spans

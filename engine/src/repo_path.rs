@@ -5,6 +5,25 @@ use std::path::{Component, Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+#[cfg(test)]
+thread_local! {
+    static COMPARISONS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Counts one path comparison (containment test or ordering) on this thread, in test builds:
+/// tests bound the work of building a graph with it, without timing anything.
+#[inline]
+pub(crate) fn count_comparison() {
+    #[cfg(test)]
+    COMPARISONS.with(|c| c.set(c.get() + 1));
+}
+
+/// Path comparisons counted on this thread so far (test builds only).
+#[cfg(test)]
+pub(crate) fn comparisons() -> u64 {
+    COMPARISONS.with(std::cell::Cell::get)
+}
+
 /// A path inside the workspace, relative to the repository root.
 ///
 /// Normalised once at the parse boundary: `/` separators, no `.` components, no `..`, no
@@ -123,6 +142,7 @@ impl RepoPath {
 
     /// `self` equals `other` or lies inside the directory `other`.
     pub fn is_within(&self, other: &RepoPath) -> bool {
+        count_comparison();
         other.is_root()
             || self.0 == other.0
             || (self.0.len() > other.0.len()

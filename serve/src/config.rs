@@ -35,7 +35,7 @@ pub struct ServeConfig {
     /// Concurrent connections; default 4096, lowered to stay 64 below the open-file limit.
     /// Connections beyond it get a 503 and are closed.
     pub max_connections: usize,
-    /// Rows accepted in one `/predict` body; default 200,000 (more → 413).
+    /// Rows accepted in one `/predict` body; default 100,000 (more → 413).
     pub max_rows: usize,
     /// How often `bundle.json` is polled for a change on disk; default 2 s.
     pub reload_interval: Duration,
@@ -62,7 +62,7 @@ impl ServeConfig {
             header_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(30),
             max_connections: 4096,
-            max_rows: 200_000,
+            max_rows: 100_000,
             reload_interval: Duration::from_secs(2),
             log_tail_lines: 200,
             max_tasks: 64,

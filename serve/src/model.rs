@@ -3,6 +3,9 @@
 
 use std::path::Path;
 
+use axum::http::StatusCode;
+use ndarray::{Axis, Slice};
+
 use netsec_stages::{predict_frame, Frame, ModelBundle, Predictions, Schema};
 use serde::Serialize;
 
@@ -33,6 +36,9 @@ pub struct ModelCard {
     pub path: String,
 }
 
+/// Rows predicted per call of the model.
+pub const PREDICT_ROWS: usize = 8192;
+
 /// A bundle ready to predict.
 #[derive(Debug)]
 pub struct LoadedModel {
@@ -59,10 +65,54 @@ impl LoadedModel {
         self.schema().positive_value()
     }
 
-    /// Predicts every row of a frame loaded with `self.schema()`.
+    /// Predicts every row of a frame loaded with `self.schema()`, [`PREDICT_ROWS`] rows at a
+    /// time: the model's working copies of the features then stay small whatever the frame's
+    /// size.
     pub fn predict(&self, frame: &Frame) -> Result<Predictions, ApiError> {
-        predict_frame(&self.bundle, frame)
-            .map_err(|e| ApiError::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))
+        let failed = |e: netsec_stages::StageError| {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
+        };
+        let n = frame.n_rows();
+        if n <= PREDICT_ROWS {
+            return predict_frame(&self.bundle, frame).map_err(failed);
+        }
+        let mut all: Option<Predictions> = None;
+        for start in (0..n).step_by(PREDICT_ROWS) {
+            let end = (start + PREDICT_ROWS).min(n);
+            let part = Frame {
+                origin: frame.origin.clone(),
+                header: frame.header.clone(),
+                feature_names: frame.feature_names.clone(),
+                dtypes: frame.dtypes.clone(),
+                features: frame
+                    .features
+                    .slice_axis(Axis(0), Slice::from(start..end))
+                    .to_owned(),
+                label_name: frame.label_name.clone(),
+                labels: None,
+                lines: frame
+                    .lines
+                    .get(start..end)
+                    .map(<[usize]>::to_vec)
+                    .unwrap_or_default(),
+            };
+            let p = predict_frame(&self.bundle, &part).map_err(failed)?;
+            match &mut all {
+                None => {
+                    let mut first = p;
+                    first.classes.reserve(n - end);
+                    first.labels.reserve(n - end);
+                    first.proba.reserve(n - end);
+                    all = Some(first);
+                }
+                Some(acc) => {
+                    acc.classes.extend_from_slice(&p.classes);
+                    acc.labels.extend_from_slice(&p.labels);
+                    acc.proba.extend_from_slice(&p.proba);
+                }
+            }
+        }
+        all.ok_or_else(|| ApiError::internal("no rows to predict"))
     }
 }
 

@@ -36,7 +36,7 @@ pub struct Args {
     #[arg(long, value_name = "BYTES", default_value_t = 10 * 1024 * 1024)]
     body_limit: usize,
     /// Most rows accepted in one /predict body.
-    #[arg(long, value_name = "ROWS", default_value_t = 200_000)]
+    #[arg(long, value_name = "ROWS", default_value_t = 100_000)]
     max_rows: usize,
     /// Time to send a request's headers, and the longest a connection may idle between
     /// requests.

@@ -12,6 +12,7 @@ use netsec_serve::{router, AppState, ServeConfig};
 use tower::ServiceExt;
 
 mod fixture;
+pub mod server;
 
 pub const SAMPLE: &str = include_str!("../../../data/sample-predict-input.csv");
 /// Known labels of the sample rows, in the dataset's coding (issue 3).

@@ -2,8 +2,8 @@
 //!
 //! A stage is *decided* only when all its selected upstreams have finished, by hashing its deps
 //! as they are then. That is early cut-off: an upstream that rewrote byte-identical outs leaves
-//! its downstream fresh. Lock entries are written one stage at a time, by the scheduler thread
-//! only, after the stage's outs are in place, hashed and cached.
+//! its downstream fresh. Lock entries are journaled one stage at a time, by the scheduler thread
+//! only, after the stage's outs are in place, hashed and cached; the lock is written at the end.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::mpsc;
@@ -19,6 +19,7 @@ use crate::events::{
     Event, FailureKind, Outcome, ReproResult, RestoreSource, StageFailure, StageReport,
 };
 use crate::lock::{LockEntry, Lockfile};
+use crate::lock_journal::{path as journal_path, Journal};
 use crate::pipeline::{PipelineError, Stage};
 use crate::plan::{select, Selection};
 use crate::restore::restore_out;
@@ -212,6 +213,10 @@ fn run(
     let mut reported: BTreeSet<String> = BTreeSet::new();
     let mut stop = false;
 
+    // Each finished stage is appended to the journal; the lock is written once, at the end.
+    let mut journal =
+        Journal::open(&repo.root).map_err(|e| Error::io("open", journal_path(&repo.root), e))?;
+    let mut journaled = false;
     let (job_tx, job_rx) = mpsc::channel::<(String, Option<LockEntry>)>();
     let job_rx = Mutex::new(job_rx);
     std::thread::scope(|scope| -> Result<(), Error> {
@@ -258,8 +263,12 @@ fn run(
             let Ok(mut done) = done_rx.recv() else { break };
             running -= 1;
             if let Some(entry) = done.entry.take() {
-                lock.stages.insert(done.report.stage.clone(), entry);
-                if let Err(e) = lock.save(&repo.root) {
+                let recorded = journal.append(&done.report.stage, &entry);
+                if recorded.is_ok() {
+                    lock.stages.insert(done.report.stage.clone(), entry);
+                    journaled = true;
+                }
+                if let Err(e) = recorded {
                     done.report.outcome = Outcome::Failed;
                     done.report.restored_from = None;
                     done.report.failure = Some(StageFailure::new(
@@ -305,6 +314,9 @@ fn run(
         drop(job_tx);
         Ok(())
     })?;
+    if journaled {
+        lock.save(&repo.root).map_err(Error::Lock)?;
+    }
 
     for name in selected {
         if !reported.contains(name) {

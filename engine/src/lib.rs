@@ -26,6 +26,7 @@ pub mod history;
 pub mod init;
 pub mod insert;
 pub mod lock;
+pub mod lock_journal;
 pub mod manifest;
 pub mod memo;
 pub mod orphans;

@@ -3,7 +3,8 @@
 //! Format: pretty JSON, `{"version": 1, "stages": {NAME: {"fingerprint": …, "outs": …}}}`,
 //! keys sorted (BTreeMap), two-space indent, trailing newline: deterministic and diff-friendly.
 //! JSON rather than TOML because param values may be `null` (YAML/JSON params), which TOML
-//! cannot hold. The file is replaced atomically after each successful stage.
+//! cannot hold. `repro` appends each successful stage's entry to a journal (`lock_journal`) and
+//! replaces the file atomically, once, when the run ends.
 
 use std::collections::BTreeMap;
 use std::io;
@@ -68,8 +69,19 @@ impl Lockfile {
         root.join(LOCK_FILE)
     }
 
-    /// Load, or an empty lock if the file does not exist.
+    /// Load, or an empty lock if the file does not exist, with the entries of a run that was
+    /// killed before it wrote them in (see `lock_journal`).
     pub fn load(root: &Path) -> Result<Lockfile, LockError> {
+        let mut lock = Self::load_file(root)?;
+        let path = crate::lock_journal::path(root);
+        let journal =
+            crate::lock_journal::read(root).map_err(|source| LockError::Read { path, source })?;
+        lock.stages.extend(journal);
+        lock.check_outs(Self::path(root))?;
+        Ok(lock)
+    }
+
+    fn load_file(root: &Path) -> Result<Lockfile, LockError> {
         let path = Self::path(root);
         const MAX_LOCK_BYTES: u64 = 1 << 30;
         if let Ok(meta) = std::fs::metadata(&path) {
@@ -109,8 +121,14 @@ impl Lockfile {
             path: path.clone(),
             message: e.to_string(),
         })?;
-        // The lock comes from git: a hostile one must not make checkout or pull write into
-        // `.git`, `.netsec` or the pipeline (paths are already normal and relative, see RepoPath).
+        lock.check_outs(path)?;
+        Ok(lock)
+    }
+
+    /// The lock comes from git: a hostile one must not make checkout or pull write into
+    /// `.git`, `.netsec` or the pipeline (paths are already normal and relative, see RepoPath).
+    fn check_outs(&self, path: PathBuf) -> Result<(), LockError> {
+        let lock = self;
         for (stage, entry) in &lock.stages {
             for out in entry.outs.keys().chain(entry.fingerprint.outs.iter()) {
                 if let Some(what) = out.reserved() {
@@ -123,7 +141,7 @@ impl Lockfile {
                 }
             }
         }
-        Ok(lock)
+        Ok(())
     }
 
     pub fn to_text(&self) -> String {
@@ -131,10 +149,14 @@ impl Lockfile {
         netsec_common::canonical::to_string_pretty(self).unwrap_or_default()
     }
 
-    /// Atomically replace the lock file.
+    /// Atomically replace the lock file; the journal, folded into it, is then removed.
     pub fn save(&self, root: &Path) -> Result<(), LockError> {
         let path = Self::path(root);
         write_atomic(&path, self.to_text().as_bytes(), Durability::Fsync)
-            .map_err(|source| LockError::Write { path, source })
+            .map_err(|source| LockError::Write { path, source })?;
+        crate::lock_journal::clear(root).map_err(|source| LockError::Write {
+            path: crate::lock_journal::path(root),
+            source,
+        })
     }
 }

@@ -22,6 +22,9 @@ pub const FINAL_MODEL_PREFIX: &str = "final_model/";
 pub struct Lines<'a> {
     pub ui: &'a crate::render::Ui,
     task: std::sync::Mutex<Option<netsec_engine::progress::Task>>,
+    /// Objects of the current phase, and how many of them were transferred.
+    expected: std::sync::atomic::AtomicU64,
+    done: std::sync::atomic::AtomicU64,
 }
 
 impl<'a> Lines<'a> {
@@ -29,6 +32,8 @@ impl<'a> Lines<'a> {
         Lines {
             ui,
             task: std::sync::Mutex::new(None),
+            expected: std::sync::atomic::AtomicU64::new(0),
+            done: std::sync::atomic::AtomicU64::new(0),
         }
     }
 }
@@ -38,6 +43,9 @@ impl netsec_engine::remote::TransferObserver for Lines<'_> {
         if objects == 0 {
             return;
         }
+        use std::sync::atomic::Ordering;
+        self.expected.store(objects, Ordering::Relaxed);
+        self.done.store(0, Ordering::Relaxed);
         let label = format!("{phase} {objects} objects");
         let task =
             netsec_engine::progress::task(&label, bytes, netsec_engine::progress::Unit::Bytes);
@@ -54,9 +62,23 @@ impl netsec_engine::remote::TransferObserver for Lines<'_> {
         }
     }
 
+    fn done(&self, _key: &str, _bytes: u64) {
+        self.done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
     fn finish(&self, _phase: &str) {
+        use std::sync::atomic::Ordering;
+        let complete = self.done.load(Ordering::Relaxed) >= self.expected.load(Ordering::Relaxed);
         if let Ok(mut t) = self.task.lock() {
-            t.take();
+            if let Some(task) = t.take() {
+                if complete {
+                    drop(task); // prints `Done …`
+                } else {
+                    // Some objects failed: the command reports the error; a `Done` line
+                    // would say the opposite.
+                    std::mem::forget(task);
+                }
+            }
         }
     }
 

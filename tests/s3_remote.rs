@@ -424,6 +424,36 @@ fn server_down_fails_fast_with_exit_5() {
 }
 
 #[test]
+fn black_hole_endpoint_fails_with_exit_5_in_under_a_minute_without_done() {
+    let Some(env) = server() else { return };
+    let mut ws = Ws::new(&env, "blackhole", PIPELINE);
+    ws.ok(&["repro"]);
+    // A port that completes TCP handshakes (the kernel's backlog) but never answers: requests
+    // are sent and no response ever comes, as with a hung endpoint.
+    let hole = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let endpoint = format!("http://{}", hole.local_addr().expect("addr"));
+    ws.env.insert("AWS_ENDPOINT_URL".into(), endpoint.clone());
+    ws.env.remove("AWS_ENDPOINT_URL_S3");
+    let t = Instant::now();
+    let out = ws.run(&["push", "-j", "2"]);
+    let took = t.elapsed();
+    assert_eq!(out.status.code(), Some(5), "{}", text(&out));
+    // The bound (60 s by default); the measured time is in scripts/bench/hostile.sh.
+    assert!(
+        took < Duration::from_secs(60),
+        "took {took:?}: {}",
+        text(&out)
+    );
+    assert!(
+        !text(&out).contains("Done"),
+        "a failed push printed Done: {}",
+        text(&out)
+    );
+    assert!(text(&out).contains(&endpoint), "{}", text(&out));
+    drop(hole);
+}
+
+#[test]
 fn killed_push_leaves_only_whole_objects_and_a_rerun_completes_it() {
     let Some(env) = server() else { return };
     // 96 files of 256 KiB: with one transfer thread, seconds of work to be killed half-way.

@@ -15,7 +15,7 @@ use crate::S3Remote;
 pub struct S3Backend;
 
 /// Keys of an `s3://` remote table besides `url` and `default`.
-pub const OPTION_KEYS: &[&str] = &["endpoint", "path_style", "region", "profile"];
+pub const OPTION_KEYS: &[&str] = &["endpoint", "path_style", "region", "profile", "timeout"];
 
 impl S3Config {
     /// The S3 settings of a remote table (already checked by [`S3Backend::check`]).
@@ -40,8 +40,21 @@ impl S3Config {
                 ))
             }
         };
+        let timeout = match options.get("timeout") {
+            None => None,
+            Some(toml::Value::Integer(n)) if (1..=3600).contains(n) => {
+                Some(std::time::Duration::from_secs(*n as u64))
+            }
+            Some(_) => {
+                return Err((
+                    "timeout".to_string(),
+                    "`timeout` must be a whole number of seconds from 1 to 3600".to_string(),
+                ))
+            }
+        };
         Ok(S3Config {
             url: url.to_string(),
+            timeout,
             endpoint: text("endpoint")?,
             path_style,
             region: text("region")?,

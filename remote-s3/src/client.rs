@@ -26,15 +26,28 @@ pub struct S3Config {
     pub path_style: Option<bool>,
     pub region: Option<String>,
     pub profile: Option<String>,
+    /// `timeout` of the remote's table: the wait for an answer to one request (see
+    /// [`DEFAULT_TIMEOUT`]); `None` = the default.
+    pub timeout: Option<Duration>,
 }
 
 /// Connecting must be quick to fail: a dead endpoint is reported in seconds, not minutes.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
-/// Time from sending a request (its body included: a part of several MiB) to its response head.
-/// Stalled transfers are caught sooner by the SDK's stalled-stream protection (no progress for 5 s).
-pub const READ_TIMEOUT: Duration = Duration::from_secs(120);
-/// The SDK's standard retry mode: exponential backoff with jitter, this many attempts.
-pub const MAX_ATTEMPTS: u32 = 3;
+/// Default wait for the response head of a request without a large body (the remote's
+/// `timeout`). A request carrying a part waits longer, in proportion to the part
+/// ([`transfer_timeout`]). Stalled transfers are caught sooner by the SDK's stalled-stream
+/// protection (no progress for 5 s).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The slowest upload or copy rate waited for, in bytes per second.
+pub const MIN_RATE: u64 = 1024 * 1024;
+/// Attempts per request inside the SDK: one. The engine retries a failed object (three
+/// attempts with backoff); a second retry layer here multiplied the wait on a dead endpoint.
+pub const MAX_ATTEMPTS: u32 = 1;
+
+/// The wait for the response to a request carrying `bytes` (its body is sent within it).
+pub fn transfer_timeout(timeout: Duration, bytes: u64) -> Duration {
+    timeout + Duration::from_secs(bytes / MIN_RATE)
+}
 
 /// Environment variables that supply static credentials.
 pub const CREDENTIAL_VARS: &str =
@@ -196,7 +209,7 @@ pub(crate) async fn build(
     let http = http_client();
     let timeouts = TimeoutConfig::builder()
         .connect_timeout(CONNECT_TIMEOUT)
-        .read_timeout(READ_TIMEOUT)
+        .read_timeout(cfg.timeout.unwrap_or(DEFAULT_TIMEOUT))
         .build();
     let retries = RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS);
     let mut loader = aws_config::defaults(BehaviorVersion::latest())

@@ -13,7 +13,10 @@ mod ops;
 mod transfer;
 
 pub use backend::S3Backend;
-pub use client::{S3Config, CONNECT_TIMEOUT, CREDENTIAL_VARS, MAX_ATTEMPTS, READ_TIMEOUT};
+pub use client::{
+    transfer_timeout, S3Config, CONNECT_TIMEOUT, CREDENTIAL_VARS, DEFAULT_TIMEOUT, MAX_ATTEMPTS,
+    MIN_RATE,
+};
 pub use location::Location;
 
 use error::Target;
@@ -89,6 +92,8 @@ pub(crate) struct Inner {
     pub loc: Location,
     pub target: Target,
     pub tuning: Tuning,
+    /// The remote's `timeout` (or [`DEFAULT_TIMEOUT`]).
+    pub timeout: std::time::Duration,
 }
 
 /// An S3 bucket (and key prefix) used as a netsec remote.
@@ -153,6 +158,7 @@ impl S3Remote {
                 loc,
                 target: built.target,
                 tuning,
+                timeout: cfg.timeout.unwrap_or(DEFAULT_TIMEOUT),
             },
         })
     }
@@ -160,6 +166,33 @@ impl S3Remote {
     /// The endpoint requests go to.
     pub fn endpoint(&self) -> &str {
         &self.inner.target.endpoint
+    }
+
+    /// Runs one object's transfer under its total deadline: every request of it (a multipart
+    /// upload is several) must be done within twice the timeout plus the time to send `bytes`
+    /// at [`MIN_RATE`]. Past it the transfer is abandoned as unreachable.
+    fn bounded<T>(
+        &self,
+        key: &str,
+        bytes: u64,
+        op: impl std::future::Future<Output = Result<T, RemoteError>>,
+    ) -> Result<T, RemoteError> {
+        let deadline = 2 * self.inner.timeout + transfer_timeout(std::time::Duration::ZERO, bytes);
+        self.rt.block_on(async {
+            match tokio::time::timeout(deadline, op).await {
+                Ok(r) => r,
+                Err(_) => Err(RemoteError::new(
+                    RemoteErrorKind::Unreachable,
+                    format!(
+                        "{}: `{key}` was not transferred within {}s",
+                        self.inner.target.endpoint,
+                        deadline.as_secs()
+                    ),
+                )
+                .with_key(key)
+                .with_hint("a slow or unresponsive endpoint: raise the remote's `timeout` (seconds) if the network is just slow")),
+            }
+        })
     }
 }
 
@@ -181,12 +214,13 @@ impl Remote for S3Remote {
 
     /// Uploads `src` as `key`: one PutObject, or a multipart upload above the threshold.
     fn put_file(&self, key: &str, src: &Path, progress: Progress<'_>) -> Result<(), RemoteError> {
-        self.rt.block_on(self.inner.put_file(key, src, progress))
+        let size = std::fs::metadata(src).map_or(0, |m| m.len());
+        self.bounded(key, size, self.inner.put_file(key, src, progress))
     }
 
     /// Uploads `bytes` as `key`.
     fn put_bytes(&self, key: &str, bytes: &[u8]) -> Result<(), RemoteError> {
-        self.rt.block_on(self.inner.put_bytes(key, bytes))
+        self.bounded(key, bytes.len() as u64, self.inner.put_bytes(key, bytes))
     }
 
     /// Streams `key` into `dest` (created or truncated).

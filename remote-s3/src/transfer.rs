@@ -46,6 +46,15 @@ fn encode_key(key: &str) -> String {
 }
 
 impl Inner {
+    /// A client override waiting for the response to a request that carries `bytes`.
+    fn read_timeout_for(&self, bytes: u64) -> aws_sdk_s3::config::Builder {
+        let timeouts = aws_sdk_s3::config::timeout::TimeoutConfig::builder()
+            .connect_timeout(crate::CONNECT_TIMEOUT)
+            .read_timeout(crate::transfer_timeout(self.timeout, bytes))
+            .build();
+        aws_sdk_s3::config::Builder::default().timeout_config(timeouts)
+    }
+
     pub(crate) async fn put_file(
         &self,
         key: &str,
@@ -107,6 +116,8 @@ impl Inner {
             .content_length(len as i64)
             .checksum_algorithm(ChecksumAlgorithm::Crc32)
             .body(body)
+            .customize()
+            .config_override(self.read_timeout_for(len))
             .send()
             .await
             .map_err(|e| classify(e, &format!("UPLOAD PART {n}"), Some(key), &self.target))?;
@@ -162,6 +173,8 @@ impl Inner {
                         .part_number(n)
                         .copy_source(&source)
                         .copy_source_range(format!("bytes={off}-{}", off + len - 1))
+                        .customize()
+                        .config_override(me.read_timeout_for(len))
                         .send()
                         .await
                         .map_err(|e| {

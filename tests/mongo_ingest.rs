@@ -7,7 +7,7 @@
 //! covers the early cut-off; train and later read nothing a source could change.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -326,4 +326,117 @@ fn mongo_down_exits_5_within_the_bound_and_names_no_credentials() {
     let out = netsec(ws.path(), &["repro", "ingest"], None);
     assert_eq!(out.status.code(), Some(1), "{}", all(&out));
     assert!(all(&out).contains("MONGODB_URI"), "{}", all(&out));
+}
+
+/// A private nx-27017 on a free port (started by scripts/services.sh like the shared one), so
+/// freezing it disturbs no other test. Stopped when dropped.
+struct PrivateMongo {
+    port: u16,
+    pid: u32,
+    uri: String,
+}
+
+impl PrivateMongo {
+    fn start() -> PrivateMongo {
+        let port = closed_port();
+        let out = Command::new(repo_root().join("scripts/services.sh"))
+            .args(["start", "mongo"])
+            .env("MONGO_PORT", port.to_string())
+            .output()
+            .expect("scripts/services.sh");
+        assert!(out.status.success(), "{}", all(&out));
+        let exports = text(&out.stdout);
+        let pid = exports
+            .lines()
+            .find_map(|l| l.strip_prefix("export NETSEC_MONGO_PID="))
+            .and_then(|v| v.trim_matches('\'').parse().ok())
+            .unwrap_or_else(|| panic!("no pid in {exports}"));
+        PrivateMongo {
+            port,
+            pid,
+            uri: format!("mongodb://127.0.0.1:{port}/?directConnection=true"),
+        }
+    }
+
+    fn signal(&self, sig: &str) {
+        let _ = Command::new("kill")
+            .args([sig, &self.pid.to_string()])
+            .status();
+    }
+}
+
+impl Drop for PrivateMongo {
+    fn drop(&mut self) {
+        self.signal("-CONT");
+        let _ = Command::new(repo_root().join("scripts/services.sh"))
+            .args(["stop", "mongo"])
+            .env("MONGO_PORT", self.port.to_string())
+            .output();
+    }
+}
+
+#[test]
+fn a_frozen_server_fails_the_load_within_the_bound_and_the_message_says_how_long() {
+    if mongo_uri().is_none() {
+        return;
+    }
+    let server = PrivateMongo::start();
+    let ws = workspace();
+    // Ten copies of the dataset: a load of seconds, frozen half-way.
+    let csv = std::fs::read_to_string(ws.path().join("data/phisingData.csv")).expect("csv");
+    let (header, rows) = csv.split_once('\n').expect("header");
+    let mut big = format!("{header}\n");
+    for _ in 0..10 {
+        big.push_str(rows);
+    }
+    std::fs::write(ws.path().join("data/phisingData.csv"), big).expect("write");
+    let db = unique_db("frozen");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_netsec"))
+        .args(["db", "load", "--database", &db, "--collection", "phishing"])
+        .args(["data/phisingData.csv", "--timeout-ms", "2000"])
+        .current_dir(ws.path())
+        .env("NO_COLOR", "1")
+        .env("MONGODB_URI", &server.uri)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    std::thread::sleep(Duration::from_millis(2500));
+    assert!(
+        child.try_wait().expect("wait").is_none(),
+        "the load finished before the server could be frozen"
+    );
+    server.signal("-STOP");
+    let frozen = Instant::now();
+    let out = loop {
+        if child.try_wait().expect("wait").is_some() {
+            break child.wait_with_output().expect("output");
+        }
+        assert!(
+            frozen.elapsed() < Duration::from_secs(60),
+            "still waiting 60 s after the server froze"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let took = frozen.elapsed();
+    server.signal("-CONT");
+    let shown = all(&out);
+    eprintln!(
+        "frozen server: exit {:?} {took:?} after the freeze: {shown}",
+        out.status.code()
+    );
+    assert_eq!(out.status.code(), Some(5), "{shown}");
+    // Bound: about twice the 2 s timeout (one missed check, one check timing out), with margin.
+    assert!(took < Duration::from_secs(10), "took {took:?}: {shown}");
+    // The message names the time really waited, not the connect bound.
+    let waited: u64 = shown
+        .split("within ")
+        .nth(1)
+        .and_then(|r| r.split(" ms").next())
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no `within N ms` in {shown}"));
+    assert!(
+        waited as f64 >= took.as_millis() as f64 * 0.7,
+        "says {waited} ms but {took:?} passed after the freeze: {shown}"
+    );
 }

@@ -8,7 +8,7 @@
 //! connection and never answers fails in time.
 
 use std::future::Future;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use mongodb::bson::doc;
 use mongodb::error::{Error as DriverError, ErrorKind as DriverKind};
@@ -75,6 +75,11 @@ impl Connection {
             .join(",");
         options.server_selection_timeout = Some(timeout);
         options.connect_timeout = Some(timeout);
+        // The monitor checks the server every `timeout` (the driver's floor is 500 ms) and gives
+        // each check `timeout` to answer: a server that freezes mid-load is noticed, and the
+        // operation in flight abandoned, within about twice the timeout (the driver default
+        // of a check every 10 s made it ~20 s).
+        options.heartbeat_freq = Some(timeout.max(Duration::from_millis(500)));
         options.app_name = Some("netsec".into());
         let client = {
             let _in_rt = rt.enter();
@@ -90,6 +95,7 @@ impl Connection {
         // A margin over the driver's own bound, so its clearer error wins when it fires.
         let ping_bound = timeout + Duration::from_millis(500);
         let client = conn.client().clone();
+        let started = Instant::now();
         let ping = conn.rt.block_on(async move {
             tokio::time::timeout(
                 ping_bound,
@@ -102,7 +108,7 @@ impl Connection {
             Ok(Err(e)) => Err(conn.error("ping", "admin", e)),
             Err(_) => Err(MongoError::Unreachable {
                 hosts: conn.hosts.clone(),
-                timeout,
+                timeout: started.elapsed(),
                 detail: "the server accepted the connection but did not answer".into(),
             }),
         }
@@ -128,13 +134,22 @@ impl Connection {
         bound: Duration,
         fut: impl Future<Output = mongodb::error::Result<T>>,
     ) -> Result<T, MongoError> {
+        let started = Instant::now();
         // The timer must be made inside the runtime: `timeout` registers it on creation.
         match self
             .rt
             .block_on(async { tokio::time::timeout(bound, fut).await })
         {
             Ok(Ok(v)) => Ok(v),
-            Ok(Err(e)) => Err(self.error(op, namespace, e)),
+            Ok(Err(e)) => {
+                let mut err = self.error(op, namespace, e);
+                // The server stopped answering during the operation: say how long was waited,
+                // not the connect bound.
+                if let MongoError::Unreachable { timeout, .. } = &mut err {
+                    *timeout = (*timeout).max(started.elapsed());
+                }
+                Err(err)
+            }
             Err(_) => Err(MongoError::Stalled {
                 op,
                 namespace: namespace.to_string(),

@@ -3,6 +3,7 @@
 //! lead a delete, a restore or a cache insert outside. Every out, `wdir` and restore target is
 //! checked component by component without following links past the workspace.
 
+use std::collections::HashSet;
 use std::io;
 use std::path::Path;
 
@@ -12,6 +13,16 @@ use crate::repo_path::RepoPath;
 /// the workspace, inside `.git` or `.netsec`, or dangling. Components that do not exist yet
 /// are fine (they will be created as plain directories and files).
 pub fn check_inside(root: &Path, rel: &RepoPath) -> io::Result<()> {
+    check_inside_with(root, rel, &mut HashSet::new())
+}
+
+/// [`check_inside`] for many paths: `passed` holds the prefixes already found safe (a directory
+/// shared by 10,000 outs is looked at once).
+pub fn check_inside_with(
+    root: &Path,
+    rel: &RepoPath,
+    passed: &mut HashSet<String>,
+) -> io::Result<()> {
     let mut cur = root.to_path_buf();
     let mut seen = String::new();
     for comp in rel.as_str().split('/').filter(|c| !c.is_empty()) {
@@ -20,12 +31,16 @@ pub fn check_inside(root: &Path, rel: &RepoPath) -> io::Result<()> {
             seen.push('/');
         }
         seen.push_str(comp);
+        if passed.contains(&seen) {
+            continue;
+        }
         let meta = match std::fs::symlink_metadata(&cur) {
             Ok(m) => m,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
             Err(e) => return Err(e),
         };
         if !meta.file_type().is_symlink() {
+            passed.insert(seen.clone());
             continue;
         }
         let escape = |why: &str| {
@@ -40,7 +55,9 @@ pub fn check_inside(root: &Path, rel: &RepoPath) -> io::Result<()> {
             .ok()
             .and_then(|r| RepoPath::parse(&r.to_string_lossy()).ok());
         match inside {
-            Some(p) if p.reserved().is_none() => {}
+            Some(p) if p.reserved().is_none() => {
+                passed.insert(seen.clone());
+            }
             Some(_) => return Err(escape("into `.git`, `.netsec` or netsec's own files")),
             None => {
                 return Err(escape(&format!(
@@ -76,5 +93,12 @@ mod tests {
         std::os::unix::fs::symlink(root.join(".netsec"), root.join("sneaky")).unwrap();
         std::fs::create_dir(root.join(".netsec")).unwrap();
         assert!(check_inside(&root, &p("sneaky")).is_err());
+        // With a memo of safe prefixes: a refused link is never remembered as safe.
+        let mut passed = HashSet::new();
+        check_inside_with(&root, &p("inner/a"), &mut passed).unwrap();
+        assert!(passed.contains("inner"));
+        assert!(check_inside_with(&root, &p("out/x"), &mut passed).is_err());
+        assert!(check_inside_with(&root, &p("out/y"), &mut passed).is_err());
+        assert!(!passed.contains("out"));
     }
 }

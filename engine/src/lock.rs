@@ -107,17 +107,17 @@ impl Lockfile {
         struct Probe {
             version: u32,
         }
-        let probe: Probe = serde_json::from_str(text).map_err(|e| LockError::Parse {
-            path: path.clone(),
-            message: e.to_string(),
-        })?;
-        if probe.version != VERSION {
-            return Err(LockError::Version {
-                path,
-                found: probe.version,
-            });
+        // One pass in the usual case; the version is looked at alone only when that fails, so
+        // that a lock of another version is named as such rather than as invalid.
+        let parsed = serde_json::from_str::<Lockfile>(text);
+        let found = match &parsed {
+            Ok(lock) => lock.version,
+            Err(_) => serde_json::from_str::<Probe>(text).map_or(VERSION, |p| p.version),
+        };
+        if found != VERSION {
+            return Err(LockError::Version { path, found });
         }
-        let lock: Lockfile = serde_json::from_str(text).map_err(|e| LockError::Parse {
+        let lock = parsed.map_err(|e| LockError::Parse {
             path: path.clone(),
             message: e.to_string(),
         })?;
@@ -158,5 +158,30 @@ impl Lockfile {
             path: crate::lock_journal::path(root),
             source,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn another_version_is_named_whatever_its_shape() {
+        let p = PathBuf::from("netsec.lock");
+        for text in [
+            r#"{"version": 2, "stages": {}}"#,
+            r#"{"version": 2, "stages": [1, 2], "new": true}"#,
+        ] {
+            let e = Lockfile::parse(text, p.clone()).unwrap_err();
+            assert!(matches!(e, LockError::Version { found: 2, .. }), "{e}");
+        }
+        let e = Lockfile::parse(r#"{"version": 1, "stages": []}"#, p.clone()).unwrap_err();
+        assert!(matches!(e, LockError::Parse { .. }), "{e}");
+        let e = Lockfile::parse("{", p.clone()).unwrap_err();
+        assert!(matches!(e, LockError::Parse { .. }), "{e}");
+        assert!(Lockfile::parse(r#"{"version": 1, "stages": {}}"#, p)
+            .unwrap()
+            .stages
+            .is_empty());
     }
 }

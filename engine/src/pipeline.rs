@@ -565,6 +565,7 @@ fn check_deps_exist(
     outs: &OutIndex,
     spans: &PathSpans,
 ) -> Result<(), PipelineError> {
+    let mut passed = std::collections::HashSet::new();
     for s in stages.values() {
         // No out and no wdir may lead outside the workspace (or into `.git`/`.netsec`) through
         // a symlink: the stage would delete, write and cache there.
@@ -574,7 +575,7 @@ fn check_deps_exist(
             .map(|o| &o.path)
             .chain(std::iter::once(&s.wdir));
         for p in writes.filter(|p| !p.is_root()) {
-            if let Err(e) = crate::confine::check_inside(root, p) {
+            if let Err(e) = crate::confine::check_inside_with(root, p, &mut passed) {
                 let span = spans
                     .get(&(s.name.clone(), p.clone()))
                     .cloned()

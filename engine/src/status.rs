@@ -231,19 +231,20 @@ pub fn compare(
 
 pub use netsec_protocol::status::{StageState, StageStatus};
 
-/// `status`: every stage in topological order, each with all its reasons.
+/// `status`: every stage in topological order, each with all its reasons. Params are resolved
+/// once, in order; the stages are then evaluated in parallel (each stats its deps and outs).
 pub fn status(
     repo: &Repo,
     lock: &Lockfile,
     only: Option<&[String]>,
 ) -> Result<Vec<StageStatus>, Error> {
+    use rayon::prelude::*;
+    let only: Option<std::collections::BTreeSet<&String>> = only.map(|o| o.iter().collect());
     let mut store = repo.pipeline.param_store();
-    let mut out = Vec::new();
+    let mut todo = Vec::new();
     for name in &repo.pipeline.graph.order {
-        if let Some(only) = only {
-            if !only.contains(name) {
-                continue;
-            }
+        if only.as_ref().is_some_and(|o| !o.contains(name)) {
+            continue;
         }
         let stage = &repo.pipeline.stages[name];
         let params = store.tracked(&stage.params).map_err(|e| {
@@ -252,19 +253,23 @@ pub fn status(
                 ..Default::default()
             })
         })?;
-        let ev = evaluate(repo, stage, lock.stages.get(name), &params)?;
-        let status = if stage.frozen {
-            StageState::Frozen
-        } else if ev.is_fresh() {
-            StageState::Fresh
-        } else {
-            StageState::Dirty
-        };
-        out.push(StageStatus {
-            stage: name.clone(),
-            status,
-            reasons: ev.reasons,
-        });
+        todo.push((stage, params));
     }
-    Ok(out)
+    todo.par_iter()
+        .map(|(stage, params)| {
+            let ev = evaluate(repo, stage, lock.stages.get(&stage.name), params)?;
+            let status = if stage.frozen {
+                StageState::Frozen
+            } else if ev.is_fresh() {
+                StageState::Fresh
+            } else {
+                StageState::Dirty
+            };
+            Ok(StageStatus {
+                stage: stage.name.clone(),
+                status,
+                reasons: ev.reasons,
+            })
+        })
+        .collect()
 }

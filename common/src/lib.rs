@@ -4,6 +4,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, reason = "tests may unwrap"))]
 
 pub mod atomic;
+pub mod bounded_read;
 pub mod canonical;
 pub mod dotted;
 pub mod git;
@@ -12,5 +13,6 @@ pub mod redact;
 pub mod yaml_depth;
 
 pub use atomic::{write_atomic, write_json_atomic, Durability};
+pub use bounded_read::{read_regular, read_regular_string, BoundedReadError};
 pub use redact::{redact_uri, redact_uris_in};
 pub use yaml_depth::yaml_too_deep;

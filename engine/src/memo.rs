@@ -8,8 +8,14 @@
 //! links large objects into the workspace), which changes no content. Without this, a cache
 //! object with a flipped byte and its old mtime restored was vouched for, restored and pushed.
 //!
-//! On disk (`.netsec/state/memo-v2`): an 8-byte magic then fixed 80-byte records (six
-//! little-endian u64/i64 then the 32-byte digest), so loading 10,000 entries costs a memcpy.
+//! On disk (`.netsec/state/memo-v3`): an 8-byte magic then fixed 88-byte records (six
+//! little-endian u64/i64, the 32-byte digest, then a 64-bit check of the other 80 bytes), so
+//! loading 10,000 entries costs a memcpy. A save that changed few entries appends their
+//! records (a later record of a key overrides an earlier one) instead of rewriting the file:
+//! re-sealing one restored 1 GiB out must not rewrite a memo of 100,000 entries. The file is
+//! compacted (rewritten atomically) when appended records would outnumber live ones. A torn
+//! append (a crash mid-write) leaves a misaligned tail or a record whose check fails: both
+//! are dropped on load, and the next save rewrites the file.
 
 use std::collections::HashMap;
 use std::fs::Metadata;
@@ -22,8 +28,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use crate::digest::Digest;
 use netsec_common::atomic::{write_atomic, Durability};
 
-const MAGIC: &[u8; 8] = b"NSMEMO2\n";
-const RECORD: usize = 80;
+const MAGIC: &[u8; 8] = b"NSMEMO3\n";
+const RECORD: usize = 88;
+/// The bytes of a record covered by its check.
+const BODY: usize = 80;
 /// Files modified this recently are not memoised: a second write within the same timestamp
 /// tick would keep the same key with different content (git's "racy" problem).
 const RACY_NS: i128 = 100_000_000;
@@ -74,12 +82,14 @@ impl MemoKey {
     }
 }
 
-/// One remembered digest, and whether this process looked it up or added it.
+/// One remembered digest, whether this process looked it up or added it, and whether it
+/// differs from what the file on disk says.
 #[derive(Debug, Clone, Copy)]
 struct Slot {
     digest: [u8; 32],
     seal: Seal,
     used: bool,
+    dirty: bool,
 }
 
 type Map = HashMap<MemoKey, Slot, BuildHasherDefault<KeyHasher>>;
@@ -97,6 +107,10 @@ pub struct Memo {
 struct Inner {
     map: Map,
     changed: bool,
+    /// Records in the file as loaded (live, overridden or damaged).
+    on_disk: usize,
+    /// The file cannot be appended to (missing, foreign, torn or with damaged records).
+    rewrite: bool,
 }
 
 /// Beyond this many entries, entries this process did not use are dropped on save (a touched
@@ -112,36 +126,21 @@ impl Memo {
     /// Load from `path`; a missing or unreadable file gives an empty memo.
     pub fn load(path: &Path) -> Memo {
         let mut map = Map::default();
+        let mut on_disk = 0;
+        let mut rewrite = true;
         if let Ok(bytes) = std::fs::read(path) {
             if bytes.len() >= 8 && &bytes[..8] == MAGIC {
                 let records = bytes[8..].chunks_exact(RECORD);
+                rewrite = !records.remainder().is_empty();
+                on_disk = records.len();
                 map.reserve(records.len());
                 for rec in records {
-                    let u = |i: usize| {
-                        let mut b = [0u8; 8];
-                        b.copy_from_slice(&rec[i * 8..i * 8 + 8]);
-                        u64::from_le_bytes(b)
-                    };
-                    let mut digest = [0u8; 32];
-                    digest.copy_from_slice(&rec[48..80]);
-                    let key = MemoKey {
-                        dev: u(0),
-                        ino: u(1),
-                        size: u(2),
-                        mtime_ns: u(3) as i64,
-                    };
-                    let seal = Seal {
-                        ctime_ns: u(4) as i64,
-                        nlink: u(5),
-                    };
-                    map.insert(
-                        key,
-                        Slot {
-                            digest,
-                            seal,
-                            used: false,
-                        },
-                    );
+                    match decode(rec) {
+                        Some((key, slot)) => {
+                            map.insert(key, slot);
+                        }
+                        None => rewrite = true,
+                    }
                 }
             }
         }
@@ -150,6 +149,8 @@ impl Memo {
             inner: Mutex::new(Inner {
                 map,
                 changed: false,
+                on_disk,
+                rewrite,
             }),
         }
     }
@@ -166,6 +167,7 @@ impl Memo {
         if slot.seal != now {
             // A link made or removed: re-seal, so a later edit (ctime alone) is still caught.
             slot.seal = now;
+            slot.dirty = true;
             inner.changed = true;
         }
         Some(Digest::from_bytes(slot.digest))
@@ -194,43 +196,58 @@ impl Memo {
                 digest: *digest.as_bytes(),
                 seal,
                 used: true,
+                dirty: true,
             };
-            let old = inner.map.insert(key, slot);
-            if old.map(|s| (s.digest, s.seal)) != Some((slot.digest, slot.seal)) {
-                inner.changed = true;
+            match inner.map.get_mut(&key) {
+                Some(old) if (old.digest, old.seal) == (slot.digest, slot.seal) => old.used = true,
+                _ => {
+                    inner.map.insert(key, slot);
+                    inner.changed = true;
+                }
             }
         }
     }
 
-    /// Write back if anything was added. Past `PRUNE_ABOVE` entries, only the ones this process
-    /// used are kept, so the memo cannot grow without bound.
+    /// Write back what changed: appended when few entries changed, else rewritten whole
+    /// (compacted). Past `PRUNE_ABOVE` entries, a rewrite keeps only the ones this process
+    /// used, so the memo cannot grow without bound.
     pub fn save(&self) -> std::io::Result<()> {
         let Some(path) = &self.path else {
             return Ok(());
         };
-        let Ok(inner) = self.inner.lock() else {
+        let Ok(mut inner) = self.inner.lock() else {
             return Ok(());
         };
         if !inner.changed {
             return Ok(());
         }
-        let mut out = Vec::with_capacity(8 + inner.map.len() * RECORD);
-        out.extend_from_slice(MAGIC);
-        let prune = inner.map.len() > PRUNE_ABOVE;
-        for (k, slot) in inner.map.iter().filter(|(_, s)| !prune || s.used) {
-            out.extend_from_slice(&k.dev.to_le_bytes());
-            out.extend_from_slice(&k.ino.to_le_bytes());
-            out.extend_from_slice(&k.size.to_le_bytes());
-            out.extend_from_slice(&k.mtime_ns.to_le_bytes());
-            out.extend_from_slice(&slot.seal.ctime_ns.to_le_bytes());
-            out.extend_from_slice(&slot.seal.nlink.to_le_bytes());
-            out.extend_from_slice(&slot.digest);
+        let dirty = inner.map.values().filter(|s| s.dirty).count();
+        let live = inner.map.len();
+        let prune = live > PRUNE_ABOVE;
+        let append = !inner.rewrite && !prune && inner.on_disk + dirty <= 2 * live;
+        if append && append_records(path, inner.map.iter().filter(|(_, s)| s.dirty))? {
+            inner.on_disk += dirty;
+        } else {
+            let mut out = Vec::with_capacity(8 + live * RECORD);
+            out.extend_from_slice(MAGIC);
+            let kept = inner.map.iter().filter(|(_, s)| !prune || s.used);
+            let mut n = 0;
+            for (k, slot) in kept {
+                out.extend_from_slice(&encode(k, slot));
+                n += 1;
+            }
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            write_atomic(path, &out, Durability::NoFsync)?;
+            inner.on_disk = n;
+            inner.rewrite = false;
         }
-        drop(inner);
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
+        for slot in inner.map.values_mut() {
+            slot.dirty = false;
         }
-        write_atomic(path, &out, Durability::NoFsync)
+        inner.changed = false;
+        Ok(())
     }
 
     /// Number of remembered files.
@@ -241,6 +258,95 @@ impl Memo {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+/// Appends `slots` to the memo file when it is whole (the magic, then whole records);
+/// `Ok(false)` when it is not, so the caller rewrites it instead.
+fn append_records<'a>(
+    path: &Path,
+    slots: impl Iterator<Item = (&'a MemoKey, &'a Slot)>,
+) -> std::io::Result<bool> {
+    use std::io::Write;
+    let mut file = match std::fs::OpenOptions::new().append(true).open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(e),
+    };
+    let len = file.metadata()?.len() as usize;
+    if len < MAGIC.len() || !(len - MAGIC.len()).is_multiple_of(RECORD) {
+        return Ok(false);
+    }
+    let mut out = Vec::new();
+    for (k, slot) in slots {
+        out.extend_from_slice(&encode(k, slot));
+    }
+    // One write: a crash tears at most this batch, which the checks then drop.
+    file.write_all(&out)?;
+    Ok(true)
+}
+
+fn encode(k: &MemoKey, slot: &Slot) -> [u8; RECORD] {
+    let mut rec = [0u8; RECORD];
+    let words = [
+        k.dev,
+        k.ino,
+        k.size,
+        k.mtime_ns as u64,
+        slot.seal.ctime_ns as u64,
+        slot.seal.nlink,
+    ];
+    for (i, w) in words.iter().enumerate() {
+        rec[i * 8..i * 8 + 8].copy_from_slice(&w.to_le_bytes());
+    }
+    rec[48..BODY].copy_from_slice(&slot.digest);
+    let check = record_check(&rec[..BODY]);
+    rec[BODY..].copy_from_slice(&check.to_le_bytes());
+    rec
+}
+
+/// A record's key and slot, or `None` when its check does not match (a torn write).
+fn decode(rec: &[u8]) -> Option<(MemoKey, Slot)> {
+    let u = |i: usize| {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(&rec[i * 8..i * 8 + 8]);
+        u64::from_le_bytes(b)
+    };
+    if record_check(&rec[..BODY]) != u(BODY / 8) {
+        return None;
+    }
+    let mut digest = [0u8; 32];
+    digest.copy_from_slice(&rec[48..BODY]);
+    let key = MemoKey {
+        dev: u(0),
+        ino: u(1),
+        size: u(2),
+        mtime_ns: u(3) as i64,
+    };
+    let seal = Seal {
+        ctime_ns: u(4) as i64,
+        nlink: u(5),
+    };
+    let slot = Slot {
+        digest,
+        seal,
+        used: false,
+        dirty: false,
+    };
+    Some((key, slot))
+}
+
+/// A 64-bit check of a record's body, against torn writes (not against an adversary: the
+/// memo lives in `.netsec/state`, which never comes from git or a remote). A zeroed record
+/// does not pass.
+fn record_check(body: &[u8]) -> u64 {
+    let mut h: u64 = 0x6e_73_6d_65_6d_6f_33_21;
+    for chunk in body.chunks_exact(8) {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(chunk);
+        h = (h ^ u64::from_le_bytes(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        h ^= h >> 29;
+    }
+    h ^ (h >> 32)
 }
 
 /// A multiply-rotate hasher for `MemoKey` (four integers from `stat`): keys come from the
@@ -341,5 +447,81 @@ mod tests {
             std::fs::metadata(&path).unwrap().modified().unwrap(),
             before
         );
+    }
+
+    #[test]
+    fn few_changes_are_appended_and_torn_appends_are_dropped() {
+        let t = tempfile::tempdir().unwrap();
+        let path = t.path().join("memo");
+        let key = |i: u64| MemoKey {
+            dev: 1,
+            ino: i,
+            size: 1,
+            mtime_ns: 1,
+        };
+        let d = |i: u64| Digest::of_bytes(&i.to_le_bytes());
+        let get = |m: &Memo, i: u64| m.inner.lock().unwrap().map.get(&key(i)).map(|s| s.digest);
+        let memo = Memo::load(&path);
+        for i in 0..100 {
+            memo.put(key(i), SEAL, &d(i));
+        }
+        memo.save().unwrap();
+        let len = |p: &Path| std::fs::metadata(p).unwrap().len() as usize;
+        assert_eq!(len(&path), 8 + 100 * RECORD);
+
+        // One re-sealed entry: one record appended, the later one wins on load.
+        let memo = Memo::load(&path);
+        let resealed = Seal {
+            ctime_ns: 2,
+            nlink: 2,
+        };
+        memo.put(key(5), resealed, &d(5));
+        memo.save().unwrap();
+        assert_eq!(len(&path), 8 + 101 * RECORD, "appended, not rewritten");
+        let memo = Memo::load(&path);
+        assert_eq!(memo.len(), 100);
+        assert_eq!(memo.inner.lock().unwrap().map[&key(5)].seal, resealed);
+
+        // A torn append: a partial record is dropped, and the next save rewrites whole.
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes.extend_from_slice(&encode(&key(500), &memo.inner.lock().unwrap().map[&key(5)])[..40]);
+        std::fs::write(&path, &bytes).unwrap();
+        let memo = Memo::load(&path);
+        assert_eq!(memo.len(), 100);
+        memo.put(key(200), SEAL, &d(200));
+        memo.save().unwrap();
+        assert_eq!(len(&path), 8 + 101 * RECORD, "compacted");
+
+        // A record with a damaged digest fails its check and is not trusted.
+        let mut bytes = std::fs::read(&path).unwrap();
+        let at = 8 + 3 * RECORD + 50;
+        bytes[at] ^= 1;
+        std::fs::write(&path, &bytes).unwrap();
+        let memo = Memo::load(&path);
+        assert_eq!(memo.len(), 100);
+        assert!(
+            (0..100)
+                .chain([200])
+                .filter(|i| get(&memo, *i).is_none())
+                .count()
+                == 1
+        );
+        let zeros = [0u8; RECORD];
+        assert!(decode(&zeros).is_none());
+
+        // Many changes: rewritten (compacted) rather than appended past twice the live count.
+        let memo = Memo::load(&path);
+        for i in 0..100 {
+            memo.put(key(i), resealed, &d(i + 1));
+        }
+        memo.save().unwrap();
+        let memo2 = Memo::load(&path);
+        for i in 0..100 {
+            memo2.put(key(i), SEAL, &d(i + 2));
+        }
+        memo2.save().unwrap();
+        assert!(len(&path) <= 8 + 2 * 101 * RECORD, "{}", len(&path));
+        let last = Memo::load(&path);
+        assert_eq!(get(&last, 7), Some(*d(9).as_bytes()));
     }
 }

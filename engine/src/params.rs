@@ -66,6 +66,8 @@ pub enum ParamsError {
 
 /// Deepest nesting of a params file (the same bound as pipeline.toml's).
 const MAX_DEPTH: usize = crate::manifest::MAX_DEPTH;
+/// Largest params file read (a FIFO or a device named as one is refused, not read forever).
+const MAX_PARAMS_BYTES: u64 = 64 << 20;
 
 /// Loaded params sources, each converted to JSON values once.
 #[derive(Debug, Default)]
@@ -96,7 +98,8 @@ impl ParamStore {
                 path: path.clone(),
                 message,
             };
-            let text = std::fs::read_to_string(&path).map_err(|e| err(e.to_string()))?;
+            let text = netsec_common::read_regular_string(&path, Some(MAX_PARAMS_BYTES))
+                .map_err(|e| err(e.to_string()))?;
             let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
             // The TOML and YAML parsers recurse per level of nesting: a file nested 100,000
             // deep is refused before either runs (serde_json stops at 128 levels itself).

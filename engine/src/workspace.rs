@@ -34,7 +34,9 @@ pub struct Repo {
 pub fn find_root(start: &Path) -> Result<PathBuf, Error> {
     let mut cur = Some(start);
     while let Some(dir) = cur {
-        if dir.join(MANIFEST).is_file() {
+        // Any entry named pipeline.toml (a FIFO or a directory too: loading it then says what
+        // is wrong with it rather than "not found").
+        if std::fs::symlink_metadata(dir.join(MANIFEST)).is_ok() {
             return Ok(dir.to_path_buf());
         }
         cur = dir.parent();
@@ -54,7 +56,9 @@ impl Repo {
         let root = std::fs::canonicalize(root).map_err(|e| Error::io("open", root, e))?;
         let (pipeline, warnings) = Pipeline::load(&root.join(MANIFEST), &ext)?;
         let dot = root.join(DOT_DIR);
-        let memo = Memo::load(&dot.join("state").join("memo-v2"));
+        let memo = Memo::load(&dot.join("state").join("memo-v3"));
+        // The previous format's memo is never read again (a failure to remove it is harmless).
+        let _ = std::fs::remove_file(dot.join("state").join("memo-v2"));
         Ok((
             Repo {
                 cache: Cache::new(&dot),

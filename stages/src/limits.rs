@@ -3,8 +3,9 @@
 //! and every value echoed in a message is clipped. One place, so every reader uses the same ones.
 
 use std::borrow::Cow;
-use std::io::Read;
 use std::path::Path;
+
+use netsec_common::BoundedReadError;
 
 use crate::error::{Result, StageError};
 
@@ -24,63 +25,16 @@ pub const MAX_ECHO: usize = 80;
 /// Reads `path` whole, refusing what is not a regular file (a FIFO or `/dev/zero` would block
 /// or never end) and, with `max`, a file larger than `max` bytes.
 pub fn read_regular(path: &Path, max: Option<u64>) -> Result<Vec<u8>> {
-    let refuse = |reason: String| StageError::Refused {
-        path: path.to_path_buf(),
-        reason,
-    };
-    let meta = std::fs::metadata(path).map_err(|e| StageError::read(path, e))?;
-    if !meta.is_file() {
-        return Err(refuse(format!(
-            "it is {}, not a regular file",
-            file_kind(&meta)
-        )));
-    }
-    let file = std::fs::File::open(path).map_err(|e| StageError::read(path, e))?;
-    // The file may have been swapped since the first look; `take` bounds the read either way.
-    let limit = max.unwrap_or(u64::MAX);
-    let mut bytes = Vec::with_capacity(meta.len().min(limit) as usize);
-    file.take(limit.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .map_err(|e| StageError::read(path, e))?;
-    if let Some(max) = max {
-        if bytes.len() as u64 > max {
-            return Err(refuse(format!(
-                "it is larger than the {} limit",
-                human_bytes(max)
-            )));
-        }
-    }
-    Ok(bytes)
+    netsec_common::read_regular(path, max).map_err(|e| match e {
+        BoundedReadError::Io(e) => StageError::read(path, e),
+        refused => StageError::Refused {
+            path: path.to_path_buf(),
+            reason: refused.to_string(),
+        },
+    })
 }
 
-fn file_kind(meta: &std::fs::Metadata) -> &'static str {
-    use std::os::unix::fs::FileTypeExt;
-    let t = meta.file_type();
-    if t.is_dir() {
-        "a directory"
-    } else if t.is_fifo() {
-        "a FIFO"
-    } else if t.is_char_device() {
-        "a character device"
-    } else if t.is_block_device() {
-        "a block device"
-    } else if t.is_socket() {
-        "a socket"
-    } else {
-        "a special file"
-    }
-}
-
-/// `1 MiB`, `512 KiB`, `100 bytes`.
-pub fn human_bytes(n: u64) -> String {
-    if n >= 1 << 20 && n.is_multiple_of(1 << 20) {
-        format!("{} MiB", n >> 20)
-    } else if n >= 1 << 10 && n.is_multiple_of(1 << 10) {
-        format!("{} KiB", n >> 10)
-    } else {
-        format!("{n} bytes")
-    }
-}
+pub use netsec_common::bounded_read::human_limit as human_bytes;
 
 /// `s` cut to [`MAX_ECHO`] characters plus `…` (with its length) when longer; control
 /// characters are shown escaped so an echoed cell cannot rewrite the terminal.

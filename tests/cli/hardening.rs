@@ -324,3 +324,40 @@ fn a_remote_run_entry_naming_other_outs_is_ignored() {
     assert!(!p.exists(".git/hooks/pre-commit"));
     assert_eq!(p.read("out.txt"), "payload\n");
 }
+
+#[test]
+fn special_files_named_as_pipeline_lock_or_params_are_refused_without_blocking() {
+    let mkfifo = |p: &Project, rel: &str| {
+        let _ = fs::remove_file(p.path(rel));
+        let made = std::process::Command::new("mkfifo")
+            .arg(p.path(rel))
+            .status()
+            .unwrap();
+        assert!(made.success());
+    };
+    let limit = Duration::from_secs(20);
+    let p = Project::with_pipeline(
+        "[stages.a]\ncmd = \"cp in.txt o.txt\"\ndeps = [\"in.txt\"]\nparams = [\"params.yaml:lr\"]\nouts = [\"o.txt\"]\n",
+    );
+    p.file("in.txt", "x");
+    mkfifo(&p, "params.yaml");
+    p.run_bounded(&["status"], limit)
+        .code(3)
+        .says("params.yaml")
+        .says("FIFO, not a regular file");
+
+    fs::remove_file(p.path("params.yaml")).unwrap();
+    p.file("params.yaml", "lr: 1\n");
+    mkfifo(&p, "netsec.lock");
+    p.run_bounded(&["status"], limit)
+        .code(5)
+        .says("netsec.lock")
+        .says("FIFO");
+
+    fs::remove_file(p.path("netsec.lock")).unwrap();
+    mkfifo(&p, "pipeline.toml");
+    p.run_bounded(&["status"], limit)
+        .code(3)
+        .says("pipeline.toml")
+        .says("FIFO");
+}

@@ -43,8 +43,14 @@ enum Command {
     Explain(commands::explain::Args),
     /// Print the stage graph (ASCII, Graphviz dot, Mermaid or JSON).
     Dag(commands::dag::Args),
+    /// Track raw data no stage produces: cache it, record it in netsec.lock, git-ignore it.
+    Add(commands::add::Args),
+    /// Stop tracking data added with `netsec add` (the files stay).
+    Remove(commands::add::RemoveArgs),
     /// Restore outs from the cache as recorded in netsec.lock.
     Checkout(commands::checkout::Args),
+    /// Record the outs now in the workspace as stages' results, without running them.
+    Commit(commands::commit::Args),
     /// Remove cache objects that no lock entry or run-cache entry references.
     Gc(commands::gc::Args),
     /// List the built-in stages this binary provides.
@@ -99,7 +105,10 @@ fn main() -> ExitCode {
         Command::Status(a) => commands::status::run(&ui, &cwd, a),
         Command::Explain(a) => commands::explain::run(&ui, &cwd, a),
         Command::Dag(a) => commands::dag::run(&ui, &cwd, a),
+        Command::Add(a) => commands::add::run(&ui, &cwd, a),
+        Command::Remove(a) => commands::add::run_remove(&ui, &cwd, a),
         Command::Checkout(a) => commands::checkout::run(&ui, &cwd, a),
+        Command::Commit(a) => commands::commit::run(&ui, &cwd, a),
         Command::Gc(a) => commands::gc::run(&ui, &cwd, a),
         Command::Builtins => commands::builtins_cmd::run(&ui),
         Command::Predict(a) => commands::predict::run(&ui, &cwd, a),

@@ -2,7 +2,7 @@
 
 use crate::digest::{hash_path, Hashed};
 use crate::error::Error;
-use crate::lock::Lockfile;
+use crate::lock::{Lockfile, OutRecord};
 use crate::repo_path::RepoPath;
 use crate::restore::restore_out;
 use crate::workspace::Repo;
@@ -61,35 +61,53 @@ pub fn checkout(
             if !stage.outs.iter().any(|o| &o.path == path) {
                 continue;
             }
-            if !rec.cache {
-                if !path.to_path(&repo.root).exists() {
-                    report.not_cached.push(path.to_string());
-                }
-                continue;
-            }
-            // Hashed once here: an out that already matches the lock is left as it is.
-            let current = match hash_path(&repo.root, &path.to_path(&repo.root), &repo.memo) {
-                Ok(c) => c,
-                Err(e) => {
-                    report.failed.push((path.to_string(), e.to_string()));
-                    continue;
-                }
-            };
-            if current.as_ref().map(Hashed::digest) == Some(rec.record.digest) {
-                report.unchanged.push(path.to_string());
-                continue;
-            }
-            // A killed run's half-written out is netsec's, not an edit: restore over it.
-            if !force && !crate::orphans::interrupted(repo, name) && !held(repo, current.as_ref()) {
-                report.refused.push(path.to_string());
-                continue;
-            }
-            match restore_out(repo, path, rec) {
-                Ok(true) => report.restored.push(path.to_string()),
-                Ok(false) => report.unchanged.push(path.to_string()),
-                Err(e) => report.failed.push((path.to_string(), e.to_string())),
-            }
+            checkout_out(repo, Some(name), path, rec, force, &mut report);
+        }
+    }
+    if stages.is_empty() {
+        for (path, rec) in &lock.sources {
+            checkout_out(repo, None, path, rec, force, &mut report);
         }
     }
     Ok(report)
+}
+
+/// Restore one recorded out (of `stage`, or a data source when `None`) into `report`.
+fn checkout_out(
+    repo: &Repo,
+    stage: Option<&str>,
+    path: &RepoPath,
+    rec: &OutRecord,
+    force: bool,
+    report: &mut CheckoutReport,
+) {
+    if !rec.cache {
+        if !path.to_path(&repo.root).exists() {
+            report.not_cached.push(path.to_string());
+        }
+        return;
+    }
+    // Hashed once here: an out that already matches the lock is left as it is.
+    let current = match hash_path(&repo.root, &path.to_path(&repo.root), &repo.memo) {
+        Ok(c) => c,
+        Err(e) => {
+            report.failed.push((path.to_string(), e.to_string()));
+            return;
+        }
+    };
+    if current.as_ref().map(Hashed::digest) == Some(rec.record.digest) {
+        report.unchanged.push(path.to_string());
+        return;
+    }
+    // A killed run's half-written out is netsec's, not an edit: restore over it.
+    let interrupted = stage.is_some_and(|name| crate::orphans::interrupted(repo, name));
+    if !force && !interrupted && !held(repo, current.as_ref()) {
+        report.refused.push(path.to_string());
+        return;
+    }
+    match restore_out(repo, path, rec) {
+        Ok(true) => report.restored.push(path.to_string()),
+        Ok(false) => report.unchanged.push(path.to_string()),
+        Err(e) => report.failed.push((path.to_string(), e.to_string())),
+    }
 }

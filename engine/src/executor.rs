@@ -22,7 +22,6 @@ use crate::lock::{LockEntry, Lockfile};
 use crate::lock_journal::{path as journal_path, Journal};
 use crate::pipeline::{PipelineError, Stage};
 use crate::plan::{select, Selection};
-use crate::restore::restore_out;
 use crate::run_cache;
 use crate::status::evaluate;
 use crate::workspace::Repo;
@@ -90,6 +89,9 @@ pub fn repro(
             prune_orphans(repo, &mut lock)?;
         }
     }
+    if !opts.dry_run {
+        crate::gitignore::sync_recorded(repo, &lock);
+    }
     repo.save_memo();
     result
 }
@@ -109,8 +111,23 @@ pub fn prune_orphans(repo: &Repo, lock: &mut Lockfile) -> Result<(), Error> {
     }
     for name in &orphans {
         if let Some(e) = lock.stages.remove(name) {
-            if e.outs.values().all(|r| r.cache) {
-                let entry = run_cache::RunEntry { outs: e.outs };
+            // Uncached outs are kept only if the workspace still holds what the entry recorded.
+            let inline: Option<BTreeMap<_, _>> = e
+                .outs
+                .iter()
+                .filter(|(_, r)| !r.cache)
+                .map(|(p, r)| {
+                    Some((
+                        p.clone(),
+                        run_cache::inline_text(&p.to_path(&repo.root), r)?,
+                    ))
+                })
+                .collect();
+            if let Some(inline) = inline {
+                let entry = run_cache::RunEntry {
+                    outs: e.outs,
+                    inline,
+                };
                 if let Err(err) = run_cache::record(repo, &e.fingerprint, &entry) {
                     tracing::warn!(
                         "cannot keep the result of removed stage `{name}` in the run-cache: {err}"
@@ -456,17 +473,13 @@ fn process(
     let cacheable = stage.run_cacheable() && !opts.force && !opts.no_run_cache;
     if cacheable {
         if let Some(run) = run_cache::lookup(repo, &fp) {
-            let ok = run
-                .outs
-                .iter()
-                .all(|(p, rec)| match restore_out(repo, p, rec) {
-                    Ok(_) => true,
-                    Err(e) => {
-                        tracing::warn!("run-cache restore of `{p}` failed: {e}; running the stage");
-                        false
-                    }
-                });
-            if ok {
+            let restored_all = run.restore(repo).map_err(|e| {
+                tracing::warn!(
+                    "run-cache restore for `{}` failed: {e}; running the stage",
+                    stage.name
+                );
+            });
+            if restored_all.is_ok() {
                 tracing::info!(stage = %stage.name, key = %fp.key(), "restored from the run-cache");
                 let entry = LockEntry {
                     fingerprint: fp,
@@ -557,12 +570,12 @@ fn restore_from_remote(
             message: m,
         })
     };
-    let (outs, how) = if let Some(e) =
+    let (run, how) = if let Some(e) =
         entry.filter(|e| e.fingerprint == *fp && e.outs.values().all(|r| r.cache))
     {
         // Same fingerprint as the lock: only outs are missing here.
         match pull_run::fetch_outs(repo, named, &e.outs) {
-            Ok(()) => (e.outs.clone(), "outs fetched"),
+            Ok(()) => (run_cache::RunEntry::cached(e.outs.clone()), "outs fetched"),
             Err(err) => {
                 tracing::warn!("stage `{}`: cannot fetch its outs: {err}", stage.name);
                 return None;
@@ -570,7 +583,7 @@ fn restore_from_remote(
         }
     } else if cacheable {
         match pull_run::fetch_run(repo, named, fp) {
-            Ok(Some(run)) => (run.outs, "run-cache entry fetched"),
+            Ok(Some(run)) => (run, "run-cache entry fetched"),
             Ok(None) => return None,
             Err(err) => {
                 tracing::warn!(
@@ -583,15 +596,14 @@ fn restore_from_remote(
     } else {
         return None;
     };
-    for (p, rec) in &outs {
-        if let Err(e) = restore_out(repo, p, rec) {
-            tracing::warn!(
-                "restore of `{p}` from remote `{}` failed: {e}; running the stage",
-                named.name
-            );
-            return None;
-        }
+    if let Err(e) = run.restore(repo) {
+        tracing::warn!(
+            "restore for `{}` from remote `{}` failed: {e}; running the stage",
+            stage.name,
+            named.name
+        );
+        return None;
     }
     say(&format!("{how} from remote `{}`", named.name));
-    Some(outs)
+    Some(run.outs)
 }

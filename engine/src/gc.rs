@@ -68,10 +68,8 @@ fn mark(
 pub fn gc(repo: &Repo, locks: &[Lockfile], opts: &GcOptions) -> Result<GcReport, Error> {
     let mut keep = BTreeSet::new();
     for lock in locks {
-        for e in lock.stages.values() {
-            for rec in e.outs.values() {
-                mark(repo, rec, &mut keep, false)?;
-            }
+        for (_, rec) in lock.all_records() {
+            mark(repo, rec, &mut keep, false)?;
         }
     }
     let mut report = GcReport::default();

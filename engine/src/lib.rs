@@ -6,6 +6,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, reason = "tests may unwrap"))]
 
 pub mod action;
+pub mod add;
 pub mod builtin;
 pub mod cache;
 pub mod cancel;
@@ -21,10 +22,12 @@ pub mod executor;
 pub mod extensions;
 pub mod fingerprint;
 pub mod gc;
+pub mod gitignore;
 pub mod graph;
 pub mod history;
 pub mod init;
 pub mod insert;
+pub mod local_config;
 pub mod lock;
 pub mod lock_journal;
 pub mod manifest;

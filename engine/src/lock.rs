@@ -1,6 +1,7 @@
 //! `netsec.lock`: per stage, the fingerprint it last succeeded with and its outs' digests.
 //!
-//! Format: pretty JSON, `{"version": 1, "stages": {NAME: {"fingerprint": …, "outs": …}}}`,
+//! Format: pretty JSON, `{"version": 1, "stages": {NAME: {"fingerprint": …, "outs": …}}}`
+//! plus, once `netsec add` was used, `"sources": {PATH: record}` (data tracked by hand),
 //! keys sorted (BTreeMap), two-space indent, trailing newline: deterministic and diff-friendly.
 //! JSON rather than TOML because param values may be `null` (YAML/JSON params), which TOML
 //! cannot hold. `repro` appends each successful stage's entry to a journal (`lock_journal`) and
@@ -40,6 +41,9 @@ pub struct LockEntry {
 pub struct Lockfile {
     pub version: u32,
     pub stages: BTreeMap<String, LockEntry>,
+    /// Data files and directories tracked with `netsec add`: no stage produces them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub sources: BTreeMap<RepoPath, OutRecord>,
 }
 
 impl Default for Lockfile {
@@ -47,7 +51,18 @@ impl Default for Lockfile {
         Lockfile {
             version: VERSION,
             stages: BTreeMap::new(),
+            sources: BTreeMap::new(),
         }
+    }
+}
+
+impl Lockfile {
+    /// Every out this lock records, stages' then sources': what gc keeps and a remote holds.
+    pub fn all_records(&self) -> impl Iterator<Item = (&RepoPath, &OutRecord)> {
+        self.stages
+            .values()
+            .flat_map(|e| e.outs.iter())
+            .chain(self.sources.iter())
     }
 }
 
@@ -84,18 +99,18 @@ impl Lockfile {
     fn load_file(root: &Path) -> Result<Lockfile, LockError> {
         let path = Self::path(root);
         const MAX_LOCK_BYTES: u64 = 1 << 30;
-        if let Ok(meta) = std::fs::metadata(&path) {
-            if !meta.is_file() || meta.len() > MAX_LOCK_BYTES {
+        let text = match netsec_common::read_regular_string(&path, Some(MAX_LOCK_BYTES)) {
+            Ok(t) => t,
+            Err(e) if e.is_not_found() => return Ok(Lockfile::default()),
+            Err(netsec_common::BoundedReadError::Io(source)) => {
+                return Err(LockError::Read { path, source })
+            }
+            Err(refused) => {
                 return Err(LockError::Parse {
                     path,
-                    message: "not a regular file of at most 1 GiB".into(),
-                });
+                    message: refused.to_string(),
+                })
             }
-        }
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Lockfile::default()),
-            Err(source) => return Err(LockError::Read { path, source }),
         };
         Self::parse(&text, path)
     }
@@ -139,6 +154,19 @@ impl Lockfile {
                         ),
                     });
                 }
+            }
+        }
+        for (source, rec) in &lock.sources {
+            let why = match source.reserved() {
+                Some(what) => Some(format!("is {what}")),
+                None if !rec.cache => Some("is not cached".to_string()),
+                None => None,
+            };
+            if let Some(why) = why {
+                return Err(LockError::Parse {
+                    path,
+                    message: format!("source `{source}` {why}; refusing to use this lock"),
+                });
             }
         }
         Ok(())

@@ -60,9 +60,7 @@ impl Stage {
     }
     /// Run-cache applies only to pure stages: deps known, outs all cached, nothing persisted.
     pub fn run_cacheable(&self) -> bool {
-        !self.always_changed
-            && !self.deps.is_empty()
-            && self.outs.iter().all(|o| o.cache && !o.persist)
+        !self.always_changed && !self.deps.is_empty() && self.outs.iter().all(|o| !o.persist)
     }
 }
 
@@ -112,9 +110,10 @@ pub struct Pipeline {
     pub tables: BTreeMap<String, toml::Value>,
 }
 
-struct Ctx<'a> {
-    src: &'a str,
-    file: PathBuf,
+/// A file's text and display name, to build errors at a byte span.
+pub(crate) struct Ctx<'a> {
+    pub(crate) src: &'a str,
+    pub(crate) file: PathBuf,
 }
 
 impl Ctx<'_> {
@@ -126,7 +125,7 @@ impl Ctx<'_> {
             col,
         }
     }
-    fn err(&self, span: Range<usize>, message: impl Into<String>) -> PipelineError {
+    pub(crate) fn err(&self, span: Range<usize>, message: impl Into<String>) -> PipelineError {
         let location = self.loc(span);
         let source_line = self.src.lines().nth(location.line - 1).map(str::to_string);
         PipelineError {
@@ -155,24 +154,17 @@ impl Pipeline {
         ext: &Extensions,
     ) -> Result<(Pipeline, Vec<Warning>), PipelineError> {
         const MAX_MANIFEST_BYTES: u64 = 64 << 20;
-        let too_big = std::fs::metadata(manifest_path)
-            .is_ok_and(|m| !m.is_file() || m.len() > MAX_MANIFEST_BYTES);
-        if too_big {
-            return Err(PipelineError {
-                message: format!(
-                    "`{}` is not a regular file of at most 64 MiB",
-                    manifest_path.display()
-                ),
-                ..Default::default()
-            });
-        }
-        let bytes = std::fs::read(manifest_path).map_err(|e| PipelineError {
-            location: None,
-            message: format!("cannot read `{}`: {e}", manifest_path.display()),
-            hint: (e.kind() == std::io::ErrorKind::NotFound)
-                .then(|| "run `netsec init` to create a pipeline".into()),
-            source_line: None,
-        })?;
+        let bytes =
+            netsec_common::read_regular(manifest_path, Some(MAX_MANIFEST_BYTES)).map_err(|e| {
+                PipelineError {
+                    location: None,
+                    message: format!("cannot read `{}`: {e}", manifest_path.display()),
+                    hint: e
+                        .is_not_found()
+                        .then(|| "run `netsec init` to create a pipeline".into()),
+                    source_line: None,
+                }
+            })?;
         let src = match String::from_utf8(bytes) {
             Ok(s) => s,
             Err(e) => {
@@ -194,7 +186,9 @@ impl Pipeline {
         let root = manifest_path
             .parent()
             .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-        Self::parse(&src, manifest_path, &root, ext)
+        let (mut pipeline, warnings) = Self::parse(&src, manifest_path, &root, ext)?;
+        crate::local_config::apply(&root, &mut pipeline.remotes, &ext.remotes)?;
+        Ok((pipeline, warnings))
     }
 
     /// Validate pipeline text; `file` is used in messages, `root` to resolve paths.
@@ -566,6 +560,7 @@ fn check_deps_exist(
     spans: &PathSpans,
 ) -> Result<(), PipelineError> {
     let mut passed = std::collections::HashSet::new();
+    let mut sources = None;
     for s in stages.values() {
         // No out and no wdir may lead outside the workspace (or into `.git`/`.netsec`) through
         // a symlink: the stage would delete, write and cache there.
@@ -586,7 +581,10 @@ fn check_deps_exist(
             }
         }
         for d in &s.deps {
-            if !outs.is_produced(d) && std::fs::symlink_metadata(d.to_path(root)).is_err() {
+            if !outs.is_produced(d)
+                && std::fs::symlink_metadata(d.to_path(root)).is_err()
+                && !is_tracked_source(root, d, &mut sources)
+            {
                 return Err(cx
                     .err(
                         spans
@@ -603,6 +601,17 @@ fn check_deps_exist(
         }
     }
     Ok(())
+}
+
+/// A missing dep is fine when it is data tracked with `netsec add` (a fresh clone before
+/// `netsec pull`). The lock is read only on this rare path, once.
+fn is_tracked_source(root: &Path, dep: &RepoPath, sources: &mut Option<Vec<RepoPath>>) -> bool {
+    let sources = sources.get_or_insert_with(|| {
+        crate::lock::Lockfile::load(root)
+            .map(|l| l.sources.into_keys().collect())
+            .unwrap_or_default()
+    });
+    sources.iter().any(|s| dep.is_within(s))
 }
 
 #[cfg(test)]

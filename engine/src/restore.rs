@@ -1,5 +1,6 @@
 //! Putting outs in place: atomic replacement of a workspace path, restoring an out from the
-//! cache (used by `checkout` and by run-cache restores), un-sharing `persist` outs.
+//! cache (used by `checkout` and by run-cache restores) or from known bytes (an uncached out
+//! kept in a run-cache entry), un-sharing `persist` outs.
 
 use std::fs;
 use std::io;
@@ -88,6 +89,29 @@ pub fn restore_out(repo: &Repo, path: &RepoPath, rec: &OutRecord) -> io::Result<
         }
         Ok(())
     })();
+    if result.is_err() {
+        let _ = remove_path(&staged);
+    }
+    result.map(|()| true)
+}
+
+/// Restore an uncached out from its known bytes (a run-cache entry's kept text), already
+/// checked against `rec`. Returns whether anything changed.
+pub fn restore_bytes(
+    repo: &Repo,
+    path: &RepoPath,
+    rec: &OutRecord,
+    bytes: &[u8],
+) -> io::Result<bool> {
+    crate::confine::check_inside(&repo.root, path)?;
+    let abs = path.to_path(&repo.root);
+    if let Some(h) = hash_path(&repo.root, &abs, &repo.memo)? {
+        if h.digest() == rec.record.digest {
+            return Ok(false);
+        }
+    }
+    let staged = tmp_path(repo, "restore")?;
+    let result = fs::write(&staged, bytes).and_then(|()| replace_path(repo, &staged, &abs));
     if result.is_err() {
         let _ = remove_path(&staged);
     }

@@ -3,6 +3,11 @@
 //!
 //! Entries live in `.netsec/cache/runs-v1/ab/cdef….json`, written atomically after the outs
 //! are in the cache. It is consulted only for pure stages (see `Stage::run_cacheable`).
+//!
+//! A `cache = false` out (a metrics file kept in git) has no cache object: the entry keeps its
+//! text instead (`inline`, at most [`INLINE_MAX`] bytes of UTF-8), checked against the recorded
+//! digest before it is trusted. A stage whose uncached out is larger, binary or a directory
+//! gets no entry, so reverting a param reruns it rather than restoring half of it.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -16,18 +21,67 @@ use crate::repo_path::RepoPath;
 use crate::workspace::Repo;
 use netsec_common::atomic::Durability;
 
+/// Largest `cache = false` out whose content a run entry keeps.
+pub const INLINE_MAX: u64 = 1 << 20;
+
 /// What a run produced.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunEntry {
     pub outs: BTreeMap<RepoPath, OutRecord>,
+    /// The content of each `cache = false` out, by path.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub inline: BTreeMap<RepoPath, String>,
 }
 
 impl RunEntry {
-    /// Entries are data from disk or a remote: one may restore exactly the outs of the
-    /// fingerprint it is filed under (which come from pipeline.toml), nothing else.
-    pub fn fits(&self, fp: &Fingerprint) -> bool {
-        self.outs.keys().eq(fp.outs.iter())
+    /// An entry for outs that all live in the cache.
+    pub fn cached(outs: BTreeMap<RepoPath, OutRecord>) -> RunEntry {
+        RunEntry {
+            outs,
+            inline: BTreeMap::new(),
+        }
     }
+
+    /// Entries are data from disk or a remote: one may restore exactly the outs of the
+    /// fingerprint it is filed under (which come from pipeline.toml), nothing else, and each
+    /// uncached out's kept text must be what its record's digest says.
+    pub fn fits(&self, fp: &Fingerprint) -> bool {
+        let uncached = self.outs.iter().filter(|(_, r)| !r.cache).map(|(p, _)| p);
+        self.outs.keys().eq(fp.outs.iter())
+            && uncached.eq(self.inline.keys())
+            && self.inline.iter().all(|(p, text)| {
+                self.outs.get(p).is_some_and(|r| {
+                    r.record.nfiles.is_none()
+                        && r.record.size == text.len() as u64
+                        && r.record.digest == Digest::of_bytes(text.as_bytes())
+                })
+            })
+    }
+
+    /// Put every out of this entry in place: cached outs from the cache, uncached ones from
+    /// their kept text. Call only on an entry that [`fits`](Self::fits) the stage.
+    pub fn restore(&self, repo: &Repo) -> std::io::Result<()> {
+        for (path, rec) in &self.outs {
+            match self.inline.get(path) {
+                Some(text) => crate::restore::restore_bytes(repo, path, rec, text.as_bytes())?,
+                None => crate::restore::restore_out(repo, path, rec)?,
+            };
+        }
+        Ok(())
+    }
+}
+
+/// The text to keep for an uncached out, or `None` when it cannot be kept (too large, not
+/// UTF-8, a directory, or changed since it was hashed).
+pub fn inline_text(abs: &std::path::Path, rec: &OutRecord) -> Option<String> {
+    if rec.record.nfiles.is_some() || rec.record.size > INLINE_MAX {
+        return None;
+    }
+    let bytes = netsec_common::read_regular(abs, Some(INLINE_MAX)).ok()?;
+    if Digest::of_bytes(&bytes) != rec.record.digest {
+        return None;
+    }
+    String::from_utf8(bytes).ok()
 }
 
 fn entry_path(repo: &Repo, key: &Digest) -> PathBuf {
@@ -44,10 +98,7 @@ pub fn lookup(repo: &Repo, fp: &Fingerprint) -> Option<RunEntry> {
     if !entry.fits(fp) {
         return None;
     }
-    for rec in entry.outs.values() {
-        if !rec.cache {
-            return None;
-        }
+    for rec in entry.outs.values().filter(|r| r.cache) {
         if rec.record.nfiles.is_some() {
             let m = repo.cache.read_manifest(&rec.record.digest).ok()?;
             if !m
@@ -101,9 +152,7 @@ pub fn stored(repo: &Repo) -> Vec<StoredEntry> {
             let entry = std::fs::read(&path)
                 .ok()
                 .and_then(|b| serde_json::from_slice::<RunEntry>(&b).ok())
-                .unwrap_or(RunEntry {
-                    outs: BTreeMap::new(),
-                });
+                .unwrap_or(RunEntry::cached(BTreeMap::new()));
             out.push(StoredEntry {
                 path,
                 recorded,

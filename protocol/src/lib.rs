@@ -5,6 +5,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, reason = "tests may unwrap"))]
 
 pub mod checkout;
+pub mod commit;
 pub mod dag;
 pub mod explain;
 pub mod gc;
@@ -16,6 +17,7 @@ pub mod repro;
 pub mod status;
 
 pub use checkout::CheckoutJson;
+pub use commit::{AddJson, AddedSource, CommitJson, CommittedStage};
 pub use dag::DagJson;
 pub use explain::{ExplainJson, FieldChange, OutChange};
 pub use gc::GcJson;
@@ -26,4 +28,4 @@ pub use remote::{FetchJson, PullJson, PushJson, RemoteEntry, SnapshotJson, Snaps
 pub use repro::{
     FailureKind, Outcome, ReproLine, RestoreSource, StageEvent, StageFailure, Summary,
 };
-pub use status::{StageState, StageStatus, StatusJson};
+pub use status::{SourceState, SourceStatus, StageState, StageStatus, StatusJson};

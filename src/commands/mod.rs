@@ -1,7 +1,9 @@
 //! One file per subcommand: clap `Args` plus a short `run` calling the engine.
 
+pub mod add;
 pub mod builtins_cmd;
 pub mod checkout;
+pub mod commit;
 pub mod dag;
 pub mod db;
 pub mod explain;
@@ -25,11 +27,9 @@ use netsec_engine::{find_root, Error, Repo};
 
 use crate::render::Ui;
 
-/// Find and open the repository around `cwd`, printing pipeline warnings.
-pub fn open(ui: &Ui, cwd: &Path) -> Result<Repo, Error> {
-    let root = find_root(cwd)?;
-    let env = std::env::vars().collect();
-    let ext = netsec_engine::Extensions {
+/// What this binary adds to the engine: built-in stages, remote backends, config tables.
+pub fn extensions() -> netsec_engine::Extensions {
+    netsec_engine::Extensions {
         builtins: crate::builtins::registry(),
         remotes: crate::remotes::backends(),
         tables: [(
@@ -37,8 +37,14 @@ pub fn open(ui: &Ui, cwd: &Path) -> Result<Repo, Error> {
             netsec_tracking::TrackingConfig::check_table as netsec_engine::extensions::TableCheck,
         )]
         .into(),
-    };
-    let (repo, warnings) = Repo::open(&root, ext, env)?;
+    }
+}
+
+/// Find and open the repository around `cwd`, printing pipeline warnings.
+pub fn open(ui: &Ui, cwd: &Path) -> Result<Repo, Error> {
+    let root = find_root(cwd)?;
+    let env = std::env::vars().collect();
+    let (repo, warnings) = Repo::open(&root, extensions(), env)?;
     for w in warnings {
         match &w.location {
             Some(l) => ui.warn(&format!("{l}: {}", w.message)),

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use netsec_engine::status::status;
 use netsec_engine::{Error, Lockfile};
-use netsec_protocol::{StageState, StatusJson};
+use netsec_protocol::{SourceState, StageState, StatusJson};
 
 use crate::render::Ui;
 
@@ -27,13 +27,23 @@ pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
     let lock = Lockfile::load(&repo.root)?;
     let only = (!args.stages.is_empty()).then_some(args.stages.as_slice());
     let stages = status(&repo, &lock, only)?;
+    let sources = if only.is_none() {
+        netsec_engine::add::sources_status(&repo, &lock)?
+    } else {
+        Vec::new()
+    };
     repo.save_memo();
-    let up_to_date = stages.iter().all(|s| s.reasons.is_empty());
+    let up_to_date = stages.iter().all(|s| s.reasons.is_empty())
+        && sources.iter().all(|s| s.state == SourceState::Fresh);
     // `-q` (global: only errors on stderr) also silences stdout here, and the exit code says
     // whether anything is stale; `--json -q` still prints the object it was asked for.
     let code = if ui.quiet && !up_to_date { STALE } else { 0 };
     if args.json {
-        crate::output::json_line(&StatusJson { up_to_date, stages });
+        crate::output::json_line(&StatusJson {
+            up_to_date,
+            stages,
+            sources,
+        });
         return Ok(code);
     }
     if ui.quiet {
@@ -47,6 +57,20 @@ pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
             (StageState::Frozen, true) if ui.verbose > 0 => crate::outln!("Frozen `{}`", s.stage),
             (StageState::Fresh, _) if ui.verbose > 0 => crate::outln!("Fresh `{}`", s.stage),
             _ => {}
+        }
+    }
+    for s in &sources {
+        match s.state {
+            SourceState::Modified => crate::outln!(
+                "Modified data `{}`: changed since `netsec add` (run it again to record this version)",
+                s.path
+            ),
+            SourceState::Missing => crate::outln!(
+                "Missing data `{}`: `netsec checkout` restores it",
+                s.path
+            ),
+            SourceState::Fresh if ui.verbose > 0 => crate::outln!("Fresh data `{}`", s.path),
+            SourceState::Fresh => {}
         }
     }
     if up_to_date {

@@ -1,8 +1,6 @@
 //! `gc` scopes: it keeps exactly what the chosen locks reference (workspace, branches, tags,
 //! every commit), asks before deleting, prunes the run-cache.
 
-use std::process::Command;
-
 use crate::support::Project;
 
 const ONE: &str = r#"
@@ -12,41 +10,22 @@ deps = ["in.txt"]
 outs = ["out.txt"]
 "#;
 
-fn git(p: &Project, args: &[&str]) {
-    let ok = Command::new("git")
-        .args([
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@t",
-            "-c",
-            "commit.gpgsign=false",
-        ])
-        .args(args)
-        .current_dir(p.root())
-        .output()
-        .expect("git");
-    assert!(
-        ok.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&ok.stderr)
-    );
-}
-
 /// Three commits with versions v1, v2, v3 of the out; v1 tagged, v2 on a branch only.
 fn history() -> Project {
     let p = Project::with_pipeline(ONE);
-    git(&p, &["init", "-q", "-b", "main"]);
+    p.git(&["init", "-q", "-b", "main"]);
     p.file(".gitignore", "out.txt\n.netsec/\n");
     for v in ["v1", "v2", "v3"] {
         p.file("in.txt", &format!("{v}\n"));
         p.repro(&[], 0).expect("make", "ran");
-        git(&p, &["add", "-A"]);
-        git(&p, &["commit", "-q", "-m", v]);
+        p.git(&["add", "-A"]);
+        p.git(&["commit", "-q", "-m", v]);
         match v {
-            "v1" => git(&p, &["tag", "first"]),
+            "v1" => {
+                p.git(&["tag", "first"]);
+            }
             "v2" => {
-                git(&p, &["branch", "side"]);
+                p.git(&["branch", "side"]);
             }
             _ => {}
         }
@@ -90,7 +69,7 @@ fn each_scope_keeps_exactly_its_locks_objects() {
     assert!(!p.cache_holds(b"v1\n") && !p.cache_holds(b"v4\n"));
     assert!(p.cache_holds(b"v2\n") && p.cache_holds(b"v3\n"));
     // An older commit still checks out.
-    git(&p, &["checkout", "-q", "-f", "side"]);
+    p.git(&["checkout", "-q", "-f", "side"]);
     p.run(&["checkout", "--force"]).code(0);
     assert_eq!(p.read("out.txt"), "v2\n");
 }

@@ -95,7 +95,7 @@ outs = ["deep/nested/out.txt"]
 }
 
 #[test]
-fn uncached_non_metric_out_disables_run_cache_restore() {
+fn uncached_text_out_is_restored_from_its_run_entry_and_a_binary_one_reruns() {
     let p = Project::with_pipeline(
         r#"
 [stages.emit]
@@ -109,8 +109,21 @@ outs = ["cached.txt", { path = "plain.txt", cache = false }]
     p.file("in.txt", "two\n");
     p.repro(&[], 0);
     p.file("in.txt", "one\n");
-    // plain.txt cannot come from the cache, so the stage must run to produce it.
-    p.repro(&[], 0).expect("emit", "ran");
+    // plain.txt (text, small) is kept in the run entry: both outs come back without a run.
+    p.repro(&[], 0).expect("emit", "restored");
     assert_eq!(p.read("plain.txt"), "one\n");
-    assert_eq!(p.run_count("emit"), 3);
+    assert_eq!(p.run_count("emit"), 2);
+
+    // Binary content cannot be kept as text: no entry, so the stage must run to produce it.
+    p.edit(
+        "pipeline.toml",
+        "cp in.txt plain.txt",
+        "printf '\\\\377' > plain.txt",
+    );
+    p.repro(&[], 0).expect("emit", "ran");
+    p.file("in.txt", "two\n");
+    p.repro(&[], 0).expect("emit", "ran");
+    p.file("in.txt", "one\n");
+    p.repro(&[], 0).expect("emit", "ran");
+    assert_eq!(p.run_count("emit"), 5);
 }

@@ -129,6 +129,48 @@ impl Project {
         Run::from_output(args, out, start.elapsed())
     }
 
+    /// Run `git ARGS` in the workspace (identity and signing set), asserting success; stdout.
+    pub fn git(&self, args: &[&str]) -> String {
+        let out = Command::new("git")
+            .args([
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@t",
+                "-c",
+                "commit.gpgsign=false",
+            ])
+            .args(args)
+            .current_dir(&self.root)
+            .output()
+            .expect("git");
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Run the binary to completion, killing it and failing the test if it takes longer than
+    /// `limit` (for inputs that used to block forever).
+    pub fn run_bounded(&self, args: &[&str], limit: Duration) -> Run {
+        let start = Instant::now();
+        let mut child = self.spawn(args);
+        while child.try_wait().ok().flatten().is_none() {
+            if start.elapsed() > limit {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("`netsec {}` still running after {limit:?}", args.join(" "));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let out = child
+            .wait_with_output()
+            .unwrap_or_else(|e| panic!("wait {BIN}: {e}"));
+        Run::from_output(args, out, start.elapsed())
+    }
+
     /// Start the binary without waiting (for crash and lock tests).
     pub fn spawn(&self, args: &[&str]) -> Child {
         self.command(args)

@@ -69,10 +69,8 @@ pub fn gc(
             )
         })
     };
-    for e in locks.iter().flat_map(|l| l.stages.values()) {
-        for rec in e.outs.values() {
-            mark(rec, &mut keep)?;
-        }
+    for (_, rec) in locks.iter().flat_map(|l| l.all_records()) {
+        mark(rec, &mut keep)?;
     }
     let runs_keep: BTreeSet<String> = locks
         .iter()

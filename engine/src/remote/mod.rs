@@ -22,6 +22,7 @@ use std::path::Path;
 
 pub mod backend;
 pub mod config;
+pub mod edit;
 pub mod fetch;
 pub mod gc;
 pub mod handle;

@@ -24,7 +24,8 @@ impl LockedOut {
     }
 }
 
-/// The outs the lock records for `stages` (all when empty), cached or not, in lock order.
+/// The outs the lock records for `stages` (all when empty), cached or not, in lock order;
+/// with no stage named, the data sources of `netsec add` too (their `stage` is `""`).
 pub fn locked_outs(
     repo: &Repo,
     lock: &Lockfile,
@@ -39,6 +40,15 @@ pub fn locked_outs(
         for (path, rec) in &entry.outs {
             out.push(LockedOut {
                 stage: name.clone(),
+                path: path.clone(),
+                record: rec.clone(),
+            });
+        }
+    }
+    if stages.is_empty() {
+        for (path, rec) in &lock.sources {
+            out.push(LockedOut {
+                stage: String::new(),
                 path: path.clone(),
                 record: rec.clone(),
             });

@@ -208,7 +208,11 @@ pub fn write(
     }
     let lock_bytes =
         std::fs::read(Lockfile::path(&repo.root)).unwrap_or_else(|_| lock.to_text().into_bytes());
-    let mut stages: Vec<String> = outs.iter().map(|o| o.stage.clone()).collect();
+    let mut stages: Vec<String> = outs
+        .iter()
+        .filter(|o| !o.stage.is_empty())
+        .map(|o| o.stage.clone())
+        .collect();
     stages.dedup();
     let snap = Snapshot {
         format: FORMAT,

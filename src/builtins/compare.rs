@@ -12,8 +12,9 @@ impl Builtin for Compare {
         "compare"
     }
     fn version(&self) -> u32 {
-        // 2: the learners and grids of train version 2.
-        2
+        // 2: the learners and grids of train version 2. 3: those of train version 3, and test
+        // scored at the CV threshold.
+        3
     }
     fn summary(&self) -> &'static str {
         "rerun split, imputation and CV selection on a second split (default: random 80/20, seed 42)"

@@ -24,8 +24,9 @@ impl Builtin for Evaluate {
         "evaluate"
     }
     fn version(&self) -> u32 {
-        // 2: writes the evaluation plots.
-        2
+        // 2: writes the evaluation plots. 3: test scored at the CV threshold, which the bundle
+        // records; calibration (Brier, reliability) in metrics.json.
+        3
     }
     fn summary(&self) -> &'static str {
         "score the chosen model on test once; write metrics.json; promote it into final_model/"

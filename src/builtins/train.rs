@@ -1,4 +1,4 @@
-//! `uses = "train"`: model selection by stratified k-fold CV on train only.
+//! `uses = "train"`: model selection by k-fold CV (grouped by default) on train only.
 
 use netsec_engine::{Builtin, BuiltinContext, BuiltinError};
 use netsec_stages::SelectConfig;
@@ -13,10 +13,11 @@ impl Builtin for Train {
     }
     fn version(&self) -> u32 {
         // 2: stochastic boosting, scikit-learn feature draws in forests, denser grids.
-        2
+        // 3: grouped CV by default, 300-tree forests, soft vote, threshold on out-of-fold F1.
+        3
     }
     fn summary(&self) -> &'static str {
-        "select a model by stratified k-fold CV on train; write model.json and cv.json"
+        "select a model by k-fold CV on train (grouped by default); write model.json and cv.json"
     }
     fn check_args(&self, with: &toml::Table) -> Result<(), String> {
         known_args(with, &["input", "output"])
@@ -48,12 +49,16 @@ impl Builtin for Train {
             .map_err(stage_error)?;
         drop(task);
         ctx.progress(&format!(
-            "chose `{}`: CV F1 {:.4}, train F1 {:.4} (gap {:.4}) over {} candidates",
+            "chose `{}`: {} CV F1 {:.4} ({} {:.4}), train F1 {:.4} (gap {:.4}) over {} candidates; threshold {:.4}",
             report.model,
+            report.config.cv.as_str(),
             report.cv_f1,
+            report.other_cv.cv.as_str(),
+            report.other_cv.f1_mean,
             report.train_f1,
             report.gap,
-            report.table.len()
+            report.table.len(),
+            report.threshold
         ));
         Ok(())
     }

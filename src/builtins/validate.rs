@@ -12,10 +12,11 @@ impl Builtin for Validate {
         "validate"
     }
     fn version(&self) -> u32 {
-        1
+        // 2: a column drifts only when D ≥ min_effect too; PSI per column; fail_on = any.
+        2
     }
     fn summary(&self) -> &'static str {
-        "check train/test against schema.yaml and test drift (two-sample KS); write report.yaml"
+        "check train/test against schema.yaml and test drift (KS statistic and p-value, PSI); write report.yaml"
     }
     fn check_args(&self, with: &toml::Table) -> Result<(), String> {
         known_args(with, &["input", "schema", "reference", "output"])
@@ -46,8 +47,8 @@ impl Builtin for Validate {
             )));
         }
         ctx.progress(&format!(
-            "schema ok; {} of {} column tests drift (alpha {})",
-            s.drifted, s.columns_tested, cfg.drift_alpha
+            "schema ok; {} of {} column tests drift (p < {}, D ≥ {})",
+            s.drifted, s.columns_tested, cfg.drift_alpha, cfg.min_effect
         ));
         Ok(())
     }

@@ -18,7 +18,8 @@ pub struct Args {
     /// CSV with the schema's feature columns (the label column is optional).
     #[arg(long, value_name = "CSV")]
     input: PathBuf,
-    /// Where to write the input plus `prediction` and `phishing_probability`; stdout if absent.
+    /// Where to write the input plus `prediction` (dataset coding), `prediction_label`
+    /// (phishing / legitimate) and `phishing_probability`; stdout if absent.
     #[arg(long, value_name = "CSV")]
     output: Option<PathBuf>,
     /// One JSON summary on stdout (rows, phishing count, output, model version); needs
@@ -111,5 +112,7 @@ fn predict(
                 .unwrap_or_default()
         ),
     );
+    // What the columns mean, and the decision threshold the bundle applied.
+    ui.status("Legend", "36", &netsec_stages::legend(&bundle));
     Ok(())
 }

@@ -94,6 +94,12 @@ impl ModelBundle {
         Ok(blake3::hash(&canonical).to_hex()[..16].to_string())
     }
 
+    /// The decision threshold on the phishing probability (tuned on out-of-fold predictions by
+    /// `train`, recorded with the test metrics; 0.5 for bundles that predate it).
+    pub fn threshold(&self) -> f64 {
+        self.metrics.threshold
+    }
+
     /// Internal consistency: the model, preprocessor and schema agree on the features.
     fn check(&self) -> std::result::Result<(), String> {
         let names = self.schema.feature_names();
@@ -101,6 +107,10 @@ impl ModelBundle {
             return Err(
                 "the preprocessor's features differ from the bundled schema's columns".into(),
             );
+        }
+        let t = self.metrics.threshold;
+        if !(t > 0.0 && t < 1.0) {
+            return Err(format!("the decision threshold {t} is not in (0, 1)"));
         }
         if self.model.n_features() != names.len() {
             return Err(format!(

@@ -104,7 +104,7 @@ pub fn compare(
         model: selection.model.name().to_string(),
         cv_f1: selection.cv_f1,
         train_f1: selection.train_f1,
-        test: TestMetrics::score(&y_test, &proba.to_vec()),
+        test: TestMetrics::score_at(&y_test, &proba.to_vec(), selection.threshold),
     };
     std::fs::create_dir_all(out_dir).map_err(|e| StageError::write(out_dir, e))?;
     write_json(&out_dir.join("metrics.json"), &report)?;

@@ -1,4 +1,8 @@
-//! Drift between two datasets: a two-sample KS test per column (features and the label).
+//! Drift between two datasets, per column (features and the label): the two-sample KS test's
+//! statistic D (the effect size: the largest gap between the two empirical CDFs) and its
+//! p-value, and the population stability index. A column drifts when the difference is both
+//! significant (p < `drift_alpha`) and large enough to matter (D ≥ `min_effect`): with a
+//! million rows the p-value alone flags gaps of a fraction of a percent.
 
 use std::collections::BTreeMap;
 
@@ -7,13 +11,24 @@ use serde::{Deserialize, Serialize};
 
 use crate::frame::Frame;
 use crate::ks::{ks_2samp, KsMethod};
+use crate::psi::psi;
 
-/// The KS result of one column.
+/// When a column drifts: `p_value < alpha` and `statistic ≥ min_effect`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DriftRule {
+    pub alpha: f64,
+    pub min_effect: f64,
+}
+
+/// The drift measures of one column.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ColumnDrift {
+    /// The KS statistic D, the effect size.
     pub statistic: f64,
     pub p_value: f64,
-    /// `p_value < drift_alpha`.
+    /// Population stability index (reported; not part of the verdict).
+    pub psi: f64,
+    /// `p_value < drift_alpha` and `statistic ≥ min_effect`.
     pub drift: bool,
     pub method: KsMethod,
 }
@@ -35,6 +50,7 @@ pub struct DriftComparison {
     pub baseline_rows: usize,
     pub current_rows: usize,
     pub drift_alpha: f64,
+    pub min_effect: f64,
     /// Keyed by column name, sorted.
     pub columns: BTreeMap<String, ColumnDrift>,
     pub summary: DriftSummary,
@@ -63,7 +79,7 @@ pub fn compare(
     baseline: &[&Frame],
     current_name: &str,
     current: &[&Frame],
-    drift_alpha: f64,
+    rule: DriftRule,
 ) -> DriftComparison {
     let Some(first) = baseline.first().or(current.first()) else {
         return DriftComparison {
@@ -71,7 +87,8 @@ pub fn compare(
             current: current_name.into(),
             baseline_rows: 0,
             current_rows: 0,
-            drift_alpha,
+            drift_alpha: rule.alpha,
+            min_effect: rule.min_effect,
             columns: BTreeMap::new(),
             summary: DriftSummary {
                 columns_tested: 0,
@@ -93,13 +110,15 @@ pub fn compare(
     let columns: BTreeMap<String, ColumnDrift> = targets
         .par_iter()
         .filter_map(|(name, j)| {
-            let r = ks_2samp(&column(baseline, *j), &column(current, *j))?;
+            let (b, c) = (column(baseline, *j), column(current, *j));
+            let r = ks_2samp(&b, &c)?;
             Some((
                 name.clone(),
                 ColumnDrift {
                     statistic: r.statistic,
                     p_value: r.p_value,
-                    drift: r.p_value < drift_alpha,
+                    psi: psi(&b, &c),
+                    drift: r.p_value < rule.alpha && r.statistic >= rule.min_effect,
                     method: r.method,
                 },
             ))
@@ -116,7 +135,8 @@ pub fn compare(
         current: current_name.into(),
         baseline_rows: baseline.iter().map(|f| f.n_rows()).sum(),
         current_rows: current.iter().map(|f| f.n_rows()).sum(),
-        drift_alpha,
+        drift_alpha: rule.alpha,
+        min_effect: rule.min_effect,
         summary: DriftSummary {
             columns_tested: tested,
             drifted: drifted_columns.len(),

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use netsec_models::{BinaryMetrics, Confusion, Model};
+use netsec_models::{BinaryMetrics, Calibration, Confusion, Model};
 use serde::{Deserialize, Serialize};
 
 use crate::bundle::{bundle_path, ModelBundle, BUNDLE_FORMAT};
@@ -89,12 +89,26 @@ pub struct TestMetrics {
     pub roc_auc: Option<f64>,
     pub legitimate_f1: f64,
     pub confusion: Confusion,
+    /// The decision threshold on the phishing probability these metrics were scored at. In a
+    /// bundle it is the model's threshold, which `predict` and `serve` apply; bundles written
+    /// before it existed read as 0.5.
+    #[serde(default = "half")]
+    pub threshold: f64,
+}
+
+fn half() -> f64 {
+    0.5
 }
 
 impl TestMetrics {
     /// Scores `proba` (of class 1) against `truth` at threshold 0.5.
     pub fn score(truth: &[u8], proba: &[f64]) -> Self {
-        let m = BinaryMetrics::from_proba(truth, proba);
+        Self::score_at(truth, proba, 0.5)
+    }
+
+    /// Scores `proba` (of class 1) against `truth`, phishing when `p ≥ threshold`.
+    pub fn score_at(truth: &[u8], proba: &[f64], threshold: f64) -> Self {
+        let m = BinaryMetrics::from_proba_at(truth, proba, threshold);
         TestMetrics {
             rows: truth.len(),
             accuracy: m.accuracy,
@@ -104,6 +118,7 @@ impl TestMetrics {
             roc_auc: m.roc_auc,
             legitimate_f1: m.confusion.swapped().f1(),
             confusion: m.confusion,
+            threshold,
         }
     }
 }
@@ -115,6 +130,10 @@ pub struct MetricsReport {
     pub positive_class: String,
     pub model: String,
     pub test: TestMetrics,
+    /// Test F1 at 0.5, beside `test.f1` at the tuned threshold.
+    pub test_f1_at_half: f64,
+    /// Brier score and reliability curve of the test probabilities.
+    pub calibration: Calibration,
     pub cv: CvReport,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comparison: Option<serde_json::Value>,
@@ -169,12 +188,15 @@ pub fn evaluate_with_plots(
             path: test_npy.clone(),
             message: e.to_string(),
         })?;
-    let test = TestMetrics::score(&y.to_vec(), &proba.to_vec());
+    let truth = y.to_vec();
+    let test = TestMetrics::score_at(&truth, &proba.to_vec(), cv.threshold);
     let metrics = MetricsReport {
-        format: 1,
+        format: 2,
         positive_class: inputs.schema.class_name(1).to_string(),
         model: model.name().to_string(),
         test: test.clone(),
+        test_f1_at_half: TestMetrics::score(&truth, &proba.to_vec()).f1,
+        calibration: Calibration::new(&truth, &proba.to_vec(), 10),
         cv,
         comparison: inputs
             .compare_metrics
@@ -194,7 +216,6 @@ pub fn evaluate_with_plots(
             .as_deref()
             .map(read_validation_report)
             .transpose()?;
-        let truth = y.to_vec();
         let proba = proba.to_vec();
         let importance = model.feature_importance().map(|imp| {
             pre.features

@@ -13,6 +13,7 @@ pub mod kolmogorov;
 pub mod ks;
 pub mod limits;
 pub mod npy;
+pub mod psi;
 pub mod schema;
 pub mod source;
 pub mod split;
@@ -45,7 +46,8 @@ pub use evaluate::{
     MetricsReport, Promotion, TestMetrics,
 };
 pub use predict::{
-    predict, predict_frame, predict_to_file, predictions_csv, PredictReport, Predictions,
+    format_probability, labelled_predictions_csv, legend, predict, predict_frame, predict_to_file,
+    predictions_csv, PredictReport, Predictions,
 };
 pub use train::{train, train_observed, CvReport, TrainReport};
 

@@ -1,9 +1,10 @@
-//! The `train` stage: model selection by stratified k-fold CV on `train.npy` only; writes the
-//! chosen model (`model.json`) and the CV table (`cv.json`). The test set is never read here.
+//! The `train` stage: model selection by k-fold CV (grouped by default) on `train.npy` only;
+//! writes the chosen model (`model.json`) and the CV table with the decision threshold
+//! (`cv.json`). The test set is never read here.
 
 use std::path::Path;
 
-use netsec_models::{CvRow, ModelError, SelectConfig, Selection};
+use netsec_models::{CvRow, CvSummary, ModelError, SelectConfig, Selection};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, StageError};
@@ -25,6 +26,15 @@ pub struct CvReport {
     pub cv_f1: f64,
     /// `train_f1 − cv_f1`, checked against `config.max_overfit_gap`.
     pub gap: f64,
+    /// Decision threshold on the phishing probability, chosen on out-of-fold predictions
+    /// (0.5 when `tune_threshold` is off); `evaluate` scores test with it and stores it in the
+    /// bundle, where `predict` and `serve` apply it.
+    pub threshold: f64,
+    /// F1 of the chosen candidate's pooled out-of-fold probabilities, at 0.5 and at `threshold`.
+    pub oof_f1: f64,
+    pub oof_f1_at_threshold: f64,
+    /// The chosen candidate under the other kind of CV (`config.cv` names the one used).
+    pub other_cv: CvSummary,
 }
 
 /// What `train` did (also the body of `cv.json`).
@@ -66,7 +76,7 @@ pub fn train_observed(
     let sel: Selection =
         netsec_models::select_observed(x.view(), &y, cfg, on_fit).map_err(model_error)?;
     let report = CvReport {
-        format: 1,
+        format: 2,
         config: cfg.clone(),
         train_rows: y.len(),
         model: sel.table[sel.chosen].model.clone(),
@@ -75,6 +85,10 @@ pub fn train_observed(
         train_f1: sel.train_f1,
         cv_f1: sel.cv_f1,
         gap: sel.gap,
+        threshold: sel.threshold,
+        oof_f1: sel.oof_f1,
+        oof_f1_at_threshold: sel.oof_f1_at_threshold,
+        other_cv: sel.other_cv,
     };
     std::fs::create_dir_all(out_dir).map_err(|e| StageError::write(out_dir, e))?;
     write_compact_json(&out_dir.join("model.json"), &sel.model)?;

@@ -1,12 +1,12 @@
-//! The `validate` stage: schema checks of train/test (and a reference dataset), KS drift, and a
-//! decision. `report.yaml` is written in every case, also when the data is rejected.
+//! The `validate` stage: schema checks of train/test (and a reference dataset), drift per column
+//! (KS statistic and p-value, PSI; see [`crate::drift`]), and a decision. `report.yaml` is written in every case, also when the data is rejected.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::drift::{compare, DriftComparison};
+use crate::drift::{compare, DriftComparison, DriftRule};
 use crate::error::{Problem, Result, StageError};
 use crate::frame::{Frame, LabelMode};
 use crate::fsio::write_atomic;
@@ -18,10 +18,11 @@ use crate::schema::Schema;
 pub enum FailOn {
     /// Report drift, never reject for it.
     Never,
-    /// Reject when any column drifts.
+    /// Reject when any column drifts (the default: a column drifts only when its shift is
+    /// both significant and at least `min_effect`, so one drifting column is a real shift).
+    #[default]
     Any,
     /// Reject when more than `max_drift_share` of the columns of a comparison drift.
-    #[default]
     Share,
 }
 
@@ -29,7 +30,10 @@ pub enum FailOn {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ValidateConfig {
+    /// A column drifts only when its KS p-value is below this…
     pub drift_alpha: f64,
+    /// …and its KS statistic D (the largest gap between the two CDFs) is at least this.
+    pub min_effect: f64,
     pub fail_on: FailOn,
     pub max_drift_share: f64,
 }
@@ -38,7 +42,8 @@ impl Default for ValidateConfig {
     fn default() -> Self {
         ValidateConfig {
             drift_alpha: 0.05,
-            fail_on: FailOn::Share,
+            min_effect: 0.1,
+            fail_on: FailOn::Any,
             max_drift_share: 0.2,
         }
     }
@@ -63,7 +68,24 @@ impl ValidateConfig {
                 message: format!("must lie in [0, 1], found {}", self.max_drift_share),
             });
         }
+        if !(0.0..=1.0).contains(&self.min_effect) {
+            return Err(StageError::Config {
+                key: "min_effect".into(),
+                message: format!(
+                    "must lie in [0, 1] (a KS statistic), found {}",
+                    self.min_effect
+                ),
+            });
+        }
         Ok(())
+    }
+
+    /// The per-column drift rule.
+    pub fn rule(&self) -> DriftRule {
+        DriftRule {
+            alpha: self.drift_alpha,
+            min_effect: self.min_effect,
+        }
     }
 }
 
@@ -106,6 +128,7 @@ pub struct ValidationSummary {
     pub fail_on: FailOn,
     pub max_drift_share: f64,
     pub drift_alpha: f64,
+    pub min_effect: f64,
 }
 
 /// The content of `report.yaml`.
@@ -176,18 +199,13 @@ pub fn validate(
     schema: &Schema,
     out_dir: &Path,
 ) -> Result<ValidationReport> {
-    if !(cfg.drift_alpha > 0.0 && cfg.drift_alpha < 1.0) {
-        return Err(StageError::Config {
-            key: "validate.drift_alpha".into(),
-            message: format!("must be in (0, 1), found {}", cfg.drift_alpha),
-        });
-    }
-    if !(0.0..=1.0).contains(&cfg.max_drift_share) {
-        return Err(StageError::Config {
-            key: "validate.max_drift_share".into(),
-            message: format!("must be in [0, 1], found {}", cfg.max_drift_share),
-        });
-    }
+    cfg.validate().map_err(|e| match e {
+        StageError::Config { key, message } => StageError::Config {
+            key: format!("validate.{key}"),
+            message,
+        },
+        other => other,
+    })?;
     let mut checks = BTreeMap::new();
     let tr = load("train", train, schema, LabelMode::Required, &mut checks)?;
     let te = load("test", test, schema, LabelMode::Required, &mut checks)?;
@@ -199,18 +217,18 @@ pub fn validate(
     if let (Some(tr), Some(te)) = (&tr, &te) {
         drift.insert(
             "train_vs_test".to_string(),
-            compare("train", &[tr], "test", &[te], cfg.drift_alpha),
+            compare("train", &[tr], "test", &[te], cfg.rule()),
         );
         if let Some(rf) = &rf {
             drift.insert(
                 "reference_vs_data".to_string(),
-                compare("reference", &[rf], "train+test", &[tr, te], cfg.drift_alpha),
+                compare("reference", &[rf], "train+test", &[tr, te], cfg.rule()),
             );
         }
     }
     let summary = decide(cfg, &checks, &drift);
     let report = ValidationReport {
-        format: 1,
+        format: 2,
         summary,
         schema: checks,
         drift,
@@ -289,15 +307,16 @@ fn decide(
         (
             Decision::Rejected,
             format!(
-                "drift (p < {}): {} [{rule}]",
+                "drift (p < {}, D ≥ {}): {} [{rule}]",
                 cfg.drift_alpha,
+                cfg.min_effect,
                 rejected_by.join("; ")
             ),
         )
     } else {
         (
             Decision::Accepted,
-            format!("schema ok; {drifted} of {columns_tested} column tests drift (p < {}), within fail_on = {:?}", cfg.drift_alpha, cfg.fail_on).replace("Share", "share").replace("Any", "any").replace("Never", "never"),
+            format!("schema ok; {drifted} of {columns_tested} column tests drift (p < {}, D ≥ {}), within fail_on = {:?}", cfg.drift_alpha, cfg.min_effect, cfg.fail_on).replace("Share", "share").replace("Any", "any").replace("Never", "never"),
         )
     };
     ValidationSummary {
@@ -311,6 +330,7 @@ fn decide(
         fail_on: cfg.fail_on,
         max_drift_share: cfg.max_drift_share,
         drift_alpha: cfg.drift_alpha,
+        min_effect: cfg.min_effect,
     }
 }
 

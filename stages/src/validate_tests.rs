@@ -87,7 +87,11 @@ fn drift_rejects_per_fail_on() {
         )
     });
     let train = rows(200, balanced);
-    let (res, text) = run(&ValidateConfig::default(), &train, &shifted, None);
+    let share = ValidateConfig {
+        fail_on: FailOn::Share,
+        ..Default::default()
+    };
+    let (res, text) = run(&share, &train, &shifted, None);
     // 1 of 3 columns drifts: 33% > 20%.
     let e = res.expect_err("rejected");
     assert!(matches!(e, StageError::DataRejected { .. }));
@@ -103,6 +107,7 @@ fn drift_rejects_per_fail_on() {
     let (res, _) = run(&never, &train, &shifted, None);
     assert_eq!(res.expect("never fails").summary.drifted, 1);
     let lenient = ValidateConfig {
+        fail_on: FailOn::Share,
         max_drift_share: 0.5,
         ..Default::default()
     };
@@ -166,4 +171,50 @@ fn real_split_is_accepted() {
     )
     .expect("the duplicate-aware split does not drift");
     assert_eq!(rep.summary.columns_tested, 31);
+}
+
+#[test]
+fn large_samples_need_an_effect_not_only_a_p_value() {
+    // 400,000 vs 100,000 rows. In the test, 1 row in 40 has `a` set to 1: D ≈ 0.017, a
+    // difference nobody would act on, yet p ≈ 1e-19. Only D ≥ min_effect makes it drift.
+    let train = rows(400_000, balanced);
+    let nudged = rows(100_000, |i| {
+        let (a, b, y) = balanced(i);
+        (if i.is_multiple_of(40) { 1 } else { a }, b, y)
+    });
+    let (res, _) = run(&ValidateConfig::default(), &train, &nudged, None);
+    let report = res.expect("a negligible shift passes the default gate");
+    let a = &report.drift["train_vs_test"].columns["a"];
+    assert!(a.p_value < 1e-6 && a.statistic < 0.03 && !a.drift, "{a:?}");
+    assert!(a.psi < 0.01, "{a:?}");
+    assert_eq!(report.summary.drifted, 0);
+    // The p-value alone would have rejected it.
+    let p_only = ValidateConfig {
+        min_effect: 0.0,
+        ..Default::default()
+    };
+    assert!(run(&p_only, &train, &nudged, None).0.is_err());
+    // A real shift: `a` replaced by a constant in 30% of the test rows.
+    let shifted = rows(100_000, |i| {
+        let (a, b, y) = balanced(i);
+        (if i % 10 < 3 { 1 } else { a }, b, y)
+    });
+    let (res, text) = run(&ValidateConfig::default(), &train, &shifted, None);
+    let e = res.expect_err("a real shift fails the default gate");
+    assert!(matches!(e, StageError::DataRejected { .. }), "{e}");
+    assert!(e.to_string().contains("D ≥ 0.1"), "{e}");
+    assert!(text.contains("psi:"), "{text}");
+}
+
+#[test]
+fn min_effect_out_of_range_names_the_field() {
+    let cfg = ValidateConfig {
+        min_effect: 1.5,
+        ..Default::default()
+    };
+    let e = cfg.validate().expect_err("rejected");
+    assert!(
+        matches!(&e, StageError::Config { key, .. } if key == "min_effect"),
+        "{e}"
+    );
 }

@@ -84,8 +84,15 @@ fn train_evaluate_promote_and_reload() {
     let dir = tmp.path();
     transformed(dir, false);
     let rep = train(&quick_cfg(), &dir.join("transform"), &dir.join("train")).unwrap();
-    assert_eq!(rep.table.len(), 4);
+    // Two candidates per family and the vote of both families.
+    assert_eq!(rep.table.len(), 5);
+    assert_eq!(rep.table[4].model, "vote");
     assert!(rep.gap <= 0.05 && rep.cv_f1 > 0.9, "{rep:?}");
+    // Grouped CV by default, the stratified figure beside it; a threshold from CV only.
+    assert_eq!(rep.config.cv, netsec_models::CvKind::Grouped);
+    assert_eq!(rep.other_cv.cv, netsec_models::CvKind::Stratified);
+    assert!(rep.threshold > 0.0 && rep.threshold < 1.0);
+    assert!(rep.oof_f1_at_threshold >= rep.oof_f1);
     let cv: CvReport =
         serde_json::from_slice(&std::fs::read(dir.join("train/cv.json")).unwrap()).unwrap();
     assert_eq!(cv, rep);
@@ -101,6 +108,12 @@ fn train_evaluate_promote_and_reload() {
     assert_eq!(first.metrics.positive_class, "phishing");
     let bundle = ModelBundle::load(&dir.join("bundle-a")).unwrap();
     assert_eq!(bundle.metrics, *t);
+    // Test is scored at the CV threshold, which the bundle carries for predict and serve.
+    assert_eq!(t.threshold, rep.threshold);
+    assert_eq!(bundle.threshold(), rep.threshold);
+    let c = &first.metrics.calibration;
+    assert!(c.brier > 0.0 && c.brier < 0.1, "{c:?}");
+    assert_eq!(c.bins.iter().map(|b| b.count).sum::<u64>(), 2211);
     assert_eq!(bundle.created_at.as_deref(), Some("2026-01-01T00:00:00Z"));
     let npy = std::fs::read(dir.join("transform/train.npy")).unwrap();
     assert_eq!(
@@ -110,7 +123,7 @@ fn train_evaluate_promote_and_reload() {
     let metrics: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("metrics-a.json")).unwrap()).unwrap();
     assert_eq!(metrics["test"]["f1"].as_f64(), Some(t.f1));
-    assert_eq!(metrics["cv"]["table"].as_array().unwrap().len(), 4);
+    assert_eq!(metrics["cv"]["table"].as_array().unwrap().len(), 5);
 
     // Same model again: no improvement, so a positive threshold keeps the old bundle.
     let second = eval(dir, &schema, 0.01, Some(dir.join("bundle-a")), "b");
@@ -211,15 +224,33 @@ fn predict_sample_and_reject_bad_inputs() {
     let text = std::fs::read_to_string(&out).unwrap();
     let mut rdr = csv::Reader::from_reader(text.as_bytes());
     let header = rdr.headers().unwrap().clone();
-    assert_eq!(header.len(), 32);
+    assert_eq!(header.len(), 33);
     assert_eq!(&header[30], "prediction");
-    assert_eq!(&header[31], "phishing_probability");
+    assert_eq!(&header[31], "prediction_label");
+    assert_eq!(&header[32], "phishing_probability");
+    let t = bundle.threshold();
     let mut preds = Vec::new();
     for r in rdr.records() {
         let r = r.unwrap();
         let label: i64 = r[30].parse().unwrap();
-        let p: f64 = r[31].parse().unwrap();
-        assert_eq!(label == -1, p >= 0.5);
+        let p: f64 = r[32].parse().unwrap();
+        // At least four decimals; the decision was taken on the unrounded value.
+        assert!(
+            r[32].split('.').nth(1).map(str::len) >= Some(4),
+            "{:?}",
+            &r[32]
+        );
+        if (p - t).abs() > 1e-4 {
+            assert_eq!(label == -1, p >= t, "p {p} threshold {t}");
+        }
+        assert_eq!(
+            &r[31],
+            if label == -1 {
+                "phishing"
+            } else {
+                "legitimate"
+            }
+        );
         preds.push(label);
     }
     assert_eq!(preds, vec![1, 1, -1, 1, 1, 1, 1, -1, 1, -1, 1, -1]);
@@ -238,7 +269,7 @@ fn predict_sample_and_reject_bad_inputs() {
         .lines()
         .next()
         .unwrap()
-        .ends_with("Result,prediction,phishing_probability"));
+        .ends_with("Result,prediction,prediction_label,phishing_probability"));
 
     let sample = std::fs::read_to_string(repo("data/sample-predict-input.csv")).unwrap();
     let problems = |name: &str, text: &str| -> Vec<Problem> {

@@ -77,8 +77,10 @@ fn run(
     if let Ok(m) = std::env::var("MODELS") {
         cfg.models = m.split(',').map(str::to_string).collect();
     }
-    // GROUP_CV=1 keeps identical feature vectors inside one CV fold.
-    cfg.group_duplicates = std::env::var("GROUP_CV").is_ok();
+    // STRATIFIED_CV=1 lets copies of a feature vector straddle CV folds (grouped by default).
+    if std::env::var("STRATIFIED_CV").is_ok() {
+        cfg.cv = netsec_models::CvKind::Stratified;
+    }
     let sel = select(xtr.view(), &ytr, &cfg)?;
     let took = t.elapsed();
     println!(

@@ -1,10 +1,12 @@
 //! netsec-models: learners without I/O for the phishing pipeline — histogram CART, random
 //! forest, gradient boosting, logistic regression (linfa-logistic), RBF SVM (linfa-svm),
-//! stratified k-fold CV with model selection, and binary metrics (class 1 = positive); also the
+//! grouped or stratified k-fold CV with model selection, soft voting, the F1 threshold,
+//! calibration, and binary metrics (class 1 = positive); also the
 //! one seeded RNG and the one duplicate-row grouping the stages share.
 
 mod bins;
 pub mod boosting;
+pub mod calibration;
 pub mod cart;
 pub mod cv;
 mod data;
@@ -19,11 +21,14 @@ pub mod params;
 pub mod rng;
 pub mod select;
 pub mod svm;
+pub mod threshold;
 pub mod tree;
+pub mod vote;
 
 pub use boosting::{BoostingParams, GradientBoosting};
+pub use calibration::{Calibration, ReliabilityBin};
 pub use cart::{DecisionTree, MaxFeatures, TreeParams};
-pub use cv::{stratified_folds, stratified_group_folds};
+pub use cv::{stratified_folds, stratified_group_folds, CvKind};
 pub use error::{ModelError, Result};
 pub use forest::{ForestParams, RandomForest};
 pub use groups::Groups;
@@ -32,6 +37,10 @@ pub use metrics::{pr_curve, roc_auc, roc_curve, BinaryMetrics, Confusion, PrPoin
 pub use model::Model;
 pub use params::{default_grid, Params, KNOWN_MODELS};
 pub use rng::SplitMix64;
-pub use select::{candidates, select, select_observed, CvRow, OnFit, SelectConfig, Selection};
+pub use select::{
+    candidates, select, select_observed, CvRow, CvSummary, OnFit, SelectConfig, Selection,
+};
 pub use svm::{RbfSvm, SvmParams};
+pub use threshold::best_f1_threshold;
 pub use tree::Tree;
+pub use vote::{SoftVote, VoteParams};

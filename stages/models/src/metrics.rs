@@ -77,7 +77,12 @@ pub struct BinaryMetrics {
 impl BinaryMetrics {
     /// Metrics of probabilities `proba` (of class 1) thresholded at 0.5.
     pub fn from_proba(truth: &[u8], proba: &[f64]) -> Self {
-        let pred: Vec<u8> = proba.iter().map(|&p| u8::from(p >= 0.5)).collect();
+        Self::from_proba_at(truth, proba, 0.5)
+    }
+
+    /// Metrics of probabilities `proba` (of class 1), positive when `p ≥ threshold`.
+    pub fn from_proba_at(truth: &[u8], proba: &[f64], threshold: f64) -> Self {
+        let pred: Vec<u8> = proba.iter().map(|&p| u8::from(p >= threshold)).collect();
         let c = Confusion::new(truth, &pred);
         BinaryMetrics {
             accuracy: c.accuracy(),

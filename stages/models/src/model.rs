@@ -14,6 +14,7 @@ use crate::error::Result;
 use crate::forest::RandomForest;
 use crate::logistic::LogisticRegression;
 use crate::svm::RbfSvm;
+use crate::vote::SoftVote;
 
 /// Rows per rayon task when predicting. Trees are applied one at a time to a whole chunk, so
 /// one tree stays in L1 while the chunk (1,024 × 30 × 8 B = 240 KB) stays in L2.
@@ -28,6 +29,7 @@ pub enum Model {
     Tree(DecisionTree),
     Forest(RandomForest),
     Boosting(GradientBoosting),
+    Vote(SoftVote),
 }
 
 impl Model {
@@ -39,6 +41,7 @@ impl Model {
             Model::Tree(_) => "tree",
             Model::Forest(_) => "forest",
             Model::Boosting(_) => "boosting",
+            Model::Vote(_) => "vote",
         }
     }
 
@@ -50,6 +53,7 @@ impl Model {
             Model::Tree(m) => m.n_features,
             Model::Forest(m) => m.n_features,
             Model::Boosting(m) => m.n_features,
+            Model::Vote(m) => m.members.first().map_or(0, Model::n_features),
         }
     }
 
@@ -70,6 +74,21 @@ impl Model {
             Model::Tree(m) => Some(m.importance.clone()),
             Model::Forest(m) => Some(m.importance.clone()),
             Model::Boosting(m) => Some(m.importance.clone()),
+            // The mean of the members that have one.
+            Model::Vote(m) => {
+                let each: Vec<Vec<f64>> = m
+                    .members
+                    .iter()
+                    .filter_map(Model::feature_importance)
+                    .collect();
+                let first = each.first()?;
+                let k = each.len() as f64;
+                Some(
+                    (0..first.len())
+                        .map(|j| each.iter().map(|v| v[j]).sum::<f64>() / k)
+                        .collect(),
+                )
+            }
         }
     }
 
@@ -136,6 +155,14 @@ impl Model {
                 acc.iter_mut().for_each(|a| *a = m.base_score);
                 m.trees.iter().for_each(|t| t.accumulate(flat, p, &mut acc));
                 acc.iter_mut().for_each(|a| *a = sigmoid(*a));
+            }
+            Model::Vote(m) => {
+                for member in &m.members {
+                    let p_member = member.proba_chunk(flat, p);
+                    acc.iter_mut().zip(p_member).for_each(|(a, v)| *a += v);
+                }
+                let k = m.members.len().max(1) as f64;
+                acc.iter_mut().for_each(|a| *a /= k);
             }
         }
         acc

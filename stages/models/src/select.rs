@@ -1,20 +1,24 @@
-//! Model selection: every candidate of every requested family is scored by stratified k-fold
-//! CV F1 on the training set only (rayon across folds and grid points); the best is refitted on
-//! all of it and must clear `expected_score` and `max_overfit_gap`.
+//! Model selection: every candidate of every requested family is scored by k-fold CV F1 on the
+//! training set only — grouped folds by default, so identical feature vectors never sit on both
+//! sides — with rayon across folds and grid points. A soft vote of the two best families is
+//! scored from their out-of-fold probabilities. The best candidate is refitted on all rows and
+//! must clear `expected_score` and `max_overfit_gap`; the decision threshold is the one that
+//! maximises F1 on its out-of-fold probabilities. The test set is never seen here.
 
 use ndarray::{ArrayView2, Axis};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::cv::{stratified_folds, stratified_group_folds, train_indices};
+use crate::cv::{train_indices, CvKind};
 use crate::data::check_xy;
 use crate::error::{ModelError, Result};
-use crate::groups::Groups;
 use crate::metrics::BinaryMetrics;
 use crate::model::Model;
 use crate::params::{default_grid, Params, KNOWN_MODELS};
+use crate::threshold::best_f1_threshold;
+use crate::vote::VoteParams;
 
 /// Settings of [`select`]; every field has a default, unknown keys are rejected.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -28,11 +32,15 @@ pub struct SelectConfig {
     pub max_overfit_gap: f64,
     /// Families to try, from [`KNOWN_MODELS`].
     pub models: Vec<String>,
-    /// Keep identical feature vectors in one CV fold, so that CV measures generalisation to
-    /// unseen vectors (the data is ~47% duplicates; plain folds reward memorising them).
-    /// Off by default: grouped CV F1 is ~0.02 lower, which puts tree models' train − CV gap
-    /// (~0.04) close to the default `max_overfit_gap` of 0.05.
-    pub group_duplicates: bool,
+    /// How folds are drawn: `grouped` (identical feature vectors in one fold, as the split
+    /// keeps them on one side; the default) or `stratified`. The other kind is also run on
+    /// the chosen candidate and reported beside it.
+    pub cv: CvKind,
+    /// Also score a soft vote of the best candidates of the two best families.
+    pub ensemble: bool,
+    /// Use the threshold that maximises F1 on the chosen candidate's out-of-fold
+    /// probabilities instead of 0.5.
+    pub tune_threshold: bool,
 }
 
 impl Default for SelectConfig {
@@ -43,7 +51,9 @@ impl Default for SelectConfig {
             expected_score: 0.6,
             max_overfit_gap: 0.05,
             models: KNOWN_MODELS.iter().map(|s| s.to_string()).collect(),
-            group_duplicates: false,
+            cv: CvKind::Grouped,
+            ensemble: true,
+            tune_threshold: true,
         }
     }
 }
@@ -100,6 +110,14 @@ pub struct CvRow {
     pub fold_f1: Vec<f64>,
 }
 
+/// Mean and population std of the fold F1s of one candidate under one kind of CV.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CvSummary {
+    pub cv: CvKind,
+    pub f1_mean: f64,
+    pub f1_std: f64,
+}
+
 /// Outcome of [`select`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Selection {
@@ -113,6 +131,13 @@ pub struct Selection {
     pub cv_f1: f64,
     /// `train_f1 − cv_f1`.
     pub gap: f64,
+    /// Decision threshold on the phishing probability (0.5 unless tuned).
+    pub threshold: f64,
+    /// F1 of the chosen candidate's pooled out-of-fold probabilities at 0.5 and at `threshold`.
+    pub oof_f1: f64,
+    pub oof_f1_at_threshold: f64,
+    /// The chosen candidate under the other kind of CV (same fold count and seed).
+    pub other_cv: CvSummary,
 }
 
 /// The candidates `cfg.models` expands to, in order.
@@ -135,6 +160,81 @@ pub fn select(x: ArrayView2<f64>, y: &[u8], cfg: &SelectConfig) -> Result<Select
     select_observed(x, y, cfg, &|_, _| {})
 }
 
+/// Counts finished fits for [`OnFit`].
+struct Progress<'a> {
+    done: AtomicUsize,
+    total: usize,
+    on_fit: OnFit<'a>,
+}
+
+impl Progress<'_> {
+    fn tick(&self) {
+        (self.on_fit)(self.done.fetch_add(1, Ordering::Relaxed) + 1, self.total);
+    }
+}
+
+/// Out-of-fold probabilities of every candidate: `oof[c][i]` is row `i`'s probability from the
+/// candidate `c` fitted without `i`'s fold. Rayon over (candidate, fold).
+fn out_of_fold(
+    cands: &[Params],
+    x: ArrayView2<f64>,
+    y: &[u8],
+    folds: &[Vec<usize>],
+    seed: u64,
+    progress: &Progress<'_>,
+) -> Result<Vec<Vec<f64>>> {
+    let train: Vec<Vec<usize>> = folds.iter().map(|te| train_indices(y.len(), te)).collect();
+    let jobs: Vec<(usize, usize)> = (0..cands.len())
+        .flat_map(|c| (0..folds.len()).map(move |f| (c, f)))
+        .collect();
+    let scored: Vec<Result<Vec<f64>>> = jobs
+        .par_iter()
+        .map(|&(c, f)| {
+            let tr = &train[f];
+            let ytr: Vec<u8> = tr.iter().map(|&i| y[i]).collect();
+            let model = cands[c].fit(x.select(Axis(0), tr).view(), &ytr, seed)?;
+            let proba = model.predict_proba(x.select(Axis(0), &folds[f]).view())?;
+            progress.tick();
+            Ok(proba.to_vec())
+        })
+        .collect();
+    let mut oof = vec![vec![0.0; y.len()]; cands.len()];
+    for (&(c, f), proba) in jobs.iter().zip(scored) {
+        for (&i, p) in folds[f].iter().zip(proba?) {
+            oof[c][i] = p;
+        }
+    }
+    Ok(oof)
+}
+
+/// Metrics of each fold, from out-of-fold probabilities.
+fn fold_metrics(y: &[u8], oof: &[f64], folds: &[Vec<usize>]) -> Vec<BinaryMetrics> {
+    folds
+        .iter()
+        .map(|te| {
+            let yte: Vec<u8> = te.iter().map(|&i| y[i]).collect();
+            let pte: Vec<f64> = te.iter().map(|&i| oof[i]).collect();
+            BinaryMetrics::from_proba(&yte, &pte)
+        })
+        .collect()
+}
+
+/// The best row, and the best row of another family (first wins ties).
+fn best_two_families(table: &[CvRow]) -> Option<(usize, usize)> {
+    let argmax = |keep: &dyn Fn(&CvRow) -> bool| {
+        let mut best: Option<usize> = None;
+        for (i, r) in table.iter().enumerate() {
+            if keep(r) && best.is_none_or(|b| r.f1_mean > table[b].f1_mean) {
+                best = Some(i);
+            }
+        }
+        best
+    };
+    let first = argmax(&|_| true)?;
+    let second = argmax(&|r| r.model != table[first].model)?;
+    Some((first, second))
+}
+
 /// [`select`], reporting each finished CV fit (and the final refit) to `on_fit`.
 pub fn select_observed(
     x: ArrayView2<f64>,
@@ -152,42 +252,35 @@ pub fn select_observed(
         });
     }
     check_xy(x, y)?;
-    let cands = candidates(cfg)?;
-    let folds = if cfg.group_duplicates {
-        stratified_group_folds(y, &Groups::new(x, None).of_row, cfg.folds, cfg.seed)?
-    } else {
-        stratified_folds(y, cfg.folds, cfg.seed)?
+    let mut cands = candidates(cfg)?;
+    let folds = cfg.cv.folds(x, y, cfg.folds, cfg.seed)?;
+    let other_folds = cfg.cv.other().folds(x, y, cfg.folds, cfg.seed)?;
+    // Every CV fit, the chosen candidate under the other CV, and the final refit.
+    let progress = Progress {
+        done: AtomicUsize::new(0),
+        total: (cands.len() + 1) * folds.len() + 1,
+        on_fit,
     };
-    let splits: Vec<(Vec<usize>, &Vec<usize>)> = folds
+    let mut oof = out_of_fold(&cands, x, y, &folds, cfg.seed, &progress)?;
+    let mut table: Vec<CvRow> = cands
         .iter()
-        .map(|test| (train_indices(y.len(), test), test))
+        .zip(&oof)
+        .map(|(p, o)| row(p.clone(), &fold_metrics(y, o, &folds)))
         .collect();
-    let jobs: Vec<(usize, usize)> = (0..cands.len())
-        .flat_map(|c| (0..splits.len()).map(move |f| (c, f)))
-        .collect();
-    // Every CV fit plus the final refit of the chosen candidate.
-    let total = jobs.len() + 1;
-    let done = std::sync::atomic::AtomicUsize::new(0);
-    let scored: Vec<Result<BinaryMetrics>> = jobs
-        .par_iter()
-        .map(|&(c, f)| {
-            let (tr, te) = &splits[f];
-            let xtr = x.select(Axis(0), tr);
-            let ytr: Vec<u8> = tr.iter().map(|&i| y[i]).collect();
-            let model = cands[c].fit(xtr.view(), &ytr, cfg.seed)?;
-            let xte = x.select(Axis(0), te);
-            let yte: Vec<u8> = te.iter().map(|&i| y[i]).collect();
-            let proba = model.predict_proba(xte.view())?;
-            let m = BinaryMetrics::from_proba(&yte, proba.as_slice().unwrap_or(&proba.to_vec()));
-            on_fit(done.fetch_add(1, Ordering::Relaxed) + 1, total);
-            Ok(m)
-        })
-        .collect();
-    let mut scored = scored.into_iter();
-    let mut table = Vec::with_capacity(cands.len());
-    for params in cands {
-        let fold: Vec<BinaryMetrics> = scored.by_ref().take(splits.len()).collect::<Result<_>>()?;
-        table.push(row(params, &fold));
+    if cfg.ensemble {
+        if let Some((a, b)) = best_two_families(&table) {
+            let mean: Vec<f64> = oof[a]
+                .iter()
+                .zip(&oof[b])
+                .map(|(p, q)| (p + q) / 2.0)
+                .collect();
+            let params = Params::Vote(VoteParams {
+                members: vec![cands[a].clone(), cands[b].clone()],
+            });
+            table.push(row(params.clone(), &fold_metrics(y, &mean, &folds)));
+            cands.push(params);
+            oof.push(mean);
+        }
     }
     // First best wins ties, so the order of `models` decides between equals.
     let mut chosen = 0;
@@ -197,8 +290,32 @@ pub fn select_observed(
         }
     }
     let best = &table[chosen];
+    let (threshold, oof_f1_at_threshold) = if cfg.tune_threshold {
+        best_f1_threshold(y, &oof[chosen])
+    } else {
+        (0.5, BinaryMetrics::from_proba(y, &oof[chosen]).f1)
+    };
+    let oof_f1 = BinaryMetrics::from_proba(y, &oof[chosen]).f1;
+    let other = out_of_fold(
+        std::slice::from_ref(&best.params),
+        x,
+        y,
+        &other_folds,
+        cfg.seed,
+        &progress,
+    )?;
+    let (f1_mean, f1_std) = mean(
+        fold_metrics(y, &other[0], &other_folds)
+            .iter()
+            .map(|m| m.f1),
+    );
+    let other_cv = CvSummary {
+        cv: cfg.cv.other(),
+        f1_mean,
+        f1_std,
+    };
     let model = best.params.fit(x, y, cfg.seed)?;
-    on_fit(total, total);
+    progress.tick();
     let proba = model.predict_proba(x)?;
     let train_f1 = BinaryMetrics::from_proba(y, &proba.to_vec()).f1;
     let cv_f1 = best.f1_mean;
@@ -231,6 +348,10 @@ pub fn select_observed(
         train_f1,
         cv_f1,
         gap,
+        threshold,
+        oof_f1,
+        oof_f1_at_threshold,
+        other_cv,
     })
 }
 

@@ -22,7 +22,17 @@ fn select_fills_the_table_and_is_deterministic() {
         ..Default::default()
     };
     let a = select(x.view(), &y, &cfg).unwrap();
-    assert_eq!(a.table.len(), 6);
+    // Two candidates per family, then the vote of the two best families.
+    assert_eq!(a.table.len(), 7);
+    assert_eq!(a.table[6].model, "vote");
+    let Params::Vote(vote) = &a.table[6].params else {
+        panic!("{:?}", a.table[6].params)
+    };
+    assert_eq!(vote.members.len(), 2);
+    assert_ne!(vote.members[0].name(), vote.members[1].name());
+    assert!(a.threshold > 0.0 && a.threshold < 1.0);
+    assert!(a.oof_f1_at_threshold >= a.oof_f1, "{a:?}");
+    assert_eq!(a.other_cv.cv, CvKind::Stratified);
     for r in &a.table {
         assert_eq!(r.fold_f1.len(), 5);
         assert!(r.f1_mean > 0.8 && r.roc_auc_mean > 0.9, "{r:?}");
@@ -106,11 +116,12 @@ fn grouped_cv_is_more_pessimistic_than_plain_cv_on_duplicated_data() {
     let (x, y) = subset();
     let plain = SelectConfig {
         models: vec!["tree".into()],
+        cv: CvKind::Stratified,
         ..Default::default()
     };
     // A full-depth tree memorises duplicates: its grouped gap (~0.06) exceeds the default bar.
     let grouped = SelectConfig {
-        group_duplicates: true,
+        cv: CvKind::Grouped,
         max_overfit_gap: 1.0,
         ..plain.clone()
     };
@@ -122,4 +133,8 @@ fn grouped_cv_is_more_pessimistic_than_plain_cv_on_duplicated_data() {
         b.cv_f1,
         a.cv_f1
     );
+    // Each reports the other kind for the same candidate.
+    assert_eq!(a.other_cv.cv, CvKind::Grouped);
+    assert_eq!(b.other_cv.cv, CvKind::Stratified);
+    assert!(a.other_cv.f1_mean < a.cv_f1);
 }

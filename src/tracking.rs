@@ -2,7 +2,7 @@
 //! evaluate built-in ran, log an MLflow run (netsec-tracking). The engine knows neither; this
 //! module gathers what the engine knows (lock params, source-data digests) for the tracking crate.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use netsec_engine::pipeline::Action;
@@ -21,14 +21,19 @@ const TRACKED_BUILTINS: &[&str] = &["train", "evaluate"];
 /// long each stage took the last time it ran.
 pub fn record_timings(ui: &Ui, repo: &Repo, result: &ReproResult) {
     let previous = Timings::load(&repo.root).ok().flatten().unwrap_or_default();
+    // By name, once: looking each stage up in the list would be quadratic in the stages.
+    let mut by_stage: HashMap<&str, &StageTiming> = HashMap::new();
+    for t in &previous.stages {
+        by_stage.entry(t.stage.as_str()).or_insert(t);
+    }
     let timings = Timings {
         version: 1,
         finished_at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
         stages: result
             .reports
             .iter()
-            .map(|r| match previous.get(&r.stage) {
-                Some(p)
+            .map(|r| match by_stage.get(r.stage.as_str()) {
+                Some(&p)
                     if matches!(
                         r.outcome,
                         Outcome::Skipped | Outcome::Frozen | Outcome::NotRun

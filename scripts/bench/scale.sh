@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# Scale benchmark (issue #18), rerunnable: overhead of netsec itself as pipelines grow.
+#
+# Generates cmd pipelines of 1,000 and 10,000 trivial stages in chains of ten, in two variants:
+#   file: stage k of a chain runs `echo i > out/cC_sK.txt` and reads the file of stage k-1;
+#   dir:  stage k writes a directory `out/cC/sK/` (one file) and reads the directory of k-1.
+# For each: the first `netsec repro` (one run, timed with /usr/bin/time) against the same
+# commands run by a shell loop at the same parallelism (each chain a sequence of `sh -c CMD`,
+# chains spread over JOBS processes by xargs); then no-op `status`, `repro` and `dag --json`
+# with hyperfine. On the 1,000-stage file variant, the same no-op `dvc status` / `dvc repro`
+# (DVC 3.67 in a venv; its outs are produced by the shell loop and recorded with
+# `dvc commit -f`, since its own first run takes tens of minutes).
+#
+# Env: SIZES (default "1000 10000"), VARIANTS (default "file dir"), RUNS (hyperfine runs of the
+# netsec commands, default 10), DVC_RUNS (default 3), JOBS (default: number of cores),
+# NO_DVC=1 (skip DVC), NETSEC_BIN (benchmark that binary instead of building the working tree).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+SIZES="${SIZES:-1000 10000}"
+VARIANTS="${VARIANTS:-file dir}"
+RUNS="${RUNS:-10}"
+DVC_RUNS="${DVC_RUNS:-3}"
+JOBS="${JOBS:-$(nproc)}"
+WORK="${TMPDIR:-/tmp}/netsec-bench-scale"
+DVC_VENV="${TMPDIR:-/tmp}/netsec-bench-dvc"
+
+if ! command -v hyperfine >/dev/null 2>&1; then
+  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq hyperfine >&2
+  else
+    echo "hyperfine is needed (apt-get install hyperfine)" >&2; exit 1
+  fi
+fi
+if [[ -z "${NETSEC_BIN:-}" ]]; then
+  cargo build --release --bin netsec >&2
+  NETSEC_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/netsec"
+fi
+DVC=""
+if [[ -z "${NO_DVC:-}" ]]; then
+  if [[ ! -x "$DVC_VENV/bin/dvc" ]]; then
+    python3 -m venv "$DVC_VENV" >&2 && "$DVC_VENV/bin/pip" install -q 'dvc==3.67.*' >&2 || true
+  fi
+  if [[ -x "$DVC_VENV/bin/dvc" ]]; then DVC="$DVC_VENV/bin/dvc"; else echo "note: DVC unavailable, its columns are skipped" >&2; fi
+fi
+
+rm -rf "$WORK" && mkdir -p "$WORK/results"
+RES="$WORK/results"
+
+# gen N VARIANT DIR: pipeline.toml, dvc.yaml, seed.txt, and chains.txt (one line per chain: the
+# path of a script running its ten commands in order, each with `sh -c` as netsec does).
+gen() {
+  python3 - "$1" "$2" "$3" <<'PY'
+import os, shlex, sys
+n, variant, d = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+os.makedirs(os.path.join(d, "chains"), exist_ok=True)
+open(os.path.join(d, "seed.txt"), "w").write("seed\n")
+toml, dvc, chains = [], ["stages:"], {}
+for i in range(n):
+    c, k = divmod(i, 10)
+    if variant == "dir":
+        out = f"out/c{c:05d}/s{k}"
+        dep = "seed.txt" if k == 0 else f"out/c{c:05d}/s{k-1}"
+        cmd = f"mkdir -p {out} && echo {i} > {out}/f"
+    else:
+        out = f"out/c{c:05d}_s{k}.txt"
+        dep = "seed.txt" if k == 0 else f"out/c{c:05d}_s{k-1}.txt"
+        cmd = f"echo {i} > {out}"
+    name = f"c{c:05d}_s{k}"
+    toml.append(f'[stages.{name}]\ncmd = "{cmd}"\ndeps = ["{dep}"]\nouts = ["{out}"]\n')
+    dvc.append(f"  {name}:\n    cmd: {cmd}\n    deps: [{dep}]\n    outs: [{out}]")
+    chains.setdefault(c, []).append(f"sh -c {shlex.quote(cmd)}")
+open(os.path.join(d, "pipeline.toml"), "w").write("\n".join(toml))
+open(os.path.join(d, "dvc.yaml"), "w").write("\n".join(dvc) + "\n")
+with open(os.path.join(d, "chains.txt"), "w") as f:
+    for c, cmds in chains.items():
+        p = os.path.join(d, "chains", f"{c}.sh")
+        open(p, "w").write("set -e\ncd " + shlex.quote(d) + "\n" + "\n".join(cmds) + "\n")
+        f.write(p + "\n")
+PY
+}
+
+# The shell-loop reference: every chain's commands in order, JOBS chains at a time.
+cat >"$WORK/loop.sh" <<'SH'
+cd "$1" && rm -rf out && mkdir -p out && xargs -P "$2" -n 1 sh <chains.txt
+SH
+
+for n in $SIZES; do
+  for v in $VARIANTS; do
+    d="$WORK/$v-$n"
+    tag="$v-$n"
+    gen "$n" "$v" "$d"
+    rm -f "$d/dvc.yaml"
+    echo "== $tag: first repro (one run) vs the shell loop" >&2
+    /usr/bin/time -f "%e" -o "$RES/first-$tag.txt" "$NETSEC_BIN" -q -C "$d" repro -j "$JOBS"
+    hyperfine --runs 3 --export-json "$RES/loop-$tag.json" "sh $WORK/loop.sh $d $JOBS" >&2
+    # The loop rewrote the same bytes: netsec's workspace is as its first run left it.
+    "$NETSEC_BIN" -q -C "$d" status >&2
+    echo "== $tag: no-op status / repro / dag --json" >&2
+    hyperfine -N --warmup 2 --runs "$RUNS" --export-json "$RES/noop-$tag.json" \
+      "$NETSEC_BIN -q -C $d status" "$NETSEC_BIN -q -C $d repro" "$NETSEC_BIN -C $d dag --json" >&2
+  done
+done
+
+if [[ -n "$DVC" && " $SIZES " == *" 1000 "* ]]; then
+  d="$WORK/dvc-1000"
+  gen 1000 file "$d"
+  rm -f "$d/pipeline.toml"
+  echo "== DVC $("$DVC" --version), 1,000 stages: outs by the shell loop, then dvc commit -f" >&2
+  (cd "$d" && git init -q && "$DVC" init -q && sh "$WORK/loop.sh" "$d" "$JOBS" \
+    && "$DVC" commit -f -q >&2 && "$DVC" status >&2)
+  hyperfine --runs "$DVC_RUNS" --export-json "$RES/dvc-1000.json" \
+    "cd $d && $DVC status" "cd $d && $DVC repro" >&2
+fi
+
+python3 - "$RES" "$SIZES" "$VARIANTS" <<'PY'
+import json, os, statistics, sys
+res, sizes, variants = sys.argv[1], sys.argv[2].split(), sys.argv[3].split()
+def med(path, i=0):
+    r = json.load(open(path))["results"][i]
+    return statistics.median(r["times"]) * 1000
+dvc = os.path.join(res, "dvc-1000.json")
+print("| stages | variant | first repro | shell loop | first/loop | no-op status | no-op repro | dag --json |")
+print("|---:|---|---:|---:|---:|---:|---:|---:|")
+for n in sizes:
+    for v in variants:
+        t = f"{v}-{n}"
+        first = float(open(os.path.join(res, f"first-{t}.txt")).read().split()[-1]) * 1000
+        loop = med(os.path.join(res, f"loop-{t}.json"))
+        s, r, g = (med(os.path.join(res, f"noop-{t}.json"), i) for i in range(3))
+        print(f"| {int(n):,} | {v} | {first:.0f} ms | {loop:.0f} ms | {first/loop:.2f} | {s:.1f} ms | {r:.1f} ms | {g:.1f} ms |")
+if os.path.exists(dvc):
+    ds, dr = med(dvc, 0), med(dvc, 1)
+    s, r = med(os.path.join(res, "noop-file-1000.json"), 0), med(os.path.join(res, "noop-file-1000.json"), 1)
+    print()
+    print("| 1,000 stages (file) | netsec | DVC | DVC / netsec |")
+    print("|---|---:|---:|---:|")
+    print(f"| no-op status | {s:.1f} ms | {ds:.0f} ms | {ds/s:.0f}× |")
+    print(f"| no-op repro | {r:.1f} ms | {dr:.0f} ms | {dr/r:.0f}× |")
+PY

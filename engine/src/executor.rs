@@ -19,7 +19,7 @@ use crate::events::{
     Event, FailureKind, Outcome, ReproResult, RestoreSource, StageFailure, StageReport,
 };
 use crate::lock::{LockEntry, Lockfile};
-use crate::lock_journal::{path as journal_path, Journal};
+use crate::lock_journal::Journal;
 use crate::pipeline::{PipelineError, Stage};
 use crate::plan::{select, Selection};
 use crate::run_cache;
@@ -230,9 +230,9 @@ fn run(
     let mut reported: BTreeSet<String> = BTreeSet::new();
     let mut stop = false;
 
-    // Each finished stage is appended to the journal; the lock is written once, at the end.
-    let mut journal =
-        Journal::open(&repo.root).map_err(|e| Error::io("open", journal_path(&repo.root), e))?;
+    // Each finished stage is appended to the journal (opened with the first one, so a no-op
+    // run leaves none); the lock is written once, at the end.
+    let mut journal: Option<Journal> = None;
     let mut journaled = false;
     let (job_tx, job_rx) = mpsc::channel::<(String, Option<LockEntry>)>();
     let job_rx = Mutex::new(job_rx);
@@ -280,7 +280,11 @@ fn run(
             let Ok(mut done) = done_rx.recv() else { break };
             running -= 1;
             if let Some(entry) = done.entry.take() {
-                let recorded = journal.append(&done.report.stage, &entry);
+                let recorded = match journal.as_mut() {
+                    Some(j) => j.append(&done.report.stage, &entry),
+                    None => Journal::open(&repo.root)
+                        .and_then(|j| journal.insert(j).append(&done.report.stage, &entry)),
+                };
                 if recorded.is_ok() {
                     lock.stages.insert(done.report.stage.clone(), entry);
                     journaled = true;
@@ -291,7 +295,10 @@ fn run(
                     done.report.failure = Some(StageFailure::new(
                         FailureKind::Io,
                         exit::IO,
-                        format!("failed to record it in netsec.lock: {e}"),
+                        format!(
+                            "failed to record it in `{}`: {e}",
+                            crate::lock_journal::path(&repo.root).display()
+                        ),
                     ));
                 }
             }

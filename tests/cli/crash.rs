@@ -278,3 +278,28 @@ fn kill_9_at_assorted_moments_never_leaves_a_wrong_fresh_stage() {
     assert_eq!(p.read(&format!("o{}.txt", N - 1)), "round 7\n");
     p.assert_cache_intact();
 }
+
+/// Each stage's entry goes to the journal while the run lasts; a finished run leaves only
+/// `netsec.lock`, and a no-op run writes neither.
+#[test]
+fn a_finished_run_folds_the_journal_into_the_lock_and_a_no_op_run_writes_nothing() {
+    let p = Project::with_pipeline(SLOW);
+    p.file("raw.txt", "v1\n").file("quick.in", "q1\n");
+    p.repro(&[], 0).expect("slow", "ran").expect("quick", "ran");
+    assert!(!p.exists(".netsec/state/lock-journal"));
+    let lock = p.read("netsec.lock");
+    assert!(
+        lock.contains("\"quick\"") && lock.contains("\"slow\""),
+        "{lock}"
+    );
+    let modified = || {
+        std::fs::metadata(p.path("netsec.lock"))
+            .unwrap()
+            .modified()
+            .unwrap()
+    };
+    let before = modified();
+    p.repro(&[], 0).expect("slow", "skipped");
+    assert!(!p.exists(".netsec/state/lock-journal"));
+    assert_eq!(modified(), before, "a no-op run does not rewrite the lock");
+}

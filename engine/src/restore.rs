@@ -56,18 +56,10 @@ pub fn replace_path(repo: &Repo, new: &Path, dest: &Path) -> io::Result<()> {
 /// Restore one out from the cache per its lock record (if it differs from what is there).
 /// Returns whether anything changed.
 pub fn restore_out(repo: &Repo, path: &RepoPath, rec: &OutRecord) -> io::Result<bool> {
-    crate::confine::check_inside(&repo.root, path)?;
-    let abs = path.to_path(&repo.root);
-    if let Some(h) = hash_path(&repo.root, &abs, &repo.memo)? {
-        if h.digest() == rec.record.digest {
-            return Ok(false);
-        }
-    }
-    let staged = tmp_path(repo, "restore")?;
-    let result = (|| {
+    place(repo, path, rec, |staged| {
         if rec.record.nfiles.is_some() {
             let manifest = repo.cache.read_manifest(&rec.record.digest)?;
-            fs::create_dir_all(&staged)?;
+            fs::create_dir_all(staged)?;
             for (rel, e) in &manifest.files {
                 let dest = staged.join(rel);
                 if let Some(parent) = dest.parent() {
@@ -75,24 +67,12 @@ pub fn restore_out(repo: &Repo, path: &RepoPath, rec: &OutRecord) -> io::Result<
                 }
                 repo.cache.materialise(&e.digest, &dest, &repo.memo)?;
             }
+            Ok(())
         } else {
             repo.cache
-                .materialise(&rec.record.digest, &staged, &repo.memo)?;
+                .materialise(&rec.record.digest, staged, &repo.memo)
         }
-        replace_path(repo, &staged, &abs)?;
-        // The rename moved the file's ctime: vouch for the restored file under its new stat,
-        // or the next `status` would re-hash what was just verified.
-        if rec.record.nfiles.is_none() {
-            if let Ok(meta) = fs::metadata(&abs) {
-                repo.memo.insert_trusted(&meta, &rec.record.digest);
-            }
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = remove_path(&staged);
-    }
-    result.map(|()| true)
+    })
 }
 
 /// Restore an uncached out from its known bytes (a run-cache entry's kept text), already
@@ -103,6 +83,17 @@ pub fn restore_bytes(
     rec: &OutRecord,
     bytes: &[u8],
 ) -> io::Result<bool> {
+    place(repo, path, rec, |staged| fs::write(staged, bytes))
+}
+
+/// Put the out `rec` describes at `path` unless it is already there: `fill` writes the
+/// content into a staging path, which then replaces the workspace path atomically.
+fn place(
+    repo: &Repo,
+    path: &RepoPath,
+    rec: &OutRecord,
+    fill: impl FnOnce(&Path) -> io::Result<()>,
+) -> io::Result<bool> {
     crate::confine::check_inside(&repo.root, path)?;
     let abs = path.to_path(&repo.root);
     if let Some(h) = hash_path(&repo.root, &abs, &repo.memo)? {
@@ -111,11 +102,19 @@ pub fn restore_bytes(
         }
     }
     let staged = tmp_path(repo, "restore")?;
-    let result = fs::write(&staged, bytes).and_then(|()| replace_path(repo, &staged, &abs));
+    let result = fill(&staged).and_then(|()| replace_path(repo, &staged, &abs));
     if result.is_err() {
         let _ = remove_path(&staged);
+        return result.map(|()| true);
     }
-    result.map(|()| true)
+    // The rename moved the file's ctime: vouch for the restored file under its new stat,
+    // or the next `status` would re-hash what was just verified.
+    if rec.record.nfiles.is_none() {
+        if let Ok(meta) = fs::metadata(&abs) {
+            repo.memo.insert_trusted(&meta, &rec.record.digest);
+        }
+    }
+    Ok(true)
 }
 
 /// Give a `persist` out that shares its inode with a (read-only, hard-linked) cache object its

@@ -154,17 +154,7 @@ fn commit_one(
         let why = if stage.frozen {
             "it is frozen and an out is missing".to_string()
         } else {
-            let missing: Vec<String> = ev
-                .reasons
-                .iter()
-                .filter_map(|r| match r {
-                    crate::dirty_reason::DirtyReason::DepMissing { path } => {
-                        Some(format!("`{path}`"))
-                    }
-                    _ => None,
-                })
-                .collect();
-            format!("dep {} missing", missing.join(", "))
+            format!("dep {} missing", crate::status::missing_deps(&ev.reasons))
         };
         return Err(StageFailure::new(
             FailureKind::Invalid,

@@ -447,17 +447,13 @@ fn process(
         return finished(stage, Outcome::Skipped, reasons, start, None);
     }
     let Some(fp) = ev.fingerprint else {
-        let missing: Vec<String> = reasons
-            .iter()
-            .filter_map(|r| match r {
-                DirtyReason::DepMissing { path } => Some(format!("`{path}`")),
-                _ => None,
-            })
-            .collect();
         let f = StageFailure::new(
             FailureKind::Invalid,
             exit::STAGE_FAILED,
-            format!("cannot run, dep {} missing", missing.join(", ")),
+            format!(
+                "cannot run, dep {} missing",
+                crate::status::missing_deps(&reasons)
+            ),
         )
         .with_hint("create it, or run the stage that produces it");
         return failed(stage, reasons, start, f);

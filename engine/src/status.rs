@@ -41,6 +41,18 @@ pub fn record_of(h: &Hashed) -> PathRecord {
     }
 }
 
+/// The missing deps among `reasons`, quoted and comma-separated (`` `a`, `b` ``).
+pub fn missing_deps(reasons: &[DirtyReason]) -> String {
+    let missing: Vec<String> = reasons
+        .iter()
+        .filter_map(|r| match r {
+            DirtyReason::DepMissing { path } => Some(format!("`{path}`")),
+            _ => None,
+        })
+        .collect();
+    missing.join(", ")
+}
+
 /// Evaluate `stage` against its lock entry. `params` are its tracked values (flattened).
 pub fn evaluate(
     repo: &Repo,

@@ -3,7 +3,8 @@
 # temporary repositories), the ML stage tests and the end-to-end pipeline test on the bundled CSV.
 # Installs the few system tools the tests use when they are missing (Debian/Ubuntu, as root),
 # and starts the servers the integration tests talk to, on 127.0.0.1 (scripts/services.sh: MLflow,
-# nx-27017 for the MongoDB wire protocol, moto for S3 with SigV4 checked), installing them on
+# nx-27017 for the MongoDB wire protocol, moto for S3 with SigV4 checked, a one-node Slurm
+# cluster for `--executor slurm`), installing them on
 # the first run while cargo builds the tests. NETSEC_REQUIRE_SERVICES=1 makes a missing service a
 # test failure, never a silent skip.
 set -euo pipefail
@@ -25,7 +26,7 @@ fi
 # Services install/start (minutes on a fresh machine) overlaps the test build.
 svc_env=$(mktemp)
 trap 'rm -f "$svc_env"' EXIT
-scripts/services.sh start mlflow mongo s3 >"$svc_env" &
+scripts/services.sh start mlflow mongo s3 slurm >"$svc_env" &
 svc_pid=$!
 if ! cargo test --workspace --locked --no-run; then
   wait "$svc_pid" || true

@@ -7,9 +7,27 @@ use std::collections::BTreeMap;
 use crate::builtin::BuiltinRegistry;
 use crate::remote::RemoteBackends;
 
-/// Checks a top-level table a binary owns (`[tracking]`) when pipeline.toml is loaded, so it
-/// is parsed once and a mistake fails before any stage runs. `Err` names the key.
-pub type TableCheck = fn(&toml::Value) -> Result<(), String>;
+/// Checks a top-level table a binary owns (`[tracking]`, `[plots]`) when pipeline.toml is
+/// loaded, so it is parsed once and a mistake fails before any stage runs.
+pub type TableCheck = fn(&toml::Value) -> Result<(), TableError>;
+
+/// Why a binary-owned table is invalid. `at` is the key path inside the table (`["roc",
+/// "template"]`); the engine turns it into file:line:col (the table's header when empty).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TableError {
+    pub at: Vec<String>,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl From<String> for TableError {
+    fn from(message: String) -> Self {
+        TableError {
+            message,
+            ..TableError::default()
+        }
+    }
+}
 
 /// The built-ins, remote backends and top-level tables a repository is opened with.
 #[derive(Debug, Clone, Default)]

@@ -60,7 +60,7 @@ pub enum RawCmd {
     Many(Vec<String>),
 }
 
-/// `"path"` or `{ path = "…", cache = false, persist = true, metric = true }`.
+/// `"path"` or `{ path = "…", cache = false, persist = true, metric = true, plot = true }`.
 #[derive(Debug)]
 pub enum RawOut {
     Path(String),
@@ -75,7 +75,7 @@ impl<'de> Deserialize<'de> for RawOut {
         impl<'de> serde::de::Visitor<'de> for V {
             type Value = RawOut;
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a path string or a table `{ path = \"…\", cache = …, persist = …, metric = … }`")
+                f.write_str("a path string or a table `{ path = \"…\", cache = …, persist = …, metric = …, plot = … }`")
             }
             fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<RawOut, E> {
                 Ok(RawOut::Path(v.to_string()))
@@ -99,6 +99,9 @@ pub struct RawOutTable {
     pub persist: bool,
     #[serde(default)]
     pub metric: bool,
+    /// Plot data (CSV, TSV, JSON or JSON Lines) shown by `netsec plots show`.
+    #[serde(default)]
+    pub plot: bool,
     pub desc: Option<String>,
 }
 
@@ -226,6 +229,26 @@ pub fn table_span(src: &str, key: &str) -> Option<Range<usize>> {
     None
 }
 
+/// Where the key `path` (from the top level) is written in `src`: the span of the deepest key
+/// of the path found, `None` when not even the first one is (for errors in tables the engine
+/// does not own, whose checks name a key path).
+pub fn key_path_span(src: &str, path: &[&str]) -> Option<Range<usize>> {
+    let doc = toml_edit::Document::parse(src).ok()?;
+    let mut table: &dyn toml_edit::TableLike = doc.as_table();
+    let mut best = None;
+    for seg in path {
+        let Some((key, item)) = table.get_key_value(seg) else {
+            break;
+        };
+        best = key.span().or_else(|| item.span()).or(best);
+        match item.as_table_like() {
+            Some(t) => table = t,
+            None => break,
+        }
+    }
+    best
+}
+
 pub fn line_col(src: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(src.len());
     let before = &src[..offset];
@@ -263,5 +286,19 @@ outs = ["x", { path = "y", cache = false }]
         assert!(unknown_field_hint(out_typo.message())
             .unwrap()
             .starts_with("did you mean `cache`?"));
+    }
+
+    #[test]
+    fn key_path_span_finds_the_deepest_key() {
+        let src = "[plots.roc]\nfile = \"a.csv\"\ntemplate = \"pie\"\n[plots.pr]\nx = 1\n";
+        let at = |p: &[&str]| key_path_span(src, p).map(|s| line_col(src, s.start));
+        assert_eq!(at(&["plots", "roc", "template"]), Some((3, 1)));
+        assert_eq!(at(&["plots", "pr", "x"]), Some((5, 1)));
+        // A missing key falls back to the deepest one found.
+        assert_eq!(at(&["plots", "pr", "y"]).map(|l| l.0), Some(4));
+        let inline = "plots = { roc = { file = \"a\", y = [1] } }\n";
+        let s = key_path_span(inline, &["plots", "roc", "y"]).unwrap();
+        assert_eq!(&inline[s], "y");
+        assert_eq!(key_path_span(src, &["nope"]), None);
     }
 }

@@ -125,6 +125,7 @@ mod tests {
                     cache: true,
                     persist: false,
                     metric: false,
+                    plot: false,
                 })
                 .collect(),
             params: Vec::new(),

@@ -38,6 +38,8 @@ pub struct Out {
     /// `persist = true`: not deleted before the stage runs.
     pub persist: bool,
     pub metric: bool,
+    /// `plot = true`: plot data the binary renders (`netsec plots show`).
+    pub plot: bool,
 }
 
 /// One validated stage.
@@ -252,7 +254,15 @@ impl Pipeline {
                     .with_hint(hint));
             };
             if let Err(e) = check(&value) {
-                return Err(cx.err(at, format!("[{key}]: {e}")));
+                let path: Vec<&str> = std::iter::once(key.as_str())
+                    .chain(e.at.iter().map(String::as_str))
+                    .collect();
+                let at = manifest::key_path_span(src, &path).unwrap_or(at);
+                let err = cx.err(at, format!("[{key}]: {}", e.message));
+                return Err(match e.hint {
+                    Some(h) => err.with_hint(h),
+                    None => err,
+                });
             }
             tables.insert(key, value);
         }
@@ -439,9 +449,9 @@ fn validate_stage(
     }
     let mut outs: Vec<Out> = Vec::new();
     for o in &raw.outs {
-        let (p, cache, persist, metric) = match o.get_ref() {
-            RawOut::Path(s) => (s.clone(), true, false, false),
-            RawOut::Table(t) => (t.path.clone(), t.cache, t.persist, t.metric),
+        let (p, cache, persist, metric, plot) = match o.get_ref() {
+            RawOut::Path(s) => (s.clone(), true, false, false, false),
+            RawOut::Table(t) => (t.path.clone(), t.cache, t.persist, t.metric, t.plot),
         };
         let rp = RepoPath::parse_in(Some(&wdir), &p)
             .map_err(|e| cx.err(o.span(), format!("stage `{name}`: out: {e}")))?;
@@ -477,6 +487,7 @@ fn validate_stage(
             cache,
             persist,
             metric,
+            plot,
         });
     }
     let mut params = Vec::new();

@@ -34,7 +34,10 @@ pub fn extensions() -> netsec_engine::Extensions {
         remotes: crate::remotes::backends(),
         tables: [(
             "tracking",
-            netsec_tracking::TrackingConfig::check_table as netsec_engine::extensions::TableCheck,
+            (|v: &toml::Value| {
+                netsec_tracking::TrackingConfig::check_table(v)
+                    .map_err(netsec_engine::extensions::TableError::from)
+            }) as netsec_engine::extensions::TableCheck,
         )]
         .into(),
     }

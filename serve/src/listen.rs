@@ -12,7 +12,6 @@ use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
-use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 
@@ -30,14 +29,21 @@ pub struct Limits {
     pub max_connections: usize,
 }
 
-/// `max_connections`, lowered to leave [`FD_RESERVE`] descriptors under the soft open-file
-/// limit when that limit is known (Linux: `/proc/self/limits`).
+/// `max_connections`, lowered to leave [`FD_RESERVE`] descriptors (more if the process
+/// already holds more than half of that) under the soft open-file limit when that limit is
+/// known (Linux: `/proc/self/limits`, `/proc/self/fd`).
 pub fn connection_cap(max_connections: usize) -> usize {
+    let reserve = FD_RESERVE.max(open_now().unwrap_or(0) + FD_RESERVE / 2);
     let cap = match open_file_limit() {
-        Some(limit) => max_connections.min(limit.saturating_sub(FD_RESERVE)),
+        Some(limit) => max_connections.min(limit.saturating_sub(reserve)),
         None => max_connections,
     };
     cap.max(1)
+}
+
+/// How many descriptors this process holds now, if the platform tells.
+fn open_now() -> Option<usize> {
+    Some(std::fs::read_dir("/proc/self/fd").ok()?.count())
 }
 
 /// The soft `Max open files` limit of this process, if the platform tells.
@@ -86,7 +92,9 @@ pub async fn accept_loop(
             () = &mut shutdown => break,
         };
         let Ok(permit) = Arc::clone(&permits).try_acquire_owned() else {
-            tokio::spawn(refuse_busy(stream, cap));
+            // Refused here, not in a task: the descriptor is closed before the next accept, so
+            // a burst beyond the cap can never hold more than one extra descriptor.
+            refuse_busy(stream, cap);
             continue;
         };
         let _ = stream.set_nodelay(true);
@@ -109,8 +117,11 @@ pub async fn accept_loop(
     }
 }
 
-/// The answer to a connection beyond the cap: a JSON 503 and close, without reading anything.
-async fn refuse_busy(mut stream: TcpStream, cap: usize) {
+/// The answer to a connection beyond the cap: a JSON 503 and close, without reading anything
+/// and without waiting. The reply is far smaller than a fresh socket's send buffer, so one
+/// non-blocking write sends it whole; if it does not (the peer is gone), the socket is closed
+/// anyway.
+fn refuse_busy(stream: TcpStream, cap: usize) {
     let body = format!(
         "{{\"error\":{{\"message\":\"the server is at its limit of {cap} open connections: retry shortly\"}}}}"
     );
@@ -118,9 +129,8 @@ async fn refuse_busy(mut stream: TcpStream, cap: usize) {
         "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\ncontent-length: {}\r\nretry-after: 1\r\nconnection: close\r\n\r\n{body}",
         body.len()
     );
-    let _ = tokio::time::timeout(Duration::from_secs(1), async {
-        let _ = stream.write_all(reply.as_bytes()).await;
-        let _ = stream.shutdown().await;
-    })
-    .await;
+    let _ = stream.try_write(reply.as_bytes());
+    if let Ok(stream) = stream.into_std() {
+        let _ = stream.shutdown(std::net::Shutdown::Write);
+    }
 }

@@ -14,7 +14,8 @@ impl Builtin for Train {
     fn version(&self) -> u32 {
         // 2: stochastic boosting, scikit-learn feature draws in forests, denser grids.
         // 3: grouped CV by default, 300-tree forests, soft vote, threshold on out-of-fold F1.
-        3
+        // 4: CV on a subsample above `cv_max_rows` (forests' draws bounded), cv.json format 3.
+        4
     }
     fn summary(&self) -> &'static str {
         "select a model by k-fold CV on train (grouped by default); write model.json and cv.json"

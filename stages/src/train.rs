@@ -17,6 +17,9 @@ pub struct CvReport {
     pub format: u32,
     pub config: SelectConfig,
     pub train_rows: usize,
+    /// Rows the CV ran on: `train_rows`, or a grouped stratified subsample of about
+    /// `config.cv_max_rows` when train is larger (the refit still uses every row).
+    pub cv_rows: usize,
     /// One row per candidate, in candidate order.
     pub table: Vec<CvRow>,
     /// Index of the chosen candidate in `table`.
@@ -76,9 +79,10 @@ pub fn train_observed(
     let sel: Selection =
         netsec_models::select_observed(x.view(), &y, cfg, on_fit).map_err(model_error)?;
     let report = CvReport {
-        format: 2,
+        format: 3,
         config: cfg.clone(),
         train_rows: y.len(),
+        cv_rows: sel.cv_rows,
         model: sel.table[sel.chosen].model.clone(),
         table: sel.table,
         chosen: sel.chosen,

@@ -142,6 +142,30 @@ pub fn stratified_group_folds(
     Ok(folds)
 }
 
+/// The rows model selection scores candidates on: `None` (every row) when there are at most
+/// `max_rows` (or `max_rows` is 0), else about `max_rows` of them, sorted: one of
+/// ⌈n / `max_rows`⌉ folds of [`stratified_group_folds`] over [`Groups`], so identical feature
+/// vectors come whole and the class balance is kept. Seeded by its own stream of `seed`, so the
+/// subsample does not line up with the CV folds drawn from it.
+pub fn subsample_rows(
+    x: ArrayView2<f64>,
+    y: &[u8],
+    max_rows: usize,
+    seed: u64,
+) -> Result<Option<Vec<usize>>> {
+    if max_rows == 0 || y.len() <= max_rows {
+        return Ok(None);
+    }
+    let parts = y.len().div_ceil(max_rows);
+    let seed = SplitMix64::derive(seed, SUBSAMPLE_STREAM).next_u64();
+    let groups = Groups::new(x, None).of_row;
+    let mut folds = stratified_group_folds(y, &groups, parts, seed)?;
+    Ok(Some(folds.swap_remove(0)))
+}
+
+/// The [`SplitMix64::derive`] stream of [`subsample_rows`].
+const SUBSAMPLE_STREAM: u64 = 0x5ab5;
+
 /// The complement of `test` in `0..n` (`test` sorted).
 pub fn train_indices(n: usize, test: &[usize]) -> Vec<usize> {
     let mut out = Vec::with_capacity(n - test.len());
@@ -199,5 +223,31 @@ mod tests {
             let pos = f.iter().filter(|&&i| y[i] == 1).count() as f64 / f.len() as f64;
             assert!((pos - 0.4).abs() < 0.06, "{pos}");
         }
+    }
+
+    #[test]
+    fn subsample_keeps_groups_whole_balanced_and_bounded() {
+        // 3,000 rows in groups of 3 (60% class 0); a 500-row cap takes one of 6 parts.
+        let x = ndarray::Array2::from_shape_fn((3000, 2), |(i, j)| ((i / 3) * (j + 1)) as f64);
+        let y: Vec<u8> = (0..3000).map(|i| u8::from((i / 3) % 5 < 2)).collect();
+        assert_eq!(subsample_rows(x.view(), &y, 3000, 7).unwrap(), None);
+        assert_eq!(subsample_rows(x.view(), &y, 0, 7).unwrap(), None);
+        let rows = subsample_rows(x.view(), &y, 500, 7).unwrap().unwrap();
+        assert!((480..=520).contains(&rows.len()), "{}", rows.len());
+        assert!(rows.windows(2).all(|w| w[0] < w[1]));
+        for &i in &rows {
+            let g = i / 3 * 3;
+            assert!(
+                (g..g + 3).all(|j| rows.binary_search(&j).is_ok()),
+                "group of {i} split"
+            );
+        }
+        let pos = rows.iter().filter(|&&i| y[i] == 1).count() as f64 / rows.len() as f64;
+        assert!((pos - 0.4).abs() < 0.02, "{pos}");
+        assert_eq!(
+            Some(rows.clone()),
+            subsample_rows(x.view(), &y, 500, 7).unwrap()
+        );
+        assert_ne!(Some(rows), subsample_rows(x.view(), &y, 500, 8).unwrap());
     }
 }

@@ -7,8 +7,12 @@
 //! keeps the relation an equivalence, which `==` on floats is not.
 
 use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hasher};
 
-use ndarray::{ArrayView1, ArrayView2};
+use ndarray::ArrayView2;
+
+/// End of a digest chain in [`Groups::new`].
+const NONE: u32 = u32::MAX;
 
 /// The grouping key of one value: its bits, with all NaNs and both zeros made one.
 pub fn value_key(v: f64) -> u64 {
@@ -19,11 +23,6 @@ pub fn value_key(v: f64) -> u64 {
     } else {
         v.to_bits()
     }
-}
-
-/// The grouping key of one row ([`value_key`] of every cell).
-pub fn row_key(row: ArrayView1<'_, f64>) -> Vec<u64> {
-    row.iter().map(|v| value_key(*v)).collect()
 }
 
 /// Rows of a table grouped by identical content, groups numbered in order of first appearance.
@@ -38,19 +37,42 @@ pub struct Groups {
 impl Groups {
     /// Groups the rows of `x` by feature vector; with `labels`, rows are identical only when
     /// their labels are equal too (a feature vector seen with both classes makes two groups).
+    ///
+    /// Memory is linear in the row count with a small constant (a hash and a link per group,
+    /// no copy of any row): rows are indexed by a 64-bit digest of their keys, and rows whose
+    /// digests collide are told apart by comparing the rows themselves.
     pub fn new(x: ArrayView2<'_, f64>, labels: Option<&[u8]>) -> Self {
-        let mut index: HashMap<(Vec<u64>, u8), u32> = HashMap::with_capacity(x.nrows());
-        let mut first = Vec::new();
+        let label = |i: usize| labels.map_or(0, |y| y[i]);
+        let same = |a: usize, b: usize| {
+            label(a) == label(b)
+                && x.row(a)
+                    .iter()
+                    .zip(x.row(b))
+                    .all(|(u, v)| value_key(*u) == value_key(*v))
+        };
+        // `head[digest]`: the newest group with that digest; `next[g]`: the previous one.
+        let mut head: HashMap<u64, u32> = HashMap::with_capacity(x.nrows());
+        let mut next: Vec<u32> = Vec::new();
+        let mut first: Vec<usize> = Vec::new();
         let of_row = x
             .outer_iter()
             .enumerate()
             .map(|(i, row)| {
-                let label = labels.map_or(0, |y| y[i]);
-                let next = first.len() as u32;
-                *index.entry((row_key(row), label)).or_insert_with(|| {
-                    first.push(i);
-                    next
-                })
+                let mut h = DefaultHasher::new();
+                row.iter().for_each(|v| h.write_u64(value_key(*v)));
+                h.write_u8(label(i));
+                let digest = h.finish();
+                let mut g = head.get(&digest).copied().unwrap_or(NONE);
+                while g != NONE {
+                    if same(first[g as usize], i) {
+                        return g;
+                    }
+                    g = next[g as usize];
+                }
+                let new = first.len() as u32;
+                next.push(head.insert(digest, new).unwrap_or(NONE));
+                first.push(i);
+                new
             })
             .collect();
         Groups { of_row, first }

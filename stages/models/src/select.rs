@@ -3,7 +3,9 @@
 //! sides — with rayon across folds and grid points. A soft vote of the two best families is
 //! scored from their out-of-fold probabilities. The best candidate is refitted on all rows and
 //! must clear `expected_score` and `max_overfit_gap`; the decision threshold is the one that
-//! maximises F1 on its out-of-fold probabilities. The test set is never seen here.
+//! maximises F1 on its out-of-fold probabilities. Above `cv_max_rows` training rows, the CV
+//! runs on a grouped stratified subsample and only the refit sees every row, so the grid's
+//! cost stays flat as the data grows. The test set is never seen here.
 
 use ndarray::{ArrayView2, Axis};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -11,7 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::cv::{train_indices, CvKind};
+use crate::cv::{subsample_rows, train_indices, CvKind};
 use crate::data::check_xy;
 use crate::error::{ModelError, Result};
 use crate::metrics::BinaryMetrics;
@@ -41,6 +43,12 @@ pub struct SelectConfig {
     /// Use the threshold that maximises F1 on the chosen candidate's out-of-fold
     /// probabilities instead of 0.5.
     pub tune_threshold: bool,
+    /// Above this many training rows, candidates are scored on a grouped stratified subsample
+    /// of about this many rows ([`subsample_rows`]) and forests draw this many rows per tree
+    /// (`max_samples`, in CV and refit alike, so CV scores the trees the refit grows); the
+    /// chosen candidate is still refitted on every row. Selection only needs a ranking, so its
+    /// cost stops growing with the row count. 0 = always every row.
+    pub cv_max_rows: usize,
 }
 
 impl Default for SelectConfig {
@@ -54,6 +62,7 @@ impl Default for SelectConfig {
             cv: CvKind::Grouped,
             ensemble: true,
             tune_threshold: true,
+            cv_max_rows: 10_000,
         }
     }
 }
@@ -76,6 +85,16 @@ impl SelectConfig {
             return bad(
                 "max_overfit_gap",
                 format!("must lie in [0, 1], found {}", self.max_overfit_gap),
+            );
+        }
+        if self.cv_max_rows != 0 && self.cv_max_rows < 10 * self.folds {
+            return bad(
+                "cv_max_rows",
+                format!(
+                    "must be 0 (never subsample) or at least 10 × folds = {}, found {}",
+                    10 * self.folds,
+                    self.cv_max_rows
+                ),
             );
         }
         if self.models.is_empty() {
@@ -138,6 +157,8 @@ pub struct Selection {
     pub oof_f1_at_threshold: f64,
     /// The chosen candidate under the other kind of CV (same fold count and seed).
     pub other_cv: CvSummary,
+    /// Rows the CV ran on: all training rows, or the subsample above `cv_max_rows`.
+    pub cv_rows: usize,
 }
 
 /// The candidates `cfg.models` expands to, in order.
@@ -253,19 +274,34 @@ pub fn select_observed(
     }
     check_xy(x, y)?;
     let mut cands = candidates(cfg)?;
-    let folds = cfg.cv.folds(x, y, cfg.folds, cfg.seed)?;
-    let other_folds = cfg.cv.other().folds(x, y, cfg.folds, cfg.seed)?;
+    // Above `cv_max_rows`, CV runs on a subsample (`xa`/`ya`) and forests bound their draws.
+    let sub = subsample_rows(x, y, cfg.cv_max_rows, cfg.seed)?;
+    let x_sub = sub.as_ref().map(|rows| x.select(Axis(0), rows));
+    let y_sub: Option<Vec<u8>> = sub
+        .as_ref()
+        .map(|rows| rows.iter().map(|&i| y[i]).collect());
+    let (xa, ya) = match (&x_sub, &y_sub) {
+        (Some(xs), Some(ys)) => (xs.view(), ys.as_slice()),
+        _ => (x.reborrow(), y),
+    };
+    if sub.is_some() {
+        cands
+            .iter_mut()
+            .for_each(|c| bound_draws(c, cfg.cv_max_rows));
+    }
+    let folds = cfg.cv.folds(xa, ya, cfg.folds, cfg.seed)?;
+    let other_folds = cfg.cv.other().folds(xa, ya, cfg.folds, cfg.seed)?;
     // Every CV fit, the chosen candidate under the other CV, and the final refit.
     let progress = Progress {
         done: AtomicUsize::new(0),
         total: (cands.len() + 1) * folds.len() + 1,
         on_fit,
     };
-    let mut oof = out_of_fold(&cands, x, y, &folds, cfg.seed, &progress)?;
+    let mut oof = out_of_fold(&cands, xa, ya, &folds, cfg.seed, &progress)?;
     let mut table: Vec<CvRow> = cands
         .iter()
         .zip(&oof)
-        .map(|(p, o)| row(p.clone(), &fold_metrics(y, o, &folds)))
+        .map(|(p, o)| row(p.clone(), &fold_metrics(ya, o, &folds)))
         .collect();
     if cfg.ensemble {
         if let Some((a, b)) = best_two_families(&table) {
@@ -277,7 +313,7 @@ pub fn select_observed(
             let params = Params::Vote(VoteParams {
                 members: vec![cands[a].clone(), cands[b].clone()],
             });
-            table.push(row(params.clone(), &fold_metrics(y, &mean, &folds)));
+            table.push(row(params.clone(), &fold_metrics(ya, &mean, &folds)));
             cands.push(params);
             oof.push(mean);
         }
@@ -291,21 +327,21 @@ pub fn select_observed(
     }
     let best = &table[chosen];
     let (threshold, oof_f1_at_threshold) = if cfg.tune_threshold {
-        best_f1_threshold(y, &oof[chosen])
+        best_f1_threshold(ya, &oof[chosen])
     } else {
-        (0.5, BinaryMetrics::from_proba(y, &oof[chosen]).f1)
+        (0.5, BinaryMetrics::from_proba(ya, &oof[chosen]).f1)
     };
-    let oof_f1 = BinaryMetrics::from_proba(y, &oof[chosen]).f1;
+    let oof_f1 = BinaryMetrics::from_proba(ya, &oof[chosen]).f1;
     let other = out_of_fold(
         std::slice::from_ref(&best.params),
-        x,
-        y,
+        xa,
+        ya,
         &other_folds,
         cfg.seed,
         &progress,
     )?;
     let (f1_mean, f1_std) = mean(
-        fold_metrics(y, &other[0], &other_folds)
+        fold_metrics(ya, &other[0], &other_folds)
             .iter()
             .map(|m| m.f1),
     );
@@ -352,7 +388,19 @@ pub fn select_observed(
         oof_f1,
         oof_f1_at_threshold,
         other_cv,
+        cv_rows: ya.len(),
     })
+}
+
+/// Bounds a forest's (or a vote member's) bootstrap draws per tree to `max_rows` unless set.
+fn bound_draws(params: &mut Params, max_rows: usize) {
+    match params {
+        Params::Forest(p) if p.bootstrap && p.max_samples.is_none() => {
+            p.max_samples = Some(max_rows);
+        }
+        Params::Vote(v) => v.members.iter_mut().for_each(|m| bound_draws(m, max_rows)),
+        _ => {}
+    }
 }
 
 fn mean(v: impl Iterator<Item = f64>) -> (f64, f64) {

@@ -96,6 +96,41 @@ fn forest_is_reproducible_whatever_the_thread_count() {
 }
 
 #[test]
+fn forest_max_samples_bounds_each_tree() {
+    let (x, y) = phishing();
+    let (x, y) = (
+        x.slice(ndarray::s![..3000, ..]).to_owned(),
+        y[..3000].to_vec(),
+    );
+    let nodes = |max_samples| {
+        let params = ForestParams {
+            n_trees: 20,
+            max_samples,
+            ..Default::default()
+        };
+        let f = RandomForest::fit(x.view(), &y, &params, 7).unwrap();
+        f.trees.iter().map(|t| t.n_nodes()).sum::<usize>()
+    };
+    // 300 draws per tree grow much smaller trees than 3,000; a cap above n changes nothing.
+    assert!(nodes(Some(300)) * 3 < nodes(None));
+    assert_eq!(nodes(Some(5000)), nodes(None));
+    for bad in [
+        ForestParams {
+            max_samples: Some(0),
+            ..Default::default()
+        },
+        ForestParams {
+            max_samples: Some(10),
+            bootstrap: false,
+            ..Default::default()
+        },
+    ] {
+        let err = RandomForest::fit(x.view(), &y, &bad, 7).unwrap_err();
+        assert!(err.to_string().contains("max_samples"), "{err}");
+    }
+}
+
+#[test]
 fn boosting_fits_real_data_and_stops_without_gain() {
     let (x, y) = phishing();
     let m = GradientBoosting::fit(x.view(), &y, &BoostingParams::default(), 0).unwrap();

@@ -138,3 +138,67 @@ fn grouped_cv_is_more_pessimistic_than_plain_cv_on_duplicated_data() {
     assert_eq!(b.other_cv.cv, CvKind::Stratified);
     assert!(a.other_cv.f1_mean < a.cv_f1);
 }
+
+#[test]
+fn above_cv_max_rows_cv_runs_on_a_subsample_and_the_refit_on_every_row() {
+    let (x, y) = subset();
+    let cfg = SelectConfig {
+        models: vec!["forest".into(), "logistic".into()],
+        ensemble: false,
+        max_overfit_gap: 1.0,
+        cv_max_rows: 1000,
+        ..Default::default()
+    };
+    let a = select(x.view(), &y, &cfg).unwrap();
+    // 2,500 rows in ⌈2500 / 1000⌉ = 3 grouped parts: one of them, about 833 rows.
+    assert!((700..=1000).contains(&a.cv_rows), "{}", a.cv_rows);
+    // Forests draw `cv_max_rows` rows per tree in CV and in the refit alike.
+    let Params::Forest(p) = &a.table[0].params else {
+        panic!("{:?}", a.table[0].params)
+    };
+    assert_eq!(p.max_samples, Some(1000));
+    let refit = select(
+        x.view(),
+        &y,
+        &SelectConfig {
+            models: vec!["forest".into()],
+            ..cfg.clone()
+        },
+    )
+    .unwrap();
+    let Model::Forest(f) = &refit.model else {
+        panic!("{}", refit.model.name())
+    };
+    assert_eq!(f.params.max_samples, Some(1000));
+    // The refit sees every row: its train F1 is scored on all 2,500.
+    assert!(refit.train_f1 > refit.cv_f1, "{refit:?}");
+    let b = select(x.view(), &y, &cfg).unwrap();
+    assert_eq!(
+        serde_json::to_string(&a).unwrap(),
+        serde_json::to_string(&b).unwrap()
+    );
+    // At or below the cap (and with 0) every row is used and forests keep their defaults.
+    let all = select(
+        x.view(),
+        &y,
+        &SelectConfig {
+            cv_max_rows: 0,
+            ..cfg.clone()
+        },
+    )
+    .unwrap();
+    assert_eq!(all.cv_rows, 2500);
+    let Params::Forest(p) = &all.table[0].params else {
+        panic!()
+    };
+    assert_eq!(p.max_samples, None);
+    let bad = SelectConfig {
+        cv_max_rows: 20,
+        ..cfg
+    };
+    assert!(bad
+        .validate()
+        .unwrap_err()
+        .to_string()
+        .contains("cv_max_rows"));
+}

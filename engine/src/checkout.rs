@@ -46,7 +46,7 @@ pub fn checkout(
     stages: &[String],
     force: bool,
 ) -> Result<CheckoutReport, Error> {
-    repo.check_stage_names(stages)?;
+    let stages = &repo.resolve_stage_names(stages)?;
     let mut report = CheckoutReport::default();
     for (name, entry) in &lock.stages {
         if !stages.is_empty() && !stages.contains(name) {

@@ -90,6 +90,44 @@ impl Graph {
         self.closure(stages, &self.downstream)
     }
 
+    /// The graph with the members of each `foreach`/`matrix` group merged into one node named
+    /// after the group (`dag --collapse`), and `keep` mapped the same way. Edges between members
+    /// of one group disappear; a group sits where its first member does in the order.
+    pub fn collapsed(
+        &self,
+        groups: &BTreeMap<String, Vec<String>>,
+        keep: &BTreeSet<String>,
+    ) -> (Graph, BTreeSet<String>) {
+        let group_of: std::collections::HashMap<&str, &str> = groups
+            .iter()
+            .flat_map(|(g, members)| members.iter().map(move |m| (m.as_str(), g.as_str())))
+            .collect();
+        let node = |n: &str| group_of.get(n).copied().unwrap_or(n).to_string();
+        let mut order = Vec::new();
+        let mut seen = BTreeSet::new();
+        for n in &self.order {
+            let g = node(n);
+            if seen.insert(g.clone()) {
+                order.push(g);
+            }
+        }
+        let merge = |edges: &BTreeMap<String, BTreeSet<String>>| {
+            let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+            for (n, near) in edges {
+                let g = node(n);
+                let set = out.entry(g.clone()).or_default();
+                set.extend(near.iter().map(|x| node(x)).filter(|x| *x != g));
+            }
+            out
+        };
+        let graph = Graph {
+            order,
+            upstream: merge(&self.upstream),
+            downstream: merge(&self.downstream),
+        };
+        (graph, keep.iter().map(|n| node(n)).collect())
+    }
+
     fn edges_in(&self, keep: &BTreeSet<String>) -> Vec<(String, String)> {
         let mut e = Vec::new();
         for n in &self.order {

@@ -14,6 +14,9 @@ pub struct RawManifest {
     pub params: Option<Spanned<toml::Table>>,
     #[serde(default)]
     pub stages: BTreeMap<Spanned<String>, Spanned<RawStage>>,
+    /// `[vars]`: values for `${vars.NAME}` that are not params (see `interpolate`).
+    #[serde(default)]
+    pub vars: Option<Spanned<toml::Table>>,
     /// `[remotes.NAME]` tables, kept untyped with spans so that `remote::config` can name the
     /// line of an unknown or mistyped key (an error there, not a warning).
     #[serde(default)]
@@ -29,9 +32,13 @@ pub type RawRemote = BTreeMap<Spanned<String>, Spanned<toml::Value>>;
 
 /// One `[stages.NAME]` table. Unknown keys are errors (exit 3, with a suggestion): a typo such
 /// as `outz` would otherwise leave the stage silently without outs.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawStage {
+    /// A list or table this definition is expanded over (see `expand`).
+    pub foreach: Option<Spanned<toml::Value>>,
+    /// Axes whose every combination is one stage (see `expand`).
+    pub matrix: Option<Spanned<RawMatrix>>,
     pub cmd: Option<Spanned<RawCmd>>,
     pub uses: Option<Spanned<String>>,
     pub with: Option<Spanned<toml::Table>>,
@@ -52,8 +59,38 @@ pub struct RawStage {
     pub meta: Option<toml::Value>,
 }
 
+/// `matrix = { AXIS = [..], .. }` with its axes in declaration order (member names join the
+/// values in that order, whatever the TOML map type sorts by).
+#[derive(Debug, Clone)]
+pub struct RawMatrix(pub Vec<(Spanned<String>, Spanned<toml::Value>)>);
+
+impl<'de> Deserialize<'de> for RawMatrix {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RawMatrix;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a table of lists `{ model = [\"a\", \"b\"], seed = [1, 2] }`")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<RawMatrix, A::Error> {
+                let mut axes: Vec<(Spanned<String>, Spanned<toml::Value>)> = Vec::new();
+                while let Some(entry) = map.next_entry()? {
+                    axes.push(entry);
+                }
+                // The parser's tables may be sorted by key: the keys' places give the order.
+                axes.sort_by_key(|(k, _)| k.span().start);
+                Ok(RawMatrix(axes))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
 /// `cmd = "…"` or `cmd = ["…", "…"]`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
 pub enum RawCmd {
     One(String),
@@ -61,7 +98,7 @@ pub enum RawCmd {
 }
 
 /// `"path"` or `{ path = "…", cache = false, persist = true, metric = true, plot = true }`.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum RawOut {
     Path(String),
     Table(RawOutTable),
@@ -89,7 +126,7 @@ impl<'de> Deserialize<'de> for RawOut {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawOutTable {
     pub path: String,
@@ -111,20 +148,19 @@ fn yes() -> bool {
 
 /// Top-level keys the engine owns; a binary adds its own tables (`Extensions::tables`,
 /// e.g. `tracking`). Anything else is an error. Only keys under `[params]` are free-form.
-pub const TOP_LEVEL_KEYS: &[&str] = &["params", "stages", "remotes"];
-
-/// Keys a later netsec may understand: named in the error so the user knows why.
-const NOT_YET: &[&str] = &["foreach", "matrix", "vars", "do"];
+pub const TOP_LEVEL_KEYS: &[&str] = &["params", "stages", "remotes", "vars"];
 
 /// The hint for serde's "unknown field `x`, expected one of `a`, `b`" (from a
 /// `deny_unknown_fields` struct): a suggestion, or what the key would need.
 pub fn unknown_field_hint(message: &str) -> Option<String> {
     let rest = message.strip_prefix("unknown field `")?;
     let (field, rest) = rest.split_once('`')?;
-    if NOT_YET.contains(&field) {
-        return Some(format!(
-            "`{field}` (templating) is not supported by this version of netsec; write the stages out"
-        ));
+    if field == "do" {
+        // DVC nests the template under `do:`; here its keys sit beside `foreach`.
+        return Some(
+            "write the stage's keys (`cmd`, `deps`, `outs`, …) beside `foreach`, without `do`"
+                .into(),
+        );
     }
     let known: Vec<&str> = rest.split('`').skip(1).step_by(2).collect();
     Some(

@@ -110,6 +110,8 @@ pub struct Pipeline {
     pub remotes: BTreeMap<String, crate::remote::RemoteConfig>,
     /// Top-level tables owned by the binary (`Extensions::tables`), checked by their owner.
     pub tables: BTreeMap<String, toml::Value>,
+    /// `foreach`/`matrix` definitions: group name → member stage names (`fit` → `fit@a`, …).
+    pub groups: BTreeMap<String, Vec<String>>,
 }
 
 /// A file's text and display name, to build errors at a byte span.
@@ -268,7 +270,15 @@ impl Pipeline {
         }
         let params_table = raw.params.map(Spanned::into_inner);
         let mut store = ParamStore::new(root, params_table.as_ref());
+        let vars = raw.vars.map_or(serde_json::Value::Object(Default::default()), |v| {
+            crate::params::toml_to_json(&toml::Value::Table(v.into_inner()))
+        });
+        let mut resolver = crate::interpolate::Resolver {
+            store: &mut store,
+            vars,
+        };
         let mut stages = BTreeMap::new();
+        let mut groups = BTreeMap::new();
         let mut spans = BTreeMap::new();
         let mut path_spans = BTreeMap::new();
         for (name, stage) in raw.stages {
@@ -276,8 +286,9 @@ impl Pipeline {
             let name = name.into_inner();
             if name.is_empty()
                 || name.len() > MAX_STAGE_NAME
-                || name
-                    .contains(|c: char| c.is_whitespace() || c.is_control() || c == ':' || c == '/')
+                || name.contains(|c: char| {
+                    c.is_whitespace() || c.is_control() || c == ':' || c == '/' || c == '@'
+                })
             {
                 let shown: String = name
                     .chars()
@@ -287,19 +298,41 @@ impl Pipeline {
                     .to_string();
                 return Err(cx
                     .err(span, format!("invalid stage name `{shown}`"))
-                    .with_hint(format!("stage names are 1 to {MAX_STAGE_NAME} bytes without whitespace, control characters, `:` or `/`")));
+                    .with_hint(format!("stage names are 1 to {MAX_STAGE_NAME} bytes without whitespace, control characters, `:`, `/` or `@` (which names the members of a `foreach`/`matrix` stage)")));
             }
-            let st = validate_stage(
-                &cx,
-                &name,
-                span.clone(),
-                stage.into_inner(),
-                registry,
-                &mut store,
-                &mut path_spans,
-            )?;
-            spans.insert(name.clone(), span);
-            stages.insert(name, st);
+            let template = stage.into_inner();
+            // A `foreach`/`matrix` definition becomes its members, each an ordinary stage.
+            let expanded = match crate::expand::members(&cx, &name, &template, &mut resolver)? {
+                Some(members) => {
+                    groups.insert(name.clone(), members.iter().map(|m| m.name.clone()).collect());
+                    members
+                        .into_iter()
+                        .map(|m| (m.name, m.scope, template.clone()))
+                        .collect()
+                }
+                None => vec![(name, Default::default(), template)],
+            };
+            for (member, scope, mut raw_stage) in expanded {
+                let mut used = Vec::new();
+                resolver.stage(&cx, &member, &mut raw_stage, &scope, &mut used)?;
+                let mut st = validate_stage(
+                    &cx,
+                    &member,
+                    span.clone(),
+                    raw_stage,
+                    registry,
+                    resolver.store,
+                    &mut path_spans,
+                )?;
+                // Params read by `${…}` are tracked, as DVC does: their values are fingerprinted.
+                for k in used {
+                    if !st.params.contains(&k) {
+                        st.params.push(k);
+                    }
+                }
+                spans.insert(member.clone(), span.clone());
+                stages.insert(member, st);
+            }
         }
         let outs = OutIndex::build(&stages).map_err(|o| overlap_error(&cx, &o, &path_spans))?;
         let graph = Graph::build(&stages, &outs).map_err(|cycle| {
@@ -331,6 +364,7 @@ impl Pipeline {
                 graph,
                 remotes,
                 tables,
+                groups,
             },
             warnings,
         ))

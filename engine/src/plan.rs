@@ -13,7 +13,7 @@ pub struct Selection {
 
 /// The selected stages in topological order.
 pub fn select(repo: &Repo, targets: &[String], sel: Selection) -> Result<Vec<String>, Error> {
-    repo.check_stage_names(targets)?;
+    let targets = &repo.resolve_stage_names(targets)?;
     let g = &repo.pipeline.graph;
     if targets.is_empty() {
         return Ok(g.order.clone());

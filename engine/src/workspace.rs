@@ -99,17 +99,64 @@ impl Repo {
         }
     }
 
-    /// Check stage names given on the command line.
-    pub fn check_stage_names(&self, names: &[String]) -> Result<(), Error> {
+    /// Stage names given on the command line, checked: the name of a `foreach`/`matrix`
+    /// definition stands for all its members. In the order given, each stage once.
+    pub fn resolve_stage_names(&self, names: &[String]) -> Result<Vec<String>, Error> {
+        let p = &self.pipeline;
+        let mut out = Vec::with_capacity(names.len());
+        let mut seen = std::collections::HashSet::new();
         for n in names {
-            if !self.pipeline.stages.contains_key(n) {
-                let known: Vec<&str> = self.pipeline.stages.keys().map(String::as_str).collect();
-                return Err(Error::Usage {
-                    message: format!("unknown stage `{n}`"),
-                    hint: Some(format!("stages: {}", known.join(", "))),
-                });
+            let members = if p.stages.contains_key(n) {
+                std::slice::from_ref(n)
+            } else if let Some(m) = p.groups.get(n) {
+                m.as_slice()
+            } else {
+                return Err(self.unknown_stage(n));
+            };
+            for m in members {
+                if seen.insert(m.as_str()) {
+                    out.push(m.clone());
+                }
             }
         }
-        Ok(())
+        Ok(out)
+    }
+
+    /// Check stage names given on the command line (group names included); callers that go
+    /// on to use the names take [`Self::resolve_stage_names`] instead.
+    pub fn check_stage_names(&self, names: &[String]) -> Result<(), Error> {
+        self.resolve_stage_names(names).map(|_| ())
+    }
+
+    /// "unknown stage", naming the stages and groups (not every member of a large group).
+    fn unknown_stage(&self, name: &str) -> Error {
+        let p = &self.pipeline;
+        let mut known: Vec<&str> = p
+            .stages
+            .keys()
+            .filter(|s| !s.contains('@'))
+            .chain(p.groups.keys())
+            .map(String::as_str)
+            .collect();
+        known.sort_unstable();
+        let listed: Vec<String> = known
+            .iter()
+            .map(|k| match p.groups.get(*k) {
+                Some(m) => format!("{k} ({} members {k}@…)", m.len()),
+                None => (*k).to_string(),
+            })
+            .collect();
+        let candidates = known
+            .iter()
+            .copied()
+            .chain(p.stages.keys().map(String::as_str));
+        let hint = match crate::suggest::closest(name, candidates) {
+            Some(s) => format!("did you mean `{s}`? stages: {}", listed.join(", ")),
+            None => format!("stages: {}", listed.join(", ")),
+        };
+        Error::Usage {
+            message: format!("unknown stage `{name}`"),
+            hint: Some(hint),
+        }
     }
 }

@@ -29,6 +29,9 @@ pub struct OutChange {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExplainJson {
     pub stage: String,
+    /// The command as it runs, `${…}` resolved (empty for a built-in stage).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cmd: Vec<String>,
     /// `frozen` whenever the stage is frozen (it never runs), else fresh or dirty.
     pub status: StageState,
     pub reasons: Vec<DirtyReason>,
@@ -51,6 +54,7 @@ mod tests {
     fn shape() {
         let e = ExplainJson {
             stage: "train".into(),
+            cmd: vec![],
             status: StageState::Dirty,
             reasons: vec![DirtyReason::ParamChanged {
                 key: "train.c".into(),

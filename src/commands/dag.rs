@@ -20,17 +20,23 @@ pub struct Args {
     /// `{"nodes": [...], "edges": [[from, to], ...]}`.
     #[arg(long, group = "format")]
     json: bool,
+    /// One node per `foreach`/`matrix` stage instead of one per member.
+    #[arg(long)]
+    collapse: bool,
 }
 
 pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
     let repo = super::open(ui, cwd)?;
     let g = &repo.pipeline.graph;
     let keep: BTreeSet<String> = match &args.stage {
-        Some(s) => {
-            repo.check_stage_names(std::slice::from_ref(s))?;
-            g.with_ancestors(std::slice::from_ref(s))
-        }
+        Some(s) => g.with_ancestors(&repo.resolve_stage_names(std::slice::from_ref(s))?),
         None => g.order.iter().cloned().collect(),
+    };
+    let (g, keep) = if args.collapse {
+        let (merged, keep) = g.collapsed(&repo.pipeline.groups, &keep);
+        (std::borrow::Cow::Owned(merged), keep)
+    } else {
+        (std::borrow::Cow::Borrowed(g), keep)
     };
     if args.dot {
         crate::out!("{}", g.to_dot(&keep));

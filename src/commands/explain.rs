@@ -13,7 +13,7 @@ use crate::render::Ui;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The stage to explain.
+    /// The stage to explain (a `foreach`/`matrix` name explains each member in turn).
     stage: String,
     /// One JSON object on stdout.
     #[arg(long)]
@@ -27,19 +27,36 @@ fn flatten(v: &Value) -> BTreeMap<String, Value> {
 
 pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
     let repo = super::open(ui, cwd)?;
-    repo.check_stage_names(std::slice::from_ref(&args.stage))?;
+    let names = repo.resolve_stage_names(std::slice::from_ref(&args.stage))?;
     let lock = Lockfile::load(&repo.root)?;
-    let stage = &repo.pipeline.stages[&args.stage];
     let mut store = repo.pipeline.param_store();
+    for (i, name) in names.iter().enumerate() {
+        if i > 0 && !args.json {
+            crate::outln!();
+        }
+        explain(&repo, &lock, &mut store, name, args.json)?;
+    }
+    repo.save_memo();
+    Ok(0)
+}
+
+/// Explain one stage: text, or one JSON line.
+fn explain(
+    repo: &netsec_engine::Repo,
+    lock: &Lockfile,
+    store: &mut netsec_engine::params::ParamStore,
+    name: &str,
+    json: bool,
+) -> Result<(), Error> {
+    let stage = &repo.pipeline.stages[name];
     let params = store.tracked(&stage.params).map_err(|e| {
         Error::Pipeline(netsec_engine::PipelineError {
             message: e.to_string(),
             ..Default::default()
         })
     })?;
-    let entry = lock.stages.get(&args.stage);
-    let ev = evaluate(&repo, stage, entry, &params)?;
-    repo.save_memo();
+    let entry = lock.stages.get(name);
+    let ev = evaluate(repo, stage, entry, &params)?;
 
     let old = entry.map(|e| serde_json::to_value(&e.fingerprint).unwrap_or(Value::Null));
     let new = ev
@@ -82,6 +99,10 @@ pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
     };
     let explained = ExplainJson {
         stage: stage.name.to_string(),
+        cmd: match &stage.action {
+            netsec_engine::pipeline::Action::Command(c) => c.clone(),
+            netsec_engine::pipeline::Action::Builtin { .. } => Vec::new(),
+        },
         status,
         reasons: ev.reasons,
         in_lock: entry.is_some(),
@@ -90,12 +111,12 @@ pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
         unchanged,
         outs,
     };
-    if args.json {
+    if json {
         crate::output::json_line(&explained);
     } else {
         print_text(&explained);
     }
-    Ok(0)
+    Ok(())
 }
 
 fn print_text(e: &ExplainJson) {
@@ -108,6 +129,9 @@ fn print_text(e: &ExplainJson) {
                 crate::outln!("  - {r}");
             }
         }
+    }
+    for c in &e.cmd {
+        crate::outln!("Command: {c}");
     }
     crate::outln!();
     if !e.in_lock {

@@ -23,9 +23,9 @@ pub struct Args {
 
 pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
     let repo = super::open(ui, cwd)?;
-    repo.check_stage_names(&args.stages)?;
+    let names = repo.resolve_stage_names(&args.stages)?;
     let lock = Lockfile::load(&repo.root)?;
-    let only = (!args.stages.is_empty()).then_some(args.stages.as_slice());
+    let only = (!names.is_empty()).then_some(names.as_slice());
     let stages = status(&repo, &lock, only)?;
     let sources = if only.is_none() {
         netsec_engine::add::sources_status(&repo, &lock)?

@@ -221,11 +221,10 @@ fn unknown_keys_are_errors_with_a_suggestion() {
         .run(&["status"])
         .code(3)
         .says("did you mean `cache`?");
-    let foreach = Project::with_pipeline("[stages.t]\nforeach = [\"a\"]\ncmd = \"echo ${item}\"\n");
-    foreach
-        .run(&["status"])
-        .code(3)
-        .says("`foreach` (templating) is not supported");
+    // DVC's `do:` nesting: the keys go beside `foreach` here.
+    let foreach =
+        Project::with_pipeline("[stages.t]\nforeach = [\"a\"]\ndo = { cmd = \"echo ${item}\" }\n");
+    foreach.run(&["status"]).code(3).says("without `do`");
     let top = Project::with_pipeline("[stage.t]\ncmd = \"true\"\n");
     top.run(&["status"]).code(3).says("did you mean `stages`?");
 }

@@ -27,6 +27,7 @@ mod progress;
 mod remote;
 mod remote_kill;
 mod remote_pull;
+mod templating;
 
 /// The two-stage chain most freshness scenarios use. `runs.log` counts executions; it is neither a
 /// dep nor an out. `train` copies its params line into the model so param values change its out.

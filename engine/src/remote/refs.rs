@@ -31,7 +31,7 @@ pub fn locked_outs(
     lock: &Lockfile,
     stages: &[String],
 ) -> Result<Vec<LockedOut>, Error> {
-    repo.check_stage_names(stages)?;
+    let stages = &repo.resolve_stage_names(stages)?;
     let mut out = Vec::new();
     for (name, entry) in &lock.stages {
         if !stages.is_empty() && !stages.contains(name) {

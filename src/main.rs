@@ -75,6 +75,10 @@ enum Command {
     Remote(commands::remote::Args),
     /// The timestamped snapshots on a remote.
     Snapshots(commands::snapshots::Args),
+    /// Experiments: run with changed params, queue sweeps, compare, apply.
+    Exp(commands::exp::Args),
+    /// The experiments queue: start, status, logs, kill.
+    Queue(commands::queue::Args),
 }
 
 fn main() -> ExitCode {
@@ -120,6 +124,8 @@ fn main() -> ExitCode {
         Command::Fetch(a) => commands::fetch::run(&ui, &cwd, a),
         Command::Remote(a) => commands::remote::run(&ui, &cwd, a),
         Command::Snapshots(a) => commands::snapshots::run(&ui, &cwd, a),
+        Command::Exp(a) => commands::exp::run(&ui, &cwd, a),
+        Command::Queue(a) => commands::queue::run(&ui, &cwd, a),
         Command::Db(a) => commands::db::run(&ui, &cwd, a),
     };
     let code = match result {

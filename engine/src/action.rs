@@ -138,7 +138,7 @@ fn run_commands(
     unsafe_code,
     reason = "pre_exec hook calling two async-signal-safe syscalls"
 )]
-fn die_with_parent(command: &mut Command) {
+pub(crate) fn die_with_parent(command: &mut Command) {
     let parent = rustix::process::getpid();
     // SAFETY: the closure only makes two raw syscalls (prctl, getppid): no allocation, no locks.
     unsafe {

@@ -83,6 +83,12 @@ impl Cancel {
     }
 }
 
+/// SIGTERM to a process group (`queue kill`: the group of an experiment's `repro`, which then
+/// stops its stages as on Ctrl-C).
+pub fn terminate_group(pgid: i32) {
+    kill_group(pgid, rustix::process::Signal::TERM);
+}
+
 fn kill_group(pgid: i32, sig: rustix::process::Signal) {
     if let Some(pid) = rustix::process::Pid::from_raw(pgid) {
         let _ = rustix::process::kill_process_group(pid, sig);

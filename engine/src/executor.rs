@@ -459,6 +459,12 @@ fn process(
         return failed(stage, reasons, start, f);
     };
     let cacheable = stage.run_cacheable() && !opts.force && !opts.no_run_cache;
+    // Another process sharing this cache (an experiment) may be computing this very
+    // fingerprint: wait for it, then find its entry below (see `run_lock`). Held until the
+    // stage is recorded.
+    let _run_lock = cacheable
+        .then(|| crate::run_lock::RunLock::acquire(repo, &fp.key()))
+        .flatten();
     if cacheable {
         if let Some(run) = run_cache::lookup(repo, &fp) {
             let restored_all = run.restore(repo).map_err(|e| {

@@ -7,6 +7,7 @@
 pub mod checkout;
 pub mod commit;
 pub mod dag;
+pub mod exp;
 pub mod explain;
 pub mod gc;
 pub mod init;
@@ -19,6 +20,7 @@ pub mod status;
 pub use checkout::CheckoutJson;
 pub use commit::{AddJson, AddedSource, CommitJson, CommittedStage};
 pub use dag::DagJson;
+pub use exp::{ExpKind, ExpRow};
 pub use explain::{ExplainJson, FieldChange, OutChange};
 pub use gc::GcJson;
 pub use init::InitJson;

@@ -103,7 +103,7 @@ fn add(ui: &Ui, files: &mut BTreeMap<String, Flat>, path: &str, bytes: &[u8]) {
 }
 
 /// Metric outs recorded in the current lock, read from the workspace.
-fn current(ui: &Ui, repo: &Repo, lock: &Lockfile) -> BTreeMap<String, Flat> {
+pub(crate) fn current(ui: &Ui, repo: &Repo, lock: &Lockfile) -> BTreeMap<String, Flat> {
     let mut files = BTreeMap::new();
     for path in metric_paths(repo) {
         let in_lock = lock
@@ -123,7 +123,7 @@ fn current(ui: &Ui, repo: &Repo, lock: &Lockfile) -> BTreeMap<String, Flat> {
 
 /// Metric outs at `rev`: those its netsec.lock records, read with `git show REV:path`, or from
 /// the cache by the digest that lock recorded when git does not track the file.
-fn at_revision(
+pub(crate) fn at_revision(
     ui: &Ui,
     repo: &Repo,
     rev: &str,

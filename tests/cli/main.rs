@@ -13,6 +13,7 @@ mod crash;
 mod dag;
 mod dirs;
 mod errors;
+mod experiments;
 mod flags;
 mod freshness;
 mod gc_scopes;

@@ -7,6 +7,7 @@ mod output;
 mod progress;
 mod remotes;
 mod render;
+mod revision_files;
 mod tracking;
 
 use std::path::PathBuf;
@@ -59,6 +60,8 @@ enum Command {
     Predict(commands::predict::Args),
     /// Show the metric outs of the lock, or diff them against a git revision.
     Metrics(commands::metrics::Args),
+    /// Draw the declared plots into one HTML page, or overlay them across git revisions.
+    Plots(commands::plots::Args),
     /// Write artifacts/report/index.html: metrics, plots, drift, model card, timings.
     Report(commands::report::Args),
     /// Serve predictions, the web page and background training over HTTP.
@@ -117,6 +120,7 @@ fn main() -> ExitCode {
         Command::Builtins => commands::builtins_cmd::run(&ui),
         Command::Predict(a) => commands::predict::run(&ui, &cwd, a),
         Command::Metrics(a) => commands::metrics::run(&ui, &cwd, a),
+        Command::Plots(a) => commands::plots::run(&ui, &cwd, a),
         Command::Report(a) => commands::report::run(&ui, &cwd, a),
         Command::Serve(a) => commands::serve::run(&ui, &cwd, a),
         Command::Push(a) => commands::push::run(&ui, &cwd, a),

@@ -311,8 +311,17 @@ fn plots_timings_and_metrics_show() {
         serde_json::from_slice(&std::fs::read(dir.join("netsec.lock")).unwrap()).unwrap();
     assert!(
         lock["stages"]["evaluate"]["outs"]["artifacts/evaluate/plots"]["nfiles"].as_u64()
-            == Some(12)
+            == Some(15)
     );
+    // The curves' data, declared as `[plots.NAME]` in pipeline.toml.
+    for (file, header) in [
+        ("roc.csv", "fpr,tpr,threshold"),
+        ("precision_recall.csv", "recall,precision,threshold"),
+        ("cv_scores.csv", "candidate,model,f1_mean,"),
+    ] {
+        let csv = std::fs::read_to_string(plots.join(file)).unwrap();
+        assert!(csv.starts_with(header) && csv.lines().count() > 2, "{file}");
+    }
 
     let out = netsec(dir, &["status", "-v"], &[]);
     let s = text(&out.stdout);

@@ -25,8 +25,9 @@ impl Builtin for Evaluate {
     }
     fn version(&self) -> u32 {
         // 2: writes the evaluation plots. 3: test scored at the CV threshold, which the bundle
-        // records; calibration (Brier, reliability) in metrics.json.
-        3
+        // records; calibration (Brier, reliability) in metrics.json. 4: the ROC, PR and CV
+        // plot data as CSV beside the images (declared as `[plots.NAME]`).
+        4
     }
     fn summary(&self) -> &'static str {
         "score the chosen model on test once; write metrics.json; promote it into final_model/"

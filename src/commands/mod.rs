@@ -13,6 +13,7 @@ pub mod fetch;
 pub mod gc;
 pub mod init;
 pub mod metrics;
+pub mod plots;
 pub mod predict;
 pub mod pull;
 pub mod push;
@@ -35,13 +36,19 @@ pub fn extensions() -> netsec_engine::Extensions {
     netsec_engine::Extensions {
         builtins: crate::builtins::registry(),
         remotes: crate::remotes::backends(),
-        tables: [(
-            "tracking",
-            (|v: &toml::Value| {
-                netsec_tracking::TrackingConfig::check_table(v)
-                    .map_err(netsec_engine::extensions::TableError::from)
-            }) as netsec_engine::extensions::TableCheck,
-        )]
+        tables: [
+            (
+                "tracking",
+                (|v: &toml::Value| {
+                    netsec_tracking::TrackingConfig::check_table(v)
+                        .map_err(netsec_engine::extensions::TableError::from)
+                }) as netsec_engine::extensions::TableCheck,
+            ),
+            (
+                "plots",
+                plots::check_table as netsec_engine::extensions::TableCheck,
+            ),
+        ]
         .into(),
     }
 }

@@ -1,11 +1,13 @@
 //! Evaluation plots (ROC, precision–recall, confusion matrix, feature importance, drift
-//! p-values, CV scores per candidate), each written as SVG and PNG with plotters.
+//! p-values, CV scores per candidate), each written as SVG and PNG with plotters, and the data
+//! of the ROC, precision–recall and CV plots as CSV (`data`).
 //!
 //! Bytes are a pure function of the inputs: no timestamps, no system fonts. SVG text refers to
 //! the `sans-serif` family (the viewer's font); PNG text is rasterised with the DejaVu Sans TTF
 //! embedded in this crate (`plots/DejaVuSans.ttf`, licence beside it).
 
 mod charts;
+mod data;
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -149,7 +151,8 @@ pub fn charts(inputs: &PlotInputs<'_>) -> Vec<(&'static str, Chart)> {
     out
 }
 
-/// Draws every chart into `dir` as `<stem>.svg` and `<stem>.png`; returns the files written.
+/// Draws every chart into `dir` as `<stem>.svg` and `<stem>.png`, and writes the curves' data
+/// as `roc.csv`, `precision_recall.csv` and `cv_scores.csv`; returns the files written.
 pub fn write_plots(inputs: &PlotInputs<'_>, dir: &Path) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).map_err(|e| StageError::Write {
         path: dir.to_path_buf(),
@@ -171,6 +174,11 @@ pub fn write_plots(inputs: &PlotInputs<'_>, dir: &Path) -> Result<Vec<PathBuf>> 
         })?;
         write_atomic(&png_path, &png)?;
         written.push(png_path);
+    }
+    for (name, csv) in data::tables(inputs) {
+        let path = dir.join(name);
+        write_atomic(&path, csv.as_bytes())?;
+        written.push(path);
     }
     Ok(written)
 }

@@ -24,6 +24,7 @@ mod outs;
 mod own_pipelines;
 mod parallel;
 mod params;
+mod plots;
 mod progress;
 mod remote;
 mod remote_kill;

@@ -1,13 +1,15 @@
 //! netsec-tracking: what a data scientist looks at after `netsec repro` — an MLflow run per
 //! training repro (blocking REST client, no async runtime), metric tables and diffs for
-//! `netsec metrics`, the self-contained HTML report of `netsec report`, and the stage-timings
-//! side file. It reads the ML artifacts through `netsec-stages` types and knows nothing of the
-//! engine; the binary gathers what the engine knows (lock params, source digests, events).
+//! `netsec metrics`, declared plots drawn as SVG for `netsec plots`, the self-contained HTML
+//! report of `netsec report`, and the stage-timings side file. It reads the ML artifacts
+//! through `netsec-stages` types and knows nothing of the engine; the binary gathers what the
+//! engine knows (lock params, source digests, events).
 
 pub mod client;
 pub mod config;
 pub mod error;
 pub mod metrics;
+pub mod plots;
 pub mod report;
 pub mod run;
 pub mod timings;

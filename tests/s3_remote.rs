@@ -216,6 +216,40 @@ impl Peek {
         })
     }
 
+    /// Keys (relative to `ws`'s prefix) of the multipart uploads in progress under it.
+    fn uploads(&self, ws: &Ws) -> Vec<String> {
+        self.rt.block_on(async {
+            let page = self
+                .client
+                .list_multipart_uploads()
+                .bucket(&ws.bucket)
+                .prefix(format!("{}/", ws.prefix))
+                .send()
+                .await
+                .expect("list multipart uploads");
+            let mut keys: Vec<String> = page
+                .uploads()
+                .iter()
+                .filter_map(|u| u.key())
+                .map(|k| k[ws.prefix.len() + 1..].to_string())
+                .collect();
+            keys.sort();
+            keys
+        })
+    }
+
+    fn delete(&self, ws: &Ws, key: &str) {
+        self.rt.block_on(async {
+            self.client
+                .delete_object()
+                .bucket(&ws.bucket)
+                .key(format!("{}/{key}", ws.prefix))
+                .send()
+                .await
+                .expect("delete");
+        });
+    }
+
     fn put(&self, ws: &Ws, key: &str, bytes: &[u8]) {
         self.rt.block_on(async {
             self.client
@@ -488,8 +522,17 @@ outs = ["many"]
     }
     child.kill().expect("SIGKILL");
     child.wait().expect("reap");
-
-    let keys = peek.keys(&ws);
+    // A request the killed client had fully sent may still be stored by a busy server: wait
+    // until the listing stops changing.
+    let mut keys = peek.keys(&ws);
+    loop {
+        std::thread::sleep(Duration::from_millis(300));
+        let again = peek.keys(&ws);
+        if again == keys {
+            break;
+        }
+        keys = again;
+    }
     let visible = object_keys(&keys);
     assert!(
         !visible.is_empty() && visible.len() < 97,
@@ -512,4 +555,146 @@ outs = ["many"]
     let total = rerun["present"].as_u64().unwrap_or(0) + rerun["uploaded"].as_u64().unwrap_or(0);
     assert_eq!(total, 97, "96 files + the directory manifest: {rerun}");
     assert_eq!(object_keys(&peek.keys(&ws)).len(), 97);
+}
+
+#[test]
+fn a_rerun_push_aborts_the_multipart_upload_a_killed_push_left() {
+    let Some(env) = server() else { return };
+    // One 60 MiB file in 5 MiB parts, one part at a time: seconds of multipart upload to kill.
+    let pipeline = r#"
+[stages.big]
+cmd = "head -c 62914560 /dev/urandom > big.bin"
+outs = ["big.bin"]
+"#;
+    let mut ws = Ws::new(&env, "multipart", pipeline);
+    for (k, v) in [
+        ("NETSEC_S3_MULTIPART_THRESHOLD_MIB", "5"),
+        ("NETSEC_S3_PART_MIB", "5"),
+        ("NETSEC_S3_PARTS_IN_FLIGHT", "1"),
+    ] {
+        ws.env.insert(k.into(), v.into());
+    }
+    ws.ok(&["repro"]);
+    let peek = Peek::new(&env);
+    let mut child = ws
+        .command(&["push", "-j", "1", "--no-snapshot"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let start = Instant::now();
+    while peek.uploads(&ws).is_empty() {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "push started no multipart upload"
+        );
+        if let Some(status) = child.try_wait().expect("wait") {
+            panic!("push finished ({status}) before it could be killed; make the file bigger");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reap");
+    let left = peek.uploads(&ws);
+    assert_eq!(left.len(), 1, "the killed push's upload: {left:?}");
+    assert!(
+        object_keys(&peek.keys(&ws)).is_empty(),
+        "no half object is listed"
+    );
+
+    // moto dates every upload 2010-11-10, so it is past the default grace period of a day.
+    let rerun = ws.json(&["push", "--json", "--no-snapshot"]);
+    assert_eq!(rerun["aborted_uploads"].as_u64(), Some(1), "{rerun}");
+    assert_eq!(rerun["uploaded"].as_u64(), Some(1), "{rerun}");
+    assert!(peek.uploads(&ws).is_empty(), "{:?}", peek.uploads(&ws));
+    let keys = peek.keys(&ws);
+    let objects = object_keys(&keys);
+    assert_eq!(objects.len(), 1);
+    assert_eq!(
+        blake3::hash(&peek.get(&ws, objects[0]))
+            .to_hex()
+            .to_string(),
+        digest_of_key(objects[0])
+    );
+    // Nothing left for gc either.
+    let gc = ws.json(&["gc", "-w", "--remote", "-f", "--json"]);
+    assert_eq!(gc["aborted_uploads"].as_u64(), Some(0), "{gc}");
+}
+
+#[test]
+fn gc_remote_removes_an_unfinished_snapshot_once_past_the_grace_period() {
+    let Some(env) = server() else { return };
+    let ws = Ws::new(&env, "unfinished", PIPELINE);
+    ws.ok(&["repro"]);
+    let peek = Peek::new(&env);
+    let first = ws.json(&["push", "--json"]);
+    let ts1 = first["snapshot"]["timestamp"]
+        .as_str()
+        .expect("ts")
+        .to_string();
+    let second = ws.json(&["push", "--json"]);
+    let ts2 = second["snapshot"]["timestamp"]
+        .as_str()
+        .expect("ts")
+        .to_string();
+    assert_ne!(ts1, ts2);
+    // A push killed just before its manifest: every copy written, `snapshots/<ts2>.json` not.
+    peek.delete(&ws, &format!("snapshots/{ts2}.json"));
+    let of = |ts: &str| -> Vec<String> {
+        peek.keys(&ws)
+            .into_iter()
+            .filter(|k| k.contains(&format!("/{ts}/")))
+            .collect()
+    };
+    let unfinished = of(&ts2);
+    assert!(unfinished.iter().any(|k| k.starts_with("artifact/")));
+    assert!(unfinished.iter().any(|k| k.starts_with("final_model/")));
+    let complete = of(&ts1);
+
+    // Younger than the default grace period (a day): it may be a push still running.
+    let gc = ws.json(&["gc", "-w", "--remote", "-f", "--json"]);
+    assert_eq!(gc["removed_unfinished"].as_u64(), Some(0), "{gc}");
+    assert_eq!(of(&ts2), unfinished);
+
+    ws.ok(&["remote", "modify", "origin", "stale_after", "1"]);
+    std::thread::sleep(Duration::from_millis(2100));
+    let dry = ws.json(&["gc", "-w", "--remote", "--dry-run", "--json"]);
+    assert_eq!(
+        dry["removed_unfinished"].as_u64(),
+        Some(unfinished.len() as u64),
+        "{dry}"
+    );
+    assert_eq!(of(&ts2), unfinished, "a dry run deletes nothing");
+    let gc = ws.json(&["gc", "-w", "--remote", "-f", "--json"]);
+    assert_eq!(
+        gc["removed_unfinished"].as_u64(),
+        Some(unfinished.len() as u64),
+        "{gc}"
+    );
+    assert!(of(&ts2).is_empty(), "{:?}", of(&ts2));
+    assert_eq!(of(&ts1), complete, "the complete snapshot is kept");
+    let snaps = ws.ok(&["snapshots", "--json"]);
+    assert!(snaps.contains(&ts1) && !snaps.contains(&ts2), "{snaps}");
+    // The workspace still pulls from what is left.
+    ws.ok(&["pull", "--force"]);
+}
+
+#[test]
+fn stale_after_is_checked_when_pipeline_toml_loads() {
+    let Some(env) = server() else { return };
+    let ws = Ws::new(&env, "badgrace", PIPELINE);
+    let toml = std::fs::read_to_string(ws.root.join("pipeline.toml")).expect("read");
+    let toml = toml.replacen(
+        "\n[stages.make]",
+        "stale_after = \"soon\"\n\n[stages.make]",
+        1,
+    );
+    std::fs::write(ws.root.join("pipeline.toml"), toml).expect("write");
+    let out = ws.run(&["push"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("stale_after") && err.contains("pipeline.toml:"),
+        "{err}"
+    );
 }

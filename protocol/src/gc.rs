@@ -18,4 +18,13 @@ pub struct GcJson {
     pub kept_objects: u64,
     pub removed_runs: u64,
     pub kept_runs: u64,
+    /// `--remote`: keys of unfinished snapshots (copies whose `snapshots/<ts>.json` was never
+    /// written) older than the remote's `stale_after`, and their bytes.
+    #[serde(default)]
+    pub removed_unfinished: u64,
+    #[serde(default)]
+    pub removed_unfinished_bytes: u64,
+    /// `--remote`: unfinished uploads (a killed push's) aborted.
+    #[serde(default)]
+    pub aborted_uploads: u64,
 }

@@ -37,6 +37,9 @@ pub struct PushJson {
     pub present_bytes: u64,
     pub runs_uploaded: u64,
     pub runs_present: u64,
+    /// Unfinished uploads of killed pushes (older than the remote's `stale_after`) aborted.
+    #[serde(default)]
+    pub aborted_uploads: u64,
     pub snapshot: Option<SnapshotRef>,
 }
 

@@ -11,6 +11,7 @@ mod error;
 mod location;
 mod ops;
 mod transfer;
+mod unfinished;
 
 pub use backend::S3Backend;
 pub use client::{
@@ -241,5 +242,16 @@ impl Remote for S3Remote {
     /// Deletes `keys` (DeleteObjects, 1000 per request); missing keys are not an error.
     fn delete(&self, keys: &[String]) -> Result<(), RemoteError> {
         self.rt.block_on(self.inner.delete(keys))
+    }
+
+    /// Aborts the multipart uploads under the prefix initiated more than `older_than` ago
+    /// (ListMultipartUploads, AbortMultipartUpload).
+    fn abort_unfinished(
+        &self,
+        older_than: std::time::Duration,
+        dry_run: bool,
+    ) -> Result<u64, RemoteError> {
+        self.rt
+            .block_on(self.inner.abort_unfinished(older_than, dry_run))
     }
 }

@@ -112,18 +112,21 @@ pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
         let named = open_named(&repo, name)?;
         let obs = Lines::new(ui);
         let mut dry_run = args.dry_run || !args.force;
-        let mut r = netsec_engine::remote::gc(&repo, &named, &kept_locks, dry_run, &obs)?;
+        let extra = [crate::remotes::FINAL_MODEL_PREFIX];
+        let mut r = netsec_engine::remote::gc(&repo, &named, &kept_locks, &extra, dry_run, &obs)?;
         let what = format!(
-            "{} objects ({}) and {} run-cache entries on `{}`",
+            "{} objects ({}), {} run-cache entries, {} keys of unfinished snapshots and {} unfinished uploads on `{}`",
             r.removed_objects,
             human_bytes(r.removed_bytes),
             r.removed_runs,
+            r.removed_unfinished,
+            r.aborted_uploads,
             named.name
         );
-        if !args.dry_run && !args.force && r.removed_objects + r.removed_runs > 0 && confirm(&what)?
-        {
+        let doomed = r.removed_objects + r.removed_runs + r.removed_unfinished + r.aborted_uploads;
+        if !args.dry_run && !args.force && doomed > 0 && confirm(&what)? {
             dry_run = false;
-            r = netsec_engine::remote::gc(&repo, &named, &kept_locks, false, &obs)?;
+            r = netsec_engine::remote::gc(&repo, &named, &kept_locks, &extra, false, &obs)?;
         }
         ui.status(
             if dry_run { "Would remove" } else { "Removed" },
@@ -138,6 +141,19 @@ pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
                 r.kept_runs
             ),
         );
+        if r.removed_unfinished + r.aborted_uploads > 0 {
+            ui.status(
+                if dry_run { "Would remove" } else { "Removed" },
+                "32",
+                &format!(
+                    "{} keys ({}) of unfinished snapshots and {} unfinished uploads older than {}",
+                    r.removed_unfinished,
+                    human_bytes(r.removed_unfinished_bytes),
+                    r.aborted_uploads,
+                    humantime::format_duration(named.stale_after)
+                ),
+            );
+        }
         if args.json {
             crate::output::json_line(&GcJson {
                 remote: Some(named.name.clone()),
@@ -147,6 +163,9 @@ pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
                 removed_runs: r.removed_runs,
                 kept_objects: r.kept_objects,
                 kept_runs: r.kept_runs,
+                removed_unfinished: r.removed_unfinished,
+                removed_unfinished_bytes: r.removed_unfinished_bytes,
+                aborted_uploads: r.aborted_uploads,
                 ..json
             });
         }

@@ -56,6 +56,18 @@ pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
             named.name
         ),
     );
+    if report.aborted_uploads > 0 {
+        ui.status(
+            "Aborted",
+            "32",
+            &format!(
+                "{} unfinished uploads older than {} on {}",
+                report.aborted_uploads,
+                humantime::format_duration(named.stale_after),
+                named.name
+            ),
+        );
+    }
     if args.run_cache {
         ui.status(
             "Pushed",
@@ -93,6 +105,7 @@ pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
             present_bytes: report.present_bytes,
             runs_uploaded: report.runs_uploaded,
             runs_present: report.runs_present,
+            aborted_uploads: report.aborted_uploads,
             snapshot: snap.map(|s| SnapshotRef {
                 manifest: format!(
                     "{}{}.json",

@@ -13,7 +13,7 @@ use crate::manifest::RawRemote;
 use crate::pipeline::PipelineError;
 
 /// Keys every `[remotes.NAME]` table may hold; a backend adds its own.
-pub const REMOTE_KEYS: &[&str] = &["url", "default"];
+pub const REMOTE_KEYS: &[&str] = &["url", "default", super::unfinished::STALE_AFTER_KEY];
 
 /// Builds an error at a span of pipeline.toml (the caller owns the file's text).
 pub(crate) type ErrAt<'a> = &'a dyn Fn(Range<usize>, String) -> PipelineError;
@@ -80,6 +80,11 @@ pub(crate) fn validate(
                         }
                         default_at = Some(name.clone());
                     }
+                }
+                super::unfinished::STALE_AFTER_KEY => {
+                    super::unfinished::parse_stale_after(&value)
+                        .map_err(|m| err(vspan, format!("remote `{name}`: {m}")))?;
+                    cfg.options.insert(key, value);
                 }
                 _ => {
                     spans.insert(key.clone(), key_span);

@@ -1,6 +1,8 @@
 //! `gc --remote`: delete the remote's `files/` objects and `runs/` entries that the current
 //! lock does not reference. Snapshots and their copies are kept
 //! (they are copies, independent of `files/`); delete a snapshot's keys by hand to drop it.
+//! What killed pushes left is removed once older than the remote's `stale_after`: unfinished
+//! uploads, and the copies of snapshots whose manifest was never written (`unfinished.rs`).
 //!
 //! Referenced = the lock's cached outs (a directory's manifest and its files, manifests read
 //! from the local cache or else from the remote, verified), plus run entries whose key is a
@@ -14,6 +16,7 @@ use super::handle::Named;
 use super::observer::TransferObserver;
 use super::push::listing;
 use super::refs::{add_record, Objects};
+use super::unfinished;
 use super::{object_key, retry, run_key, RemoteErrorKind, FILES_PREFIX, RUNS_PREFIX};
 use crate::digest::{Digest, DirManifest};
 use crate::error::Error;
@@ -29,6 +32,11 @@ pub struct RemoteGcReport {
     pub removed_runs: u64,
     pub kept_objects: u64,
     pub kept_runs: u64,
+    /// Keys of unfinished snapshots (copies without a `snapshots/<ts>.json`) removed.
+    pub removed_unfinished: u64,
+    pub removed_unfinished_bytes: u64,
+    /// Unfinished uploads aborted.
+    pub aborted_uploads: u64,
 }
 
 /// A directory manifest from the local cache, else from the remote (verified).
@@ -50,10 +58,13 @@ fn manifest(repo: &Repo, named: &Named, d: &Digest) -> std::io::Result<DirManife
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
 }
 
+/// `extra_prefixes`: where the caller's snapshots put extra copies (`final_model/`), besides
+/// `artifact/`.
 pub fn gc(
     repo: &Repo,
     named: &Named,
     locks: &[Lockfile],
+    extra_prefixes: &[&str],
     dry_run: bool,
     obs: &dyn TransferObserver,
 ) -> Result<RemoteGcReport, Error> {
@@ -109,6 +120,13 @@ pub fn gc(
             doomed.push(key);
         }
     }
+    for (key, size) in unfinished::stale_snapshot_keys(named, extra_prefixes, "gc", obs)? {
+        report.removed_unfinished += 1;
+        report.removed_unfinished_bytes += size;
+        doomed.push(key);
+    }
+    report.aborted_uploads =
+        unfinished::abort_stale_writes(named, dry_run, obs).map_err(|e| named.err("gc", e))?;
     if !dry_run {
         // Run entries go first: an entry must never outlive the objects it names.
         for chunk in doomed.chunks(1000) {

@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::{Remote, RemoteError};
 use crate::error::Error;
@@ -12,6 +13,9 @@ use crate::error::Error;
 pub struct Named {
     pub name: String,
     pub remote: Arc<dyn Remote>,
+    /// How old an unfinished write or snapshot must be before it is removed (the remote's
+    /// `stale_after`).
+    pub stale_after: Duration,
 }
 
 impl fmt::Debug for Named {
@@ -25,7 +29,14 @@ impl Named {
         Named {
             name: name.into(),
             remote,
+            stale_after: super::unfinished::DEFAULT_STALE_AFTER,
         }
+    }
+
+    /// With the grace period `stale_after` instead of the default.
+    pub fn with_stale_after(mut self, stale_after: Duration) -> Named {
+        self.stale_after = stale_after;
+        self
     }
 
     /// The engine error for `source`, raised while doing `op` (`push`, `fetch`, …).

@@ -133,6 +133,30 @@ fn walk(dir: &Path, rel: &str, out: &mut Vec<RemoteObject>) -> io::Result<()> {
     Ok(())
 }
 
+/// Temp files under `dir` whose inode last changed (written, or hard-linked) before `before`
+/// (seconds since the epoch): writes of a killed process.
+fn stale_temps(dir: &Path, before: i64, out: &mut Vec<PathBuf>) -> io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let entries = match fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    for entry in entries {
+        let entry = entry?;
+        let ft = entry.file_type()?;
+        if ft.is_dir() {
+            stale_temps(&entry.path(), before, out)?;
+        } else if entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX) {
+            let m = entry.metadata()?;
+            if m.ctime().max(m.mtime()) < before {
+                out.push(entry.path());
+            }
+        }
+    }
+    Ok(())
+}
+
 impl Remote for LocalRemote {
     fn describe(&self) -> String {
         self.root.display().to_string()
@@ -222,6 +246,31 @@ impl Remote for LocalRemote {
         }
         Ok(())
     }
+
+    /// Removes `.netsec-tmp-*` files older than `older_than` (left by a killed writer).
+    fn abort_unfinished(
+        &self,
+        older_than: std::time::Duration,
+        dry_run: bool,
+    ) -> Result<u64, RemoteError> {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let before = now.saturating_sub(older_than.as_secs()) as i64;
+        let mut found = Vec::new();
+        stale_temps(&self.root, before, &mut found)
+            .map_err(|e| map_io(e, "", "list the unfinished writes of"))?;
+        if !dry_run {
+            for p in &found {
+                match fs::remove_file(p) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(map_io(e, &p.display().to_string(), "delete")),
+                }
+            }
+        }
+        Ok(found.len() as u64)
+    }
 }
 
 #[cfg(test)]
@@ -276,5 +325,28 @@ mod tests {
             .unwrap();
         assert!(!r.exists("files/blake3/ab/cd").unwrap());
         assert!(r.exists("artifact/t/x.txt").unwrap());
+    }
+
+    #[test]
+    fn stale_temp_files_are_removed_young_ones_kept() {
+        use std::time::Duration;
+        let t = tempfile::tempdir().unwrap();
+        let r = LocalRemote::new(t.path());
+        let tmp = t.path().join("files/blake3/ab/.netsec-tmp-1-1");
+        fs::create_dir_all(tmp.parent().unwrap()).unwrap();
+        fs::write(&tmp, b"x").unwrap();
+        r.put_bytes("files/blake3/ab/cd", b"one").unwrap();
+        // Younger than the grace period: may be a write in progress.
+        assert_eq!(
+            r.abort_unfinished(Duration::from_secs(3600), false)
+                .unwrap(),
+            0
+        );
+        std::thread::sleep(Duration::from_millis(1100));
+        assert_eq!(r.abort_unfinished(Duration::ZERO, true).unwrap(), 1);
+        assert!(tmp.exists(), "a dry run deletes nothing");
+        assert_eq!(r.abort_unfinished(Duration::ZERO, false).unwrap(), 1);
+        assert!(!tmp.exists());
+        assert!(r.exists("files/blake3/ab/cd").unwrap());
     }
 }

@@ -19,6 +19,7 @@
 
 use std::fmt;
 use std::path::Path;
+use std::time::Duration;
 
 pub mod backend;
 pub mod config;
@@ -36,6 +37,7 @@ pub mod refs;
 pub mod retry;
 pub mod snapshot;
 pub mod timestamp;
+pub mod unfinished;
 
 pub use backend::{RemoteBackend, RemoteBackends};
 pub use config::select;
@@ -99,6 +101,15 @@ pub trait Remote: Send + Sync {
 
     /// Deletes `keys`; a key that is already gone is not an error.
     fn delete(&self, keys: &[String]) -> Result<(), RemoteError>;
+
+    /// Removes the remote's unfinished writes (an S3 multipart upload never completed, a
+    /// directory's temp file) begun more than `older_than` ago: what a killed push leaves. With
+    /// `dry_run`, only counts them. Returns how many there were. Younger ones may belong to a
+    /// push still running and are left alone.
+    fn abort_unfinished(&self, older_than: Duration, dry_run: bool) -> Result<u64, RemoteError> {
+        let _ = (older_than, dry_run);
+        Ok(0)
+    }
 }
 
 /// What went wrong, so callers can react (a missing object during `pull` is reported, a
@@ -171,8 +182,20 @@ pub struct RemoteConfig {
     pub url: String,
     /// `default = true`: used when no `-r NAME` is given (a single remote is the default anyway).
     pub default: bool,
-    /// Every other key of the table (e.g. `endpoint`, `region` for `s3://`).
+    /// Every other key of the table (e.g. `endpoint`, `region` for `s3://`), and the engine's
+    /// `stale_after` (see [`RemoteConfig::stale_after`]).
     pub options: toml::Table,
+}
+
+impl RemoteConfig {
+    /// How old an unfinished write or snapshot must be before `push` and `gc --remote` remove
+    /// it: `stale_after` of the table (checked at load time), else [`unfinished::DEFAULT_STALE_AFTER`].
+    pub fn stale_after(&self) -> Duration {
+        self.options
+            .get(unfinished::STALE_AFTER_KEY)
+            .and_then(|v| unfinished::parse_stale_after(v).ok())
+            .unwrap_or(unfinished::DEFAULT_STALE_AFTER)
+    }
 }
 
 /// The key of a cache object: `files/blake3/ab/cdef…`.

@@ -49,5 +49,6 @@ pub fn open(repo: &Repo, name: Option<&str>) -> Result<(RemoteConfig, Arc<dyn Re
 /// [`open`] as the engine's handle.
 pub fn open_named(repo: &Repo, name: Option<&str>) -> Result<Named, Error> {
     let (cfg, remote) = open(repo, name)?;
-    Ok(Named::new(cfg.name, remote))
+    let stale_after = cfg.stale_after();
+    Ok(Named::new(cfg.name, remote).with_stale_after(stale_after))
 }

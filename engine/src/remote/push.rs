@@ -41,6 +41,8 @@ pub struct PushReport {
     pub present_bytes: u64,
     pub runs_uploaded: u64,
     pub runs_present: u64,
+    /// Unfinished uploads older than the remote's `stale_after` (a killed push's) aborted.
+    pub aborted_uploads: u64,
 }
 
 /// The worst of several failures (a denial first), saying how many others there were.
@@ -165,6 +167,17 @@ pub fn push(
         }
     }
     let mut report = PushReport::default();
+    // A killed push's unfinished uploads (S3 keeps and bills them until aborted). An
+    // unreachable remote fails the push here; not being allowed to list them (a narrow IAM
+    // policy) must not stop it: warn.
+    match super::unfinished::abort_stale_writes(named, false, obs) {
+        Ok(n) => report.aborted_uploads = n,
+        Err(e) if e.kind == RemoteErrorKind::Unreachable => return Err(named.err("push", e)),
+        Err(e) => tracing::warn!(
+            "could not abort unfinished uploads on remote `{}`: {e}",
+            named.name
+        ),
+    }
     upload_objects(repo, named, &objects, opts.jobs, obs, &mut report)?;
     if !runs.is_empty() {
         let there = listing(named, RUNS_PREFIX, "push", obs)?;

@@ -35,9 +35,8 @@ impl Builtin for Compare {
         let schema = schema(ctx)?;
         let store = input_in(ctx, "input", "artifacts/ingest", "feature_store.csv")?;
         let out = ctx.output(arg(ctx, "output", "artifacts/compare")?)?;
-        let report =
-            netsec_stages::compare(&cfg, &select, transform.neighbors, &store, &schema, &out)
-                .map_err(stage_error)?;
+        let report = netsec_stages::compare(&cfg, &select, &transform, &store, &schema, &out)
+            .map_err(stage_error)?;
         ctx.progress(&format!(
             "{:?} split: `{}` test F1 {:.4}, {} of {} test rows also in train",
             cfg.split,

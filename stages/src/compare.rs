@@ -18,6 +18,7 @@ use crate::schema::Schema;
 use crate::split::{split, SplitConfig, SplitMode};
 use crate::split_summary::{summarize, SplitSummary};
 use crate::train::model_error;
+use crate::transform::TransformConfig;
 
 /// `params.compare`: the split to compare against.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -62,7 +63,7 @@ pub struct CompareReport {
 pub fn compare(
     cfg: &CompareConfig,
     select_cfg: &SelectConfig,
-    neighbors: usize,
+    transform: &TransformConfig,
     feature_store: &Path,
     schema: &Schema,
     out_dir: &Path,
@@ -80,7 +81,8 @@ pub fn compare(
     let test = frame.select(&test_rows);
 
     // Exactly as the main branch: the imputer sees train only.
-    let imputer = KnnImputer::fit(&train.features, neighbors)?;
+    let imputer =
+        KnnImputer::fit_bounded(&train.features, transform.neighbors, transform.max_fit_rows)?;
     let x_train = imputer.transform(&train.features)?;
     let x_test = imputer.transform(&test.features)?;
     let classes = |f: &Frame| {

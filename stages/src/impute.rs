@@ -60,6 +60,19 @@ impl KnnImputer {
         })
     }
 
+    /// [`KnnImputer::fit`] on at most `max_rows` rows of `x` (every ⌈n / `max_rows`⌉-th row,
+    /// from the first; all rows when `max_rows` is 0 or not below n). The imputer stores its
+    /// fitted rows and searches them all for every row it fills, so the cap bounds its size
+    /// (and the bundle's) and the cost of each imputed row whatever the training size.
+    pub fn fit_bounded(x: &Array2<f64>, n_neighbors: usize, max_rows: usize) -> Result<KnnImputer> {
+        if max_rows == 0 || x.nrows() <= max_rows {
+            return Self::fit(x, n_neighbors);
+        }
+        let step = x.nrows().div_ceil(max_rows);
+        let rows: Vec<usize> = (0..x.nrows()).step_by(step).collect();
+        Self::fit(&x.select(Axis(0), &rows), n_neighbors)
+    }
+
     /// Whether `x` has any missing cell.
     pub fn needs_imputation(x: &Array2<f64>) -> bool {
         x.iter().any(|v| v.is_nan())

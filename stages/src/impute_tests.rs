@@ -165,3 +165,22 @@ fn wrong_width_and_empty_column_are_errors() {
     let imp = KnnImputer::fit(&ok, 3).expect("fit");
     assert!(imp.transform(&Array2::zeros((1, 3))).is_err());
 }
+
+#[test]
+fn a_bounded_fit_keeps_every_kth_row() {
+    let x = Array2::from_shape_fn((10, 2), |(i, j)| (i * 2 + j) as f64);
+    let all = KnnImputer::fit_bounded(&x, 3, 0).expect("fit");
+    assert_eq!(all, KnnImputer::fit(&x, 3).expect("fit"));
+    assert_eq!(KnnImputer::fit_bounded(&x, 3, 10).expect("fit"), all);
+    // 10 rows, at most 4: every 3rd row (0, 3, 6, 9).
+    let some = KnnImputer::fit_bounded(&x, 3, 4).expect("fit");
+    assert_eq!(some.n_rows, 4);
+    assert_eq!(some.fit, vec![0.0, 1.0, 6.0, 7.0, 12.0, 13.0, 18.0, 19.0]);
+    // Filling uses the kept rows only: the nearest kept rows to (NaN, 9) are 3 and 6 (b = 7, 13).
+    let q = Array2::from_shape_vec((1, 2), vec![f64::NAN, 9.0]).expect("shape");
+    let filled = KnnImputer::fit_bounded(&x, 2, 4)
+        .expect("fit")
+        .transform(&q)
+        .expect("transform");
+    assert_eq!(filled[[0, 0]], 9.0);
+}

@@ -1,5 +1,6 @@
 //! `.npy` (NumPy format 1.0) for 2-D little-endian f64 arrays, written and read by hand.
 
+use std::io::Read;
 use std::path::Path;
 
 use ndarray::Array2;
@@ -34,25 +35,88 @@ pub fn write_npy(path: &Path, a: &Array2<f64>) -> Result<()> {
 
 /// Reads a 2-D `<f8` C-order `.npy` file (format 1.x, 2.x or 3.x).
 pub fn read_npy(path: &Path) -> Result<Array2<f64>> {
-    let bytes = std::fs::read(path).map_err(|e| StageError::read(path, e))?;
-    from_npy_bytes(&bytes).map_err(|message| StageError::Artifact {
+    let (values, rows, cols) = read_npy_values(path)?;
+    Array2::from_shape_vec((rows, cols), values).map_err(|e| StageError::Artifact {
         path: path.to_path_buf(),
-        message,
+        message: e.to_string(),
     })
 }
 
-fn from_npy_bytes(bytes: &[u8]) -> std::result::Result<Array2<f64>, String> {
+/// The values of a `.npy` file ([`read_npy`]'s kind), row-major, with its rows and columns.
+/// The data is decoded in 1 MiB chunks straight from the file, so memory peaks at the values
+/// alone, not at the values plus the file's bytes.
+pub fn read_npy_values(path: &Path) -> Result<(Vec<f64>, usize, usize)> {
+    let artifact = |message: String| StageError::Artifact {
+        path: path.to_path_buf(),
+        message,
+    };
+    let mut f = std::fs::File::open(path).map_err(|e| StageError::read(path, e))?;
+    let file_len = f.metadata().map_err(|e| StageError::read(path, e))?.len() as usize;
+    let mut read = |buf: &mut [u8], what: &str| {
+        f.read_exact(buf).map_err(|e| match e.kind() {
+            std::io::ErrorKind::UnexpectedEof => artifact(what.to_string()),
+            _ => StageError::read(path, e),
+        })
+    };
+    // Magic, version and the header length (2 bytes in format 1, 4 after); then the header.
+    let mut head = vec![0u8; 10];
+    read(&mut head, "not a .npy file (bad magic)")?;
+    if matches!(head[6], 2 | 3) {
+        head.resize(12, 0);
+        read(&mut head[10..], "truncated .npy header")?;
+    }
+    let (hlen, start) = header_span(&head).map_err(artifact)?;
+    head.resize(start + hlen, 0);
+    read(&mut head[start..], "truncated .npy header")?;
+    let (rows, cols) = parse_header(&head, hlen, start).map_err(artifact)?;
+    let data_len = file_len.saturating_sub(start + hlen);
+    if data_len != rows * cols * 8 {
+        return Err(artifact(format!(
+            "expected {} data bytes for shape ({rows}, {cols}), found {data_len}",
+            rows * cols * 8
+        )));
+    }
+    let mut values: Vec<f64> = Vec::with_capacity(rows * cols);
+    let mut buf = vec![0u8; 1 << 20];
+    let mut left = data_len;
+    while left > 0 {
+        let n = left.min(buf.len());
+        read(&mut buf[..n], "the .npy file shrank while it was read")?;
+        decode(&buf[..n], &mut values);
+        left -= n;
+    }
+    Ok((values, rows, cols))
+}
+
+fn decode(bytes: &[u8], out: &mut Vec<f64>) {
+    out.extend(
+        bytes
+            .chunks_exact(8)
+            .map(|c| f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])),
+    );
+}
+
+/// The header's length and where it starts, from the first (up to 12) bytes of a file.
+fn header_span(bytes: &[u8]) -> std::result::Result<(usize, usize), String> {
     if bytes.len() < 10 || &bytes[..6] != MAGIC {
         return Err("not a .npy file (bad magic)".into());
     }
-    let (hlen, start) = match bytes[6] {
-        1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
-        2 | 3 if bytes.len() >= 12 => (
+    match bytes[6] {
+        1 => Ok((u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10)),
+        2 | 3 if bytes.len() >= 12 => Ok((
             u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
             12,
-        ),
-        v => return Err(format!("unsupported .npy version {v}")),
-    };
+        )),
+        v => Err(format!("unsupported .npy version {v}")),
+    }
+}
+
+/// The shape in the header `bytes[start..start + hlen]`, checked to be a 2-D C-order `<f8`.
+fn parse_header(
+    bytes: &[u8],
+    hlen: usize,
+    start: usize,
+) -> std::result::Result<(usize, usize), String> {
     let header = bytes
         .get(start..start + hlen)
         .ok_or("truncated .npy header")?;
@@ -84,6 +148,13 @@ fn from_npy_bytes(bytes: &[u8]) -> std::result::Result<Array2<f64>, String> {
     let [rows, cols] = dims[..] else {
         return Err(format!("expected a 2-D array, shape is ({shape})"));
     };
+    Ok((rows, cols))
+}
+
+#[cfg(test)]
+fn from_npy_bytes(bytes: &[u8]) -> std::result::Result<Array2<f64>, String> {
+    let (hlen, start) = header_span(bytes)?;
+    let (rows, cols) = parse_header(bytes, hlen, start)?;
     let data = &bytes[start + hlen..];
     if data.len() != rows * cols * 8 {
         return Err(format!(
@@ -92,10 +163,8 @@ fn from_npy_bytes(bytes: &[u8]) -> std::result::Result<Array2<f64>, String> {
             data.len()
         ));
     }
-    let values: Vec<f64> = data
-        .chunks_exact(8)
-        .map(|c| f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
-        .collect();
+    let mut values = Vec::with_capacity(rows * cols);
+    decode(data, &mut values);
     Array2::from_shape_vec((rows, cols), values).map_err(|e| e.to_string())
 }
 
@@ -128,5 +197,27 @@ mod tests {
         assert!(from_npy_bytes(&bytes)
             .expect_err("truncated")
             .contains("data bytes"));
+    }
+
+    #[test]
+    fn files_are_read_in_chunks_and_checked() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("a.npy");
+        // More than one 1 MiB chunk, with a row that straddles a chunk boundary.
+        let a = Array2::from_shape_fn((20_000, 7), |(i, j)| (i * 7 + j) as f64 - 0.5);
+        write_npy(&path, &a).expect("write");
+        let back = read_npy(&path).expect("read");
+        assert_eq!(back, a);
+        let mut bytes = std::fs::read(&path).expect("bytes");
+        bytes.truncate(bytes.len() - 3);
+        std::fs::write(&path, &bytes).expect("w");
+        let err = read_npy(&path).expect_err("truncated").to_string();
+        assert!(err.contains("data bytes") && err.contains("a.npy"), "{err}");
+        std::fs::write(&path, b"\x93NUM").expect("w");
+        let err = read_npy(&path).expect_err("short").to_string();
+        assert!(err.contains("bad magic"), "{err}");
+        std::fs::write(&path, &bytes[..40]).expect("w");
+        let err = read_npy(&path).expect_err("header").to_string();
+        assert!(err.contains("truncated .npy header"), "{err}");
     }
 }

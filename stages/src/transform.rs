@@ -10,7 +10,7 @@ use crate::error::{Result, StageError};
 use crate::frame::{Frame, LabelMode};
 use crate::fsio::{read_json, write_json};
 use crate::impute::KnnImputer;
-use crate::npy::{read_npy, write_npy};
+use crate::npy::{read_npy_values, write_npy};
 use crate::schema::Schema;
 
 /// `params.transform`.
@@ -18,11 +18,17 @@ use crate::schema::Schema;
 #[serde(default, deny_unknown_fields)]
 pub struct TransformConfig {
     pub neighbors: usize,
+    /// Most train rows the KNN imputer keeps and searches ([`KnnImputer::fit_bounded`]);
+    /// 0 = every row.
+    pub max_fit_rows: usize,
 }
 
 impl Default for TransformConfig {
     fn default() -> Self {
-        TransformConfig { neighbors: 3 }
+        TransformConfig {
+            neighbors: 3,
+            max_fit_rows: 50_000,
+        }
     }
 }
 
@@ -85,7 +91,7 @@ pub fn transform(
 ) -> Result<TransformReport> {
     let train = Frame::read_csv(train_csv, schema, LabelMode::Required)?;
     let test = Frame::read_csv(test_csv, schema, LabelMode::Required)?;
-    let imputer = KnnImputer::fit(&train.features, cfg.neighbors)?;
+    let imputer = KnnImputer::fit_bounded(&train.features, cfg.neighbors, cfg.max_fit_rows)?;
     let pre = Preprocessor {
         format: 1,
         features: schema.feature_names(),
@@ -131,19 +137,21 @@ pub fn xy_matrix(x: &Array2<f64>, y: &Array1<u8>) -> Array2<f64> {
     out
 }
 
-/// Loads a `train.npy`/`test.npy`: (features, classes with phishing = 1).
+/// Loads a `train.npy`/`test.npy`: (features, classes with phishing = 1). The label column is
+/// cut out in place, so memory peaks at one copy of the matrix.
 pub fn load_xy(path: &Path) -> Result<(Array2<f64>, Array1<u8>)> {
-    let m = read_npy(path)?;
-    let c = m.ncols();
+    let (mut values, rows, c) = read_npy_values(path)?;
     if c < 2 {
         return Err(StageError::Artifact {
             path: path.to_path_buf(),
             message: format!("expected features and a label column, found {c} column(s)"),
         });
     }
-    let mut y = Array1::zeros(m.nrows());
-    for (i, v) in m.column(c - 1).iter().enumerate() {
-        y[i] = match *v {
+    let mut y = Array1::zeros(rows);
+    for i in 0..rows {
+        // Row `i` moves to `i * (c − 1)`, which never passes the start of row `i + 1`: the
+        // label at `i * c + c − 1` is read before anything overwrites it.
+        y[i] = match values[i * c + c - 1] {
             0.0 => 0,
             1.0 => 1,
             other => {
@@ -153,8 +161,14 @@ pub fn load_xy(path: &Path) -> Result<(Array2<f64>, Array1<u8>)> {
                 })
             }
         };
+        values.copy_within(i * c..i * c + c - 1, i * (c - 1));
     }
-    Ok((m.slice(s![.., ..c - 1]).to_owned(), y))
+    values.truncate(rows * (c - 1));
+    let x = Array2::from_shape_vec((rows, c - 1), values).map_err(|e| StageError::Artifact {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    Ok((x, y))
 }
 
 #[cfg(test)]
@@ -175,7 +189,10 @@ mod tests {
         std::fs::write(dir.path().join("test.csv"), "a,b,y\n,1,1\n-1,-1,-1\n").expect("w");
         let out = dir.path().join("out");
         let rep = transform(
-            &TransformConfig { neighbors: 2 },
+            &TransformConfig {
+                neighbors: 2,
+                ..Default::default()
+            },
             &dir.path().join("train.csv"),
             &dir.path().join("test.csv"),
             &schema,
@@ -195,6 +212,11 @@ mod tests {
         );
         let (xt, yt) = load_xy(&out.join("train.npy")).expect("load");
         assert_eq!((xt.dim(), yt.to_vec()), ((3, 2), vec![0, 0, 1]));
+        // The label column is cut out in place: every feature cell lands in its own row.
+        assert_eq!(
+            xt,
+            Array2::from_shape_vec((3, 2), vec![1.0, 1.0, 1.0, 1.0, -1.0, -1.0]).expect("shape")
+        );
         let pre = Preprocessor::load(&out.join("preprocessor.json")).expect("pre");
         assert_eq!(pre.features, vec!["a", "b"]);
         assert_eq!(pre.transform(&x).expect("t"), x);

@@ -58,6 +58,15 @@ pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
             (StageState::Fresh, _) if ui.verbose > 0 => crate::outln!("Fresh `{}`", s.stage),
             _ => {}
         }
+        // `-v`: each stage's command as it runs (`${…}` resolved).
+        if ui.verbose > 0 {
+            let action = repo.pipeline.stage(&s.stage).map(|st| &st.action);
+            if let Some(netsec_engine::pipeline::Action::Command(cmds)) = action {
+                for c in cmds {
+                    crate::outln!("    $ {c}");
+                }
+            }
+        }
     }
     for s in &sources {
         match s.state {

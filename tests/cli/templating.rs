@@ -69,6 +69,10 @@ fn interpolation_resolves_every_field_and_keeps_escapes() {
     run.code(0).says(
         "Command: echo fit >> ../runs.log && echo lr=0.5 epochs=3 fast=true seed=7 home='${HOME}' > model.txt",
     );
+    p.run(&["status", "-v"])
+        .code(0)
+        .says("Fresh `fit`\n    $ echo fit >> ../runs.log && echo lr=0.5 epochs=3")
+        .says("Fresh `steps`\n    $ echo one >> runs.log\n    $ echo two >> runs.log");
     let json = p.run(&["explain", "steps", "--json"]);
     json.code(0);
     assert_eq!(

@@ -78,6 +78,9 @@ enum Command {
     Remote(commands::remote::Args),
     /// The timestamped snapshots on a remote.
     Snapshots(commands::snapshots::Args),
+    /// Run one stage for a coordinating `netsec repro` (a Slurm job); internal.
+    #[command(name = "__run-stage", hide = true)]
+    RunStage(commands::run_stage::Args),
     /// Experiments: run with changed params, queue sweeps, compare, apply.
     Exp(commands::exp::Args),
     /// The experiments queue: start, status, logs, kill.
@@ -128,6 +131,7 @@ fn main() -> ExitCode {
         Command::Fetch(a) => commands::fetch::run(&ui, &cwd, a),
         Command::Remote(a) => commands::remote::run(&ui, &cwd, a),
         Command::Snapshots(a) => commands::snapshots::run(&ui, &cwd, a),
+        Command::RunStage(a) => commands::run_stage::run(&ui, &cwd, a),
         Command::Exp(a) => commands::exp::run(&ui, &cwd, a),
         Command::Queue(a) => commands::queue::run(&ui, &cwd, a),
         Command::Db(a) => commands::db::run(&ui, &cwd, a),

@@ -32,8 +32,22 @@ pub fn run_action(
     cancel: &Cancel,
     progress: &(dyn Fn(&str, &str) + Sync),
 ) -> Result<(), StageFailure> {
+    run_action_until(repo, stage, params_nested, cancel, progress, None)
+}
+
+/// [`run_action`] with a deadline for commands: past it, the running command's process group
+/// is killed and the stage fails as timed out (a built-in under a timeout runs as a child
+/// process instead, see `exec::local`).
+pub fn run_action_until(
+    repo: &Repo,
+    stage: &Stage,
+    params_nested: &serde_json::Value,
+    cancel: &Cancel,
+    progress: &(dyn Fn(&str, &str) + Sync),
+    deadline: Option<crate::exec::Deadline>,
+) -> Result<(), StageFailure> {
     match &stage.action {
-        Action::Command(cmds) => run_commands(repo, stage, cmds, cancel),
+        Action::Command(cmds) => run_commands(repo, stage, cmds, cancel, deadline),
         Action::Builtin { id, with, .. } => {
             run_builtin(repo, stage, id, with, params_nested, progress)
         }
@@ -45,6 +59,7 @@ fn run_commands(
     stage: &Stage,
     cmds: &[String],
     cancel: &Cancel,
+    deadline: Option<crate::exec::Deadline>,
 ) -> Result<(), StageFailure> {
     // Outs are deleted first (unless persist), so a command that fails to write one can never
     // leave the previous version looking like its output.
@@ -73,6 +88,9 @@ fn run_commands(
         if cancel.is_cancelled() {
             return Err(interrupted(stage));
         }
+        if let Some(d) = deadline.filter(crate::exec::Deadline::passed) {
+            return Err(d.failure(&stage.name));
+        }
         tracing::debug!(stage = %stage.name, "$ {cmd}");
         // The command's stdout goes to our stderr: netsec's stdout carries data (--json).
         let out = std::io::stderr()
@@ -98,7 +116,9 @@ fn run_commands(
         cancel.register(pgid);
         crate::orphans::record(repo, &stage.name, pgid);
         let tail = child.stderr.take().map(spawn_tail_reader);
+        let watchdog = deadline.map(|d| crate::exec::Watchdog::start(pgid, d));
         let status = child.wait();
+        let timed_out = watchdog.is_some_and(|w| w.stop());
         cancel.unregister(pgid);
         crate::orphans::clear(repo, &stage.name);
         // The command has exited; a process it left in the background may still hold its
@@ -111,6 +131,11 @@ fn run_commands(
         if !status.success() {
             if cancel.is_cancelled() {
                 return Err(interrupted(stage));
+            }
+            if let Some(d) = deadline.filter(|_| timed_out) {
+                let mut f = d.failure(&stage.name);
+                f.stderr_tail = tail.into_iter().collect();
+                return Err(f);
             }
             let (kind, how) = match (status.code(), status.signal()) {
                 (Some(c), _) => (FailureKind::Failed, format!("exited with code {c}")),

@@ -39,6 +39,12 @@ pub enum Error {
     },
     #[error("no pipeline.toml found in `{start}` or any parent directory")]
     NoPipeline { start: PathBuf },
+    /// The executor (a batch scheduler) cannot be used: unreachable, or its tools missing.
+    #[error("{message}")]
+    Executor {
+        message: String,
+        hint: Option<String>,
+    },
     /// A remote operation failed. `url` is the remote's `describe()` (never a credential);
     /// the key, if any, is in `source`.
     #[error("{op} failed on remote `{remote}` ({url}): {source}")]
@@ -62,7 +68,9 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Pipeline(_) | Error::NoPipeline { .. } => exit::INVALID_PIPELINE,
-            Error::Lock(_) | Error::Io { .. } | Error::Remote { .. } => exit::IO,
+            Error::Lock(_) | Error::Io { .. } | Error::Remote { .. } | Error::Executor { .. } => {
+                exit::IO
+            }
             Error::Locked { .. } => exit::LOCKED,
             Error::Usage { .. } => exit::USAGE,
         }
@@ -75,7 +83,7 @@ impl Error {
                 "wait for it to finish; if no netsec is running, the lock `{}` is released automatically",
                 path.display()
             )),
-            Error::Usage { hint, .. } => hint.clone(),
+            Error::Usage { hint, .. } | Error::Executor { hint, .. } => hint.clone(),
             Error::Remote { source, .. } => source.hint.clone(),
             Error::NoPipeline { .. } => Some("run `netsec init`, or pass `-C DIR`".into()),
             Error::Lock(LockError::Parse { .. }) => {

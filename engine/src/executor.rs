@@ -40,6 +40,8 @@ pub struct ReproOptions {
     /// `repro --pull`: before running a stage, try the remote's run-cache (and fetch the
     /// missing outs of stages the lock already records with this fingerprint).
     pub remote: Option<crate::remote::Named>,
+    /// `repro --executor`: overrides `[executor] kind` for this run.
+    pub executor: Option<crate::run_settings::ExecutorKind>,
 }
 
 /// The params a stage tracks, flat (for the fingerprint) and nested (for a built-in).
@@ -164,6 +166,8 @@ fn dry_run(
             duration_ms: 0,
             restored_from: None,
             failure: None,
+            job: None,
+            attempts: None,
         };
         on_event(Event::Finished(&report));
         res.reports.push(report);
@@ -214,6 +218,10 @@ fn run(
     let mut res = ReproResult::default();
     let mut reported: BTreeSet<String> = BTreeSet::new();
     let mut stop = false;
+    let execs = crate::exec::Executors::new(repo, opts.executor);
+    let execs = &execs;
+    // A stage takes `cpus` of the `-j` slots on this machine (one as a batch job).
+    let slots = |name: &str| execs.slots(&repo.pipeline.stages[name], jobs);
 
     // Each finished stage is appended to the journal (opened with the first one, so a no-op
     // run leaves none); the lock is written once, at the end.
@@ -236,6 +244,7 @@ fn run(
                 let done = process(
                     repo,
                     opts,
+                    execs,
                     &repo.pipeline.stages[&name],
                     entry.as_ref(),
                     &params[&name],
@@ -249,9 +258,16 @@ fn run(
         }
         drop(done_tx);
         let mut running = 0usize;
+        let mut used = 0usize;
         loop {
-            while !stop && !cancel.is_cancelled() && running < jobs {
-                let Some(i) = ready.pop_first() else { break };
+            while !stop && !cancel.is_cancelled() && used < jobs {
+                let Some(&i) = ready.first() else { break };
+                let need = slots(&selected[i]);
+                if running > 0 && used + need > jobs {
+                    break;
+                }
+                ready.remove(&i);
+                used += need;
                 let name = selected[i].clone();
                 let entry = lock.stages.get(&name).cloned();
                 if job_tx.send((name, entry)).is_err() {
@@ -264,6 +280,7 @@ fn run(
             }
             let Ok(mut done) = done_rx.recv() else { break };
             running -= 1;
+            used = used.saturating_sub(slots(&done.report.stage));
             if let Some(entry) = done.entry.take() {
                 let recorded = match journal.as_mut() {
                     Some(j) => j.append(&done.report.stage, &entry),
@@ -336,6 +353,8 @@ fn run(
                 duration_ms: 0,
                 restored_from: None,
                 failure: None,
+                job: None,
+                attempts: None,
             };
             on_event(Event::Finished(&report));
             res.reports.push(report);
@@ -356,6 +375,8 @@ fn failed(stage: &Stage, reasons: Vec<DirtyReason>, start: Instant, f: StageFail
             duration_ms: start.elapsed().as_millis() as u64,
             restored_from: None,
             failure: Some(f),
+            job: None,
+            attempts: None,
         },
         entry: None,
     }
@@ -376,6 +397,8 @@ fn finished(
             duration_ms: start.elapsed().as_millis() as u64,
             restored_from: None,
             failure: None,
+            job: None,
+            attempts: None,
         },
         entry,
     }
@@ -394,9 +417,11 @@ fn restored(
 }
 
 /// Decide one stage and, if dirty, restore or run it. Runs on a worker thread.
+#[allow(clippy::too_many_arguments)]
 fn process(
     repo: &Repo,
     opts: &ReproOptions,
+    execs: &crate::exec::Executors,
     stage: &Stage,
     entry: Option<&LockEntry>,
     params: &StageParams,
@@ -537,13 +562,31 @@ fn process(
             message: m,
         })
     };
-    if let Err(f) = crate::action::run_action(repo, stage, &params.nested, cancel, &progress) {
-        return failed(stage, reasons, start, f);
-    }
-    match crate::commit::commit_outs(repo, stage, &fp, cacheable) {
-        Ok(entry) => finished(stage, Outcome::Ran, reasons, start, Some(entry)),
+    let exec = match execs.for_stage(stage) {
+        Ok(e) => e,
+        Err(f) => return failed(stage, reasons, start, f),
+    };
+    let say = |m: &str| progress(&stage.name, m);
+    let req = crate::exec::Request {
+        repo,
+        stage,
+        params: &params.nested,
+        fingerprint: &fp,
+        cancel,
+        say: &say,
+        progress: &progress,
+    };
+    let ran = crate::exec::run_with_retries(exec, &req);
+    let mut done = match ran.result {
         Err(f) => failed(stage, reasons, start, f),
-    }
+        Ok(()) => match crate::commit::commit_outs(repo, stage, &fp, cacheable) {
+            Ok(entry) => finished(stage, Outcome::Ran, reasons, start, Some(entry)),
+            Err(f) => failed(stage, reasons, start, f),
+        },
+    };
+    done.report.job = ran.job;
+    done.report.attempts = (ran.attempts > 1).then_some(ran.attempts);
+    done
 }
 
 /// `repro --pull`: the stage's outs from the remote, restored in the workspace, or `None`

@@ -1,7 +1,8 @@
 //! `.netsec/config.local.toml`: personal settings that override pipeline.toml and never enter
 //! git (`.netsec/` is not committed), so a personal remote path, endpoint or cluster account
-//! stays out of the shared file. Today it holds `[remotes.NAME]` tables, written by
-//! `netsec remote … --local`:
+//! stays out of the shared file. It holds `[remotes.NAME]` tables, written by
+//! `netsec remote … --local`, and an `[executor]` table (partition, account… laid key by key
+//! over pipeline.toml's, see `apply_executor`). For remotes:
 //!
 //! - a name pipeline.toml does not declare adds a remote;
 //! - a name it declares is overridden key by key (`url`, `default`, backend options); the
@@ -29,6 +30,9 @@ const MAX_BYTES: u64 = 1 << 20;
 struct RawLocal {
     #[serde(default)]
     remotes: Option<Spanned<BTreeMap<Spanned<String>, Spanned<RawRemote>>>>,
+    /// `[executor]`, laid key by key over pipeline.toml's (`apply_executor`).
+    #[serde(default)]
+    executor: Option<Spanned<RawRemote>>,
 }
 
 /// Apply the local config under `root` (if any) to the remotes of pipeline.toml.
@@ -49,6 +53,42 @@ pub fn apply(
         }
     };
     apply_text(&src, shared, backends)
+}
+
+/// Lay the local config's `[executor]` table (if any) over pipeline.toml's, key by key, so a
+/// personal cluster account or partition never enters the shared file.
+pub fn apply_executor(
+    root: &Path,
+    executor: &mut crate::run_settings::ExecutorConfig,
+) -> Result<(), PipelineError> {
+    let src = match netsec_common::read_regular_string(&root.join(LOCAL_CONFIG), Some(MAX_BYTES)) {
+        Ok(s) => s,
+        Err(e) if e.is_not_found() => return Ok(()),
+        Err(e) => {
+            return Err(PipelineError {
+                message: format!("cannot read `{LOCAL_CONFIG}`: {e}"),
+                ..Default::default()
+            })
+        }
+    };
+    let cx = Ctx {
+        src: &src,
+        file: PathBuf::from(LOCAL_CONFIG),
+    };
+    if let Some((span, depth)) = crate::manifest::too_deep(&src) {
+        return Err(cx.err(span, format!("nested {depth} levels deep")));
+    }
+    let raw: RawLocal = toml::from_str(&src).map_err(|e| {
+        let msg = e.message().to_string();
+        cx.err(e.span().unwrap_or(0..0), format!("invalid TOML: {msg}"))
+            .with_hint("this file holds `[remotes.NAME]` tables and an `[executor]` table")
+    })?;
+    if let Some(t) = &raw.executor {
+        *executor = crate::run_settings::executor_config(t, executor.clone(), &|span, msg| {
+            cx.err(span, msg)
+        })?;
+    }
+    Ok(())
 }
 
 /// [`apply`] with the local config's text given (to validate an edit before writing it).

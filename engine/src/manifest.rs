@@ -21,13 +21,16 @@ pub struct RawManifest {
     /// line of an unknown or mistyped key (an error there, not a warning).
     #[serde(default)]
     pub remotes: Option<Spanned<BTreeMap<Spanned<String>, Spanned<RawRemote>>>>,
+    /// `[executor]`: where stages run (see `run_settings`).
+    #[serde(default)]
+    pub executor: Option<Spanned<RawRemote>>,
     /// Every other top-level key: the tables a binary registers (`[tracking]`) are checked
     /// by their owner (`Extensions::tables`); the rest are reported as unknown.
     #[serde(flatten)]
     pub other: BTreeMap<String, toml::Value>,
 }
 
-/// One `[remotes.NAME]` table: key → value, both with their spans.
+/// One `[remotes.NAME]` (or `[executor]`) table: key → value, both with their spans.
 pub type RawRemote = BTreeMap<Spanned<String>, Spanned<toml::Value>>;
 
 /// One `[stages.NAME]` table. Unknown keys are errors (exit 3, with a suggestion): a typo such
@@ -57,6 +60,11 @@ pub struct RawStage {
     /// Free-form metadata (as DVC's `meta`); never affects anything.
     #[serde(default)]
     pub meta: Option<toml::Value>,
+    /// Run settings (`run_settings`): not fingerprinted.
+    pub timeout: Option<Spanned<toml::Value>>,
+    pub retries: Option<Spanned<toml::Value>>,
+    pub resources: Option<Spanned<RawRemote>>,
+    pub executor: Option<Spanned<String>>,
 }
 
 /// `matrix = { AXIS = [..], .. }` with its axes in declaration order (member names join the
@@ -148,7 +156,7 @@ fn yes() -> bool {
 
 /// Top-level keys the engine owns; a binary adds its own tables (`Extensions::tables`,
 /// e.g. `tracking`). Anything else is an error. Only keys under `[params]` are free-form.
-pub const TOP_LEVEL_KEYS: &[&str] = &["params", "stages", "remotes", "vars"];
+pub const TOP_LEVEL_KEYS: &[&str] = &["params", "stages", "remotes", "executor", "vars"];
 
 /// The hint for serde's "unknown field `x`, expected one of `a`, `b`" (from a
 /// `deny_unknown_fields` struct): a suggestion, or what the key would need.

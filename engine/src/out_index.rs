@@ -133,6 +133,7 @@ mod tests {
             desc: None,
             frozen: false,
             always_changed: false,
+            run: Default::default(),
         };
         (name.into(), st)
     }

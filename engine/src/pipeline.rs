@@ -54,6 +54,8 @@ pub struct Stage {
     pub desc: Option<String>,
     pub frozen: bool,
     pub always_changed: bool,
+    /// `timeout`, `retries`, `resources`, `executor`: how it runs, never fingerprinted.
+    pub run: crate::run_settings::RunSettings,
 }
 
 impl Stage {
@@ -112,6 +114,8 @@ pub struct Pipeline {
     pub tables: BTreeMap<String, toml::Value>,
     /// `foreach`/`matrix` definitions: group name → member stage names (`fit` → `fit@a`, …).
     pub groups: BTreeMap<String, Vec<String>>,
+    /// `[executor]`, with `.netsec/config.local.toml`'s laid over it.
+    pub executor: crate::run_settings::ExecutorConfig,
 }
 
 /// A file's text and display name, to build errors at a byte span.
@@ -192,6 +196,7 @@ impl Pipeline {
             .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
         let (mut pipeline, warnings) = Self::parse(&src, manifest_path, &root, ext)?;
         crate::local_config::apply(&root, &mut pipeline.remotes, &ext.remotes)?;
+        crate::local_config::apply_executor(&root, &mut pipeline.executor)?;
         Ok((pipeline, warnings))
     }
 
@@ -238,6 +243,14 @@ impl Pipeline {
         let remotes = crate::remote::config::validate(raw.remotes, &ext.remotes, &|span, msg| {
             cx.err(span, msg)
         })?;
+        let executor = match &raw.executor {
+            Some(t) => {
+                crate::run_settings::executor_config(t, Default::default(), &|span, msg| {
+                    cx.err(span, msg)
+                })?
+            }
+            None => Default::default(),
+        };
         let mut tables = BTreeMap::new();
         for (key, value) in raw.other {
             let at = manifest::table_span(src, &key).unwrap_or(0..0);
@@ -365,6 +378,7 @@ impl Pipeline {
                 remotes,
                 tables,
                 groups,
+                executor,
             },
             warnings,
         ))
@@ -389,6 +403,14 @@ fn validate_stage(
     store: &mut ParamStore,
     path_spans: &mut PathSpans,
 ) -> Result<Stage, PipelineError> {
+    let run = crate::run_settings::stage_settings(
+        name,
+        raw.timeout.as_ref(),
+        raw.retries.as_ref(),
+        raw.resources.as_ref(),
+        raw.executor.as_ref(),
+        &|span, msg| cx.err(span, msg),
+    )?;
     let wdir = match &raw.wdir {
         Some(w) => RepoPath::parse_in(None, w.get_ref())
             .or_else(|e| {
@@ -577,6 +599,7 @@ fn validate_stage(
         desc: raw.desc,
         frozen: raw.frozen,
         always_changed: raw.always_changed || builtin_always_changed,
+        run,
     })
 }
 

@@ -281,6 +281,7 @@ pub fn status(
                 stage: stage.name.clone(),
                 status,
                 reasons: ev.reasons,
+                job: crate::exec::slurm::running_job(repo, &stage.name).map(|r| r.job),
             })
         })
         .collect()

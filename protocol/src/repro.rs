@@ -74,6 +74,8 @@ pub enum FailureKind {
     Io,
     /// The command could not be started, or a declared out was missing after it.
     Invalid,
+    /// It ran longer than its `timeout` and was killed (its process group, or its job).
+    TimedOut,
 }
 
 /// Why a stage failed, as fields (rendered by the binary, never re-parsed from text).
@@ -127,6 +129,26 @@ pub struct StageEvent {
     /// Set when `outcome` is `failed`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure: Option<StageFailure>,
+    /// Set when the stage ran as a batch job (`--executor slurm`): its last job.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job: Option<JobInfo>,
+    /// Set when it ran more than once (`retries`, or a requeued job): how many times.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempts: Option<u32>,
+}
+
+/// A stage's batch job (`--executor slurm`), in `repro --json` and `status --json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobInfo {
+    /// The scheduler's job id (`12345`).
+    pub id: String,
+    /// `netsec-<stage>-<fingerprint prefix>`.
+    pub name: String,
+    /// The node it ran on, once known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
+    /// The scheduler's state when last seen (`RUNNING`, `COMPLETED`, `FAILED`, `TIMEOUT`…).
+    pub state: String,
 }
 
 /// The last line: stage names by outcome.
@@ -203,6 +225,8 @@ mod tests {
             duration_ms: 3,
             restored_from: Some(RestoreSource::RunCache),
             failure: None,
+            job: None,
+            attempts: None,
         });
         let text = serde_json::to_string(&ev).unwrap();
         assert_eq!(

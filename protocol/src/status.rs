@@ -19,6 +19,9 @@ pub struct StageStatus {
     pub stage: String,
     pub status: StageState,
     pub reasons: Vec<DirtyReason>,
+    /// The batch job running it now (`--executor slurm`), as the running `repro` last saw it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job: Option<crate::repro::JobInfo>,
 }
 
 /// The whole answer, stages in topological order, then the data sources of `netsec add`.

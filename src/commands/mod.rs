@@ -21,6 +21,7 @@ pub mod queue;
 pub mod remote;
 pub mod report;
 pub mod repro;
+pub mod run_stage;
 pub mod serve;
 pub mod snapshots;
 pub mod status;

@@ -43,6 +43,10 @@ pub struct Args {
     /// The remote `--pull` reads (a name from pipeline.toml, or a URL); default: the default remote.
     #[arg(short, long, value_name = "NAME", requires = "pull")]
     remote: Option<String>,
+    /// Where stages run: `local` (child processes) or `slurm` (one batch job per stage);
+    /// default: `[executor] kind` of pipeline.toml / .netsec/config.local.toml, else local.
+    #[arg(long, value_name = "KIND", value_parser = ["local", "slurm"])]
+    executor: Option<String>,
 }
 
 pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
@@ -74,6 +78,10 @@ pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
         } else {
             None
         },
+        executor: args
+            .executor
+            .as_deref()
+            .and_then(netsec_engine::run_settings::ExecutorKind::parse),
     };
     let json = args.json;
     let sink = |ev: Event<'_>| {

@@ -86,6 +86,19 @@ pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
         crate::outln!("Pipeline is up to date.");
     }
     if ui.verbose > 0 {
+        for (s, job) in stages.iter().filter_map(|s| Some((s, s.job.as_ref()?))) {
+            crate::outln!(
+                "Job of `{}`: Slurm job {} ({}), {}{}",
+                s.stage,
+                job.id,
+                job.name,
+                job.state,
+                job.node
+                    .as_deref()
+                    .map(|n| format!(" on {n}"))
+                    .unwrap_or_default()
+            );
+        }
         print_timings(&repo.root);
     }
     Ok(0)

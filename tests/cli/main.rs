@@ -29,6 +29,7 @@ mod progress;
 mod remote;
 mod remote_kill;
 mod remote_pull;
+mod run_settings;
 mod templating;
 
 /// The two-stage chain most freshness scenarios use. `runs.log` counts executions; it is neither a

@@ -85,6 +85,8 @@ enum Command {
     Exp(commands::exp::Args),
     /// The experiments queue: start, status, logs, kill.
     Queue(commands::queue::Args),
+    /// Tracked param values that differ between the workspace and a revision, or two revisions.
+    Params(commands::params::Args),
 }
 
 fn main() -> ExitCode {
@@ -134,6 +136,7 @@ fn main() -> ExitCode {
         Command::RunStage(a) => commands::run_stage::run(&ui, &cwd, a),
         Command::Exp(a) => commands::exp::run(&ui, &cwd, a),
         Command::Queue(a) => commands::queue::run(&ui, &cwd, a),
+        Command::Params(a) => commands::params::run(&ui, &cwd, a),
         Command::Db(a) => commands::db::run(&ui, &cwd, a),
     };
     let code = match result {

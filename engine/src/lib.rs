@@ -40,6 +40,7 @@ pub mod orphans;
 pub mod out_index;
 pub mod params;
 pub mod params_edit;
+pub mod params_rev;
 pub mod pipeline;
 pub mod plan;
 pub mod progress;

@@ -38,3 +38,16 @@ pub struct ExpRow {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
 }
+
+/// One param or metric that differs (`exp diff`, `params diff`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ValueDiff {
+    /// `param` or `metric`.
+    pub kind: String,
+    /// `train.lr`, `params.yaml:train.lr`, `metrics.json:test.f1`.
+    pub key: String,
+    pub old: Option<Value>,
+    pub new: Option<Value>,
+    /// `new − old` when both are numbers.
+    pub delta: Option<f64>,
+}

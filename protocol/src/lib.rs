@@ -21,7 +21,7 @@ pub mod status;
 pub use checkout::CheckoutJson;
 pub use commit::{AddJson, AddedSource, CommitJson, CommittedStage};
 pub use dag::DagJson;
-pub use exp::{ExpKind, ExpRow};
+pub use exp::{ExpKind, ExpRow, ValueDiff};
 pub use explain::{ExplainJson, FieldChange, OutChange};
 pub use gc::GcJson;
 pub use init::InitJson;

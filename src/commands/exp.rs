@@ -8,7 +8,6 @@ use std::sync::Arc;
 
 use netsec_engine::exp::runner::{Collected, RunnerEvent, RunnerOptions};
 use netsec_engine::exp::{names, record::now_ms, ExpRecord, ExpStatus, Store};
-use netsec_engine::params::ParamKey;
 use netsec_engine::params_edit::Override;
 use netsec_engine::plan::Selection;
 use netsec_engine::{find_root, Cancel, Error, Lockfile, Repo, RepoLock, ReproOptions};
@@ -29,6 +28,23 @@ enum Action {
     Show(super::exp_show::ShowArgs),
     /// Delete experiments (their records and logs).
     Remove(RemoveArgs),
+    /// Params and metrics that differ between two rows of `exp show` (default: HEAD and the
+    /// workspace; one name: HEAD and it).
+    Diff {
+        a: Option<String>,
+        b: Option<String>,
+        /// Also what did not change.
+        #[arg(long)]
+        all: bool,
+        /// A JSON list of `{kind, key, old, new, delta}`.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Put an experiment's params, outs (from the cache) and lock entries into the workspace,
+    /// running nothing.
+    Apply { name: String },
+    /// Create a git branch whose commit holds the experiment's params, lock and metrics.
+    Branch { name: String, branch: String },
 }
 
 #[derive(Debug, clap::Args)]
@@ -70,6 +86,23 @@ pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
         Action::Run(a) => run_exp(ui, cwd, a),
         Action::Show(a) => super::exp_show::run(ui, cwd, a),
         Action::Remove(a) => remove(ui, cwd, a),
+        Action::Diff { a, b, all, json } => diff(ui, cwd, a, b, all, json),
+        Action::Apply { name } => apply(ui, cwd, &name),
+        Action::Branch { name, branch } => {
+            let (_, store) = store_of(cwd)?;
+            let rec = store.load(&name)?;
+            let repo = super::open(ui, cwd)?;
+            let commit = netsec_engine::exp::branch::create(&repo, &rec, &branch)?;
+            ui.status(
+                "Branched",
+                "32",
+                &format!(
+                    "`{name}` as `{branch}` ({})",
+                    &commit[..commit.len().min(7)]
+                ),
+            );
+            Ok(0)
+        }
     }
 }
 
@@ -245,15 +278,7 @@ fn run_here(
 
 /// Params (every tracked key, flat) and metrics (metric outs of the lock) of a workspace.
 pub fn collect_repo(ui: &Ui, repo: &Repo) -> Collected {
-    let mut store = repo.pipeline.param_store();
-    let mut params = BTreeMap::new();
-    for st in repo.pipeline.stages.values() {
-        for k in &st.params {
-            if let Ok(v) = store.tracked(std::slice::from_ref::<ParamKey>(k)) {
-                params.extend(v);
-            }
-        }
-    }
+    let params = super::params::tracked(&repo.pipeline);
     let lock = Lockfile::load(&repo.root).unwrap_or_default();
     let metrics = super::metrics::current(ui, repo, &lock);
     Collected { params, metrics }
@@ -356,5 +381,75 @@ fn remove(ui: &Ui, cwd: &Path, a: RemoveArgs) -> Result<i32, Error> {
         store.remove(&r.name)?;
         ui.status("Removed", "32", &format!("`{}`", r.name));
     }
+    Ok(0)
+}
+
+fn diff(
+    ui: &Ui,
+    cwd: &Path,
+    a: Option<String>,
+    b: Option<String>,
+    all: bool,
+    json: bool,
+) -> Result<i32, Error> {
+    let rows = super::exp_show::rows(ui, cwd)?;
+    let (old, new) = match (a, b) {
+        (None, _) => ("HEAD".to_string(), "workspace".to_string()),
+        (Some(a), None) => ("HEAD".to_string(), a),
+        (Some(a), Some(b)) => (a, b),
+    };
+    let find = |n: &str| {
+        rows.iter()
+            .find(|r| r.name == n)
+            .ok_or_else(|| Error::Usage {
+                message: format!("no experiment named `{n}`"),
+                hint: Some("`netsec exp show` lists them (and `workspace`, `HEAD`)".into()),
+            })
+    };
+    let (o, n) = (find(&old)?, find(&new)?);
+    let metrics = |r: &netsec_protocol::ExpRow| -> BTreeMap<String, serde_json::Value> {
+        r.metrics
+            .iter()
+            .filter_map(|(k, v)| Some((k.clone(), serde_json::Number::from_f64(*v)?.into())))
+            .collect()
+    };
+    let mut out = super::params::diff("param", &o.params, &n.params, all);
+    out.extend(super::params::diff("metric", &metrics(o), &metrics(n), all));
+    super::params::print(&out, &old, &new, json);
+    Ok(0)
+}
+
+fn apply(ui: &Ui, cwd: &Path, name: &str) -> Result<i32, Error> {
+    let (root, store) = store_of(cwd)?;
+    let rec = store.load(name)?;
+    if rec.status != ExpStatus::Success {
+        return Err(Error::Usage {
+            message: format!("experiment `{name}` is {}", rec.status.as_str()),
+            hint: Some("only a successful experiment can be applied".into()),
+        });
+    }
+    let dot = root.join(netsec_engine::workspace::DOT_DIR);
+    let _lock = RepoLock::acquire(&dot)?;
+    let overrides: Vec<Override> = rec
+        .override_keys()
+        .map_err(|m| Error::Usage {
+            message: m,
+            hint: None,
+        })?
+        .into_iter()
+        .map(|(key, value)| Override { key, value })
+        .collect();
+    netsec_engine::params_edit::plan(&root, &overrides)?
+        .write_checked(&root, &super::extensions())?;
+    let repo = super::open(ui, cwd)?;
+    let stages = netsec_engine::exp::apply::restore_outs(&repo, &rec)?;
+    ui.status(
+        "Applied",
+        "32",
+        &format!(
+            "experiment `{name}` ({} stages restored, none run)",
+            stages.len()
+        ),
+    );
     Ok(0)
 }

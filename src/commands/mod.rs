@@ -13,6 +13,7 @@ pub mod fetch;
 pub mod gc;
 pub mod init;
 pub mod metrics;
+pub mod params;
 pub mod plots;
 pub mod predict;
 pub mod pull;

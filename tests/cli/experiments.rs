@@ -396,3 +396,100 @@ fn exp_show_formats_sorting_and_filters() {
     let text = String::from_utf8_lossy(&narrow.stdout);
     assert!(text.lines().all(|l| l.chars().count() <= 60), "{text}");
 }
+
+#[test]
+fn apply_branch_and_diffs() {
+    let e = Exp::new();
+    e.run(&["repro"]).code(0);
+    e.p.git(&["add", "-A"]);
+    e.p.git(&["commit", "-q", "-m", "ran"]);
+    e.run(&[
+        "exp",
+        "run",
+        "--queue",
+        "-n",
+        "low",
+        "-S",
+        "params.yaml:train.lr=0.3",
+    ])
+    .code(0);
+    e.run(&[
+        "exp",
+        "run",
+        "--queue",
+        "-n",
+        "high",
+        "-S",
+        "params.yaml:train.lr=0.7",
+    ])
+    .code(0);
+    e.run(&["queue", "start", "-j", "2"]).code(0);
+    // exp diff: params and metrics with deltas.
+    let d = e.run(&["exp", "diff", "low", "high", "--json"]);
+    d.code(0);
+    let rows: Vec<netsec_protocol::ValueDiff> = serde_json::from_str(&d.stdout).unwrap();
+    let lr = rows.iter().find(|r| r.key == "metrics.json:lr").unwrap();
+    assert_eq!(lr.kind, "metric");
+    assert!((lr.delta.unwrap() - 0.4).abs() < 1e-9, "{rows:?}");
+    assert!(rows
+        .iter()
+        .any(|r| r.key == "params.yaml:train.lr" && r.kind == "param"));
+    assert!(!rows.iter().any(|r| r.key == "prep.n"), "{rows:?}");
+    // exp branch: a commit on the base with the params, lock and metrics; HEAD untouched.
+    let head = e.p.git(&["rev-parse", "HEAD"]);
+    let rec: serde_json::Value =
+        serde_json::from_str(&e.p.read(".netsec/exps/records-v1/high.json")).unwrap();
+    e.run(&["exp", "branch", "high", "try-high"]).code(0);
+    assert_eq!(e.p.git(&["rev-parse", "HEAD"]), head);
+    assert_eq!(e.p.git(&["rev-parse", "try-high~1"]), head);
+    assert_eq!(
+        e.p.git(&["show", "try-high:params.yaml"]),
+        "train:\n  lr: 0.7 # learning rate\n  seed: 1\n"
+    );
+    let lock: serde_json::Value =
+        serde_json::from_str(&e.p.git(&["show", "try-high:netsec.lock"])).unwrap();
+    assert_eq!(lock, rec["lock"]);
+    assert!(e
+        .p
+        .git(&["show", "try-high:metrics.json"])
+        .contains("\"lr\": 0.7"));
+    assert_eq!(e.p.git(&["status", "--porcelain"]), "");
+    e.run(&["exp", "branch", "high", "try-high"]).code(2);
+    // exp apply: params, outs and lock, no stage run; then status is up to date.
+    let trains = e.count("train");
+    e.run(&["exp", "apply", "high"]).code(0);
+    assert_eq!(e.count("train"), trains);
+    assert_eq!(
+        e.p.read("params.yaml"),
+        "train:\n  lr: 0.7 # learning rate\n  seed: 1\n"
+    );
+    assert!(e.p.read("metrics.json").contains("\"lr\": 0.7"));
+    assert!(e.p.read("model.txt").ends_with("0.7 1\n"));
+    let st = e.run(&["status"]);
+    st.code(0);
+    assert!(
+        st.stdout.contains("Pipeline is up to date."),
+        "{}",
+        st.stdout
+    );
+    // params diff: workspace vs HEAD, and between two commits.
+    let pd = e.run(&["params", "diff", "--json"]);
+    pd.code(0);
+    let rows: Vec<netsec_protocol::ValueDiff> = serde_json::from_str(&pd.stdout).unwrap();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0].key, "params.yaml:train.lr");
+    assert_eq!(rows[0].old, Some(serde_json::json!(0.1)));
+    assert_eq!(rows[0].new, Some(serde_json::json!(0.7)));
+    e.p.git(&["commit", "-q", "-am", "high"]);
+    let pd = e.run(&["params", "diff", "HEAD~1", "HEAD"]);
+    pd.code(0);
+    assert!(
+        pd.stdout.contains("params.yaml:train.lr") && pd.stdout.contains("+0.6"),
+        "{}",
+        pd.stdout
+    );
+    let all = e.run(&["params", "diff", "HEAD~1", "HEAD", "--all", "--json"]);
+    let rows: Vec<netsec_protocol::ValueDiff> = serde_json::from_str(&all.stdout).unwrap();
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    e.run(&["params", "diff", "nope"]).code(2);
+}

@@ -2,6 +2,8 @@
 //! recorded with its whole lock so it can be compared, applied or branched without a rerun.
 //! Queued experiments run in isolated workspaces that share the repository's cache.
 
+pub mod apply;
+pub mod branch;
 pub mod names;
 pub mod queue;
 pub mod record;

@@ -359,3 +359,48 @@ fn bad_plot_declarations_exit_3_at_their_line() {
     );
     p.run(&["status"]).code(3).says("pipeline.toml:3");
 }
+
+#[test]
+fn report_on_a_cmd_pipeline_lists_its_metrics_plots_params_and_graph() {
+    let p = Project::with_pipeline(&format!(
+        "[params]\nlr = 0.1\nModel = {{ depth = 3 }}\n\n{}\n[stages.score]\ncmd = \"printf '{{\\\"AUC\\\": 0.91, \\\"brier\\\": 0.07}}' > scores.json\"\ndeps = [\"out/\"]\nparams = [\"lr\", \"Model\"]\nouts = [{{ path = \"scores.json\", metric = true, cache = false }}]\n",
+        pipeline("1.0", "0.85")
+    ));
+    p.run(&["repro"]).code(0);
+    let run = p.run(&["report"]);
+    run.code(0);
+    let html = p.read("artifacts/report/index.html");
+    // Table of contents; the phishing sections are absent.
+    for (id, title) in [
+        ("metrics", "Metrics"),
+        ("plots", "Plots"),
+        ("timings", "Stage timings (last repro)"),
+        ("params", "Params"),
+        ("dag", "Stage graph"),
+    ] {
+        assert!(
+            html.contains(&format!("<li><a href=\"#{id}\">{title}</a></li>")),
+            "{id}"
+        );
+        assert!(html.contains(&format!("<h2 id=\"{id}\">")), "{id}");
+    }
+    for phishing in ["Drift", "Model card", "Model selection", "No metrics yet"] {
+        assert!(!html.contains(phishing), "{phishing}");
+    }
+    // Every metric, names sorted case-insensitively ("AUC" < "brier" < ...).
+    let metrics = html.split("<h2 id=\"metrics\">").nth(1).unwrap();
+    let (auc, brier) = (
+        metrics.find("<td>AUC</td>").unwrap(),
+        metrics.find("<td>brier</td>").unwrap(),
+    );
+    assert!(auc < brier);
+    assert!(metrics.contains("<td class=\"n\">0.91</td>"));
+    // Every declared plot and the `plot = true` out, one SVG each.
+    assert_eq!(html.matches("<svg class=\"plot\"").count(), 6);
+    // Params sorted case-insensitively: lr before Model.depth.
+    let params = html.split("<h2 id=\"params\">").nth(1).unwrap();
+    assert!(params.find("<td>lr</td>").unwrap() < params.find("<td>Model.depth</td>").unwrap());
+    // The graph: score after gen.
+    assert!(html.contains("<tr><td>score</td><td>gen</td>"), "{html}");
+    assert!(!html.contains("http://") && !html.contains("https://"));
+}

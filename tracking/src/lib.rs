@@ -19,6 +19,6 @@ pub use config::{Auth, TrackingConfig, DEFAULT_EXPERIMENT};
 pub use error::{Result, TrackingError};
 /// `uri` without its `user:password@` part, for messages (netsec-common's redactor).
 pub use netsec_common::redact::redact_uri as redact;
-pub use report::{build_report, write_report, REPORT_PATH};
+pub use report::{build_report, write_report, DagRow, ReportInputs, REPORT_PATH};
 pub use run::{log_run, ArtifactPaths, RunContext, RunRecord};
 pub use timings::{human_ms, StageTiming, Timings};

@@ -440,3 +440,85 @@ fn a_frozen_server_fails_the_load_within_the_bound_and_the_message_says_how_long
         "says {waited} ms but {took:?} passed after the freeze: {shown}"
     );
 }
+
+#[test]
+fn a_killed_replace_load_is_refused_by_ingest_never_read_in_part() {
+    let Some(uri) = mongo_uri() else { return };
+    let db = unique_db("killed");
+    let ws = workspace();
+    // A complete load first: the collection a killed `--replace` would have half replaced.
+    let out = load(ws.path(), &uri, &db, &["--replace"]);
+    assert_eq!(out.status.code(), Some(0), "{}", all(&out));
+    use_mongo(ws.path(), &db, "phishing", "");
+    let out = netsec(ws.path(), &["repro", "ingest"], Some(&uri));
+    assert_eq!(out.status.code(), Some(0), "{}", all(&out));
+
+    // Four copies of the rows, loaded 50 at a time: seconds of inserts to kill in the middle.
+    let csv = std::fs::read_to_string(ws.path().join("data/phisingData.csv")).expect("csv");
+    let (header, body) = csv.split_once('\n').expect("header");
+    let big = format!("{header}\n{}", body.repeat(4));
+    std::fs::write(ws.path().join("data/big.csv"), big).expect("write big csv");
+    let total = 4 * 11_055;
+    let conn = netsec_mongo::Connection::open(&uri, "MONGODB_URI", Duration::from_secs(5))
+        .expect("connect");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_netsec"))
+        .args([
+            "db",
+            "load",
+            "--database",
+            &db,
+            "--collection",
+            "phishing",
+            "data/big.csv",
+            "--replace",
+            "--batch-size",
+            "50",
+        ])
+        .current_dir(ws.path())
+        .env("NO_COLOR", "1")
+        .env("MONGODB_URI", &uri)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn db load");
+    // The old rows are deleted first; kill once the new ones are partly in.
+    let started = Instant::now();
+    let mut seen_empty = false;
+    loop {
+        let n = conn.count(&db, "phishing").expect("count");
+        seen_empty |= n < 11_055;
+        if seen_empty && n >= 1_000 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "the load made no progress ({n} documents)"
+        );
+        if let Some(status) = child.try_wait().expect("wait") {
+            panic!("db load finished ({status}) before it could be killed; make the input bigger");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reap");
+    let partial = conn.count(&db, "phishing").expect("count");
+    assert!(
+        partial > 0 && partial < total,
+        "killed half-way: {partial} of {total} documents"
+    );
+
+    // Ingest refuses the partial collection: exit 4, says why and what to do.
+    let out = netsec(ws.path(), &["repro", "ingest"], Some(&uri));
+    assert_eq!(out.status.code(), Some(4), "{}", all(&out));
+    let msg = all(&out);
+    assert!(msg.contains("unfinished load"), "{msg}");
+    assert!(msg.contains(&format!("{db}.phishing")), "{msg}");
+    assert!(msg.contains("--replace"), "{msg}");
+    assert!(!msg.contains(&uri), "{msg}");
+
+    // A complete rerun of the load makes it readable again.
+    let out = load(ws.path(), &uri, &db, &["--replace"]);
+    assert_eq!(out.status.code(), Some(0), "{}", all(&out));
+    let out = netsec(ws.path(), &["repro", "ingest"], Some(&uri));
+    assert_eq!(out.status.code(), Some(0), "{}", all(&out));
+}

@@ -126,6 +126,18 @@ impl Connection {
         &self.hosts
     }
 
+    /// How many documents `database`.`collection` holds (0 when it does not exist).
+    pub fn count(&self, database: &str, collection: &str) -> Result<u64, MongoError> {
+        let c = self
+            .client()
+            .database(database)
+            .collection::<mongodb::bson::Document>(collection);
+        let namespace = format!("{database}.{collection}");
+        self.run("count", &namespace, OP_TIMEOUT, async move {
+            c.count_documents(doc! {}).await
+        })
+    }
+
     /// Runs `fut` on the client's runtime, bounded by `bound`.
     pub fn run<T>(
         &self,

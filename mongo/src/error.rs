@@ -56,6 +56,23 @@ pub enum MongoError {
 
     #[error("cannot start the MongoDB client runtime: {0}")]
     Runtime(std::io::Error),
+
+    /// The collection's last `netsec db load` started and never finished (see `marker.rs`).
+    #[error("`{namespace}` at {hosts} holds an unfinished load: `netsec db load` of {rows} rows started at {} did not complete, so the collection may hold only part of them", started_at(*started))]
+    IncompleteLoad {
+        namespace: String,
+        hosts: String,
+        rows: i64,
+        /// Seconds since the epoch.
+        started: i64,
+    },
+}
+
+/// `2026-12-03T11:12:18Z` for seconds since the epoch.
+fn started_at(secs: i64) -> String {
+    mongodb::bson::DateTime::from_millis(secs.saturating_mul(1000))
+        .try_to_rfc3339_string()
+        .unwrap_or_else(|_| format!("{secs} s after the epoch"))
 }
 
 impl MongoError {
@@ -70,6 +87,8 @@ impl MongoError {
             MongoError::Operation {
                 code: Some(11000), ..
             } => ErrorKind::Invalid,
+            // Part of a data set is not data to train on.
+            MongoError::IncompleteLoad { .. } => ErrorKind::Rejected,
             _ => ErrorKind::Io,
         }
     }
@@ -94,12 +113,16 @@ impl MongoError {
             MongoError::Operation {
                 code: Some(11000), ..
             } => Some("the collection already holds these documents: load with `--replace`".into()),
+            MongoError::IncompleteLoad { .. } => Some(
+                "the load was interrupted: run `netsec db load --replace` of the same CSV again"
+                    .into(),
+            ),
             _ => None,
         }
     }
 
     /// The error as a data-stage error: I/O problems become `Read` errors of the source (exit 5),
-    /// configuration problems `Config` errors (exit 1). The hint is not kept: take it first.
+    /// configuration problems `Config` errors (exit 1), an unfinished load `Refused` (exit 4). The hint is not kept: take it first.
     pub fn into_stage_error(self, origin: &str) -> StageError {
         let message = self.to_string();
         match self.kind() {
@@ -112,6 +135,10 @@ impl MongoError {
                     _ => "ingest.mongodb.query".into(),
                 },
                 message,
+            },
+            ErrorKind::Rejected => StageError::Refused {
+                path: origin.into(),
+                reason: message,
             },
             _ => StageError::Read {
                 path: origin.into(),

@@ -9,6 +9,7 @@ pub mod cells;
 pub mod connect;
 pub mod error;
 pub mod load;
+pub mod marker;
 pub mod source;
 
 pub use connect::Connection;

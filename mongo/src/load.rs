@@ -11,7 +11,9 @@
 //! ObjectIds sort the same as bytes and as hex everywhere.
 //!
 //! A second load into a non-empty collection would mix two files, so it is refused up front;
-//! `replace` empties the collection first, which makes reruns idempotent.
+//! `replace` empties the collection first, which makes reruns idempotent. The load is marked
+//! unfinished before the first delete or insert and complete after the last batch
+//! (`marker.rs`), so a killed load is refused by ingest rather than read in part.
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -21,6 +23,7 @@ use netsec_stages::{Dtype, Frame};
 
 use crate::connect::{Connection, OP_TIMEOUT};
 use crate::error::MongoError;
+use crate::marker::{self, Marker};
 
 /// Where and how to load.
 #[derive(Debug, Clone)]
@@ -69,8 +72,21 @@ pub fn load_frame(
         .client()
         .database(&opts.database)
         .collection::<Document>(&opts.collection);
+    let stamp = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as u32);
+    let rows = frame.n_rows();
+    let mut marker = Marker {
+        state: "loading".into(),
+        rows: rows as i64,
+        inserted: 0,
+        started: i64::from(stamp),
+    };
     let mut deleted = 0;
     if opts.replace {
+        // Marked unfinished before anything is deleted: from here until the marker says
+        // complete, ingest refuses the collection.
+        marker::write(&conn, &opts.database, &opts.collection, &marker)?;
         let c = coll.clone();
         deleted = conn
             .run("delete", &namespace, OP_TIMEOUT, async move {
@@ -78,10 +94,7 @@ pub fn load_frame(
             })?
             .deleted_count;
     } else {
-        let c = coll.clone();
-        let present = conn.run("count", &namespace, OP_TIMEOUT, async move {
-            c.count_documents(doc! {}).await
-        })?;
+        let present = conn.count(&opts.database, &opts.collection)?;
         if present > 0 {
             return Err(MongoError::Operation {
                 op: "load",
@@ -93,11 +106,8 @@ pub fn load_frame(
                 code: Some(11000),
             });
         }
+        marker::write(&conn, &opts.database, &opts.collection, &marker)?;
     }
-    let stamp = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as u32);
-    let rows = frame.n_rows();
     let mut inserted = 0;
     let mut start = 0;
     while start < rows {
@@ -112,6 +122,9 @@ pub fn load_frame(
         inserted += result.inserted_ids.len();
         start = end;
     }
+    marker.state = "complete".into();
+    marker.inserted = inserted as i64;
+    marker::write(&conn, &opts.database, &opts.collection, &marker)?;
     Ok(LoadReport {
         read: rows,
         deleted,

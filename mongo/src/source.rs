@@ -9,6 +9,8 @@
 //!   byte-identical outs (early cut-off depends on it). `netsec db load` builds each `_id` from
 //!   the row number, so the order is the file's; ObjectIds inserted by a driver sort by creation
 //!   time, then process and counter. (nx-27017, the test server, sorts numeric `_id`s as text.)
+//! - A collection whose last `netsec db load` did not finish (its marker in `netsec_loads` says
+//!   `loading`, see `marker.rs`) is refused before any document is read.
 //! - Memory: one cursor batch (`batch_size` documents) at a time, plus the frame being built.
 //! - Positions: a record's "line" is its 1-based document number in that order.
 
@@ -166,6 +168,7 @@ impl MongoSource {
             None => None,
         };
         let conn = Connection::open(uri, &cfg.uri_env, Duration::from_millis(cfg.timeout_ms))?;
+        crate::marker::check_complete(&conn, &cfg.database, &cfg.collection)?;
         let coll = conn
             .client()
             .database(&cfg.database)

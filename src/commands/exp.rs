@@ -67,6 +67,10 @@ pub struct RunArgs {
     /// Experiments run at a time with `--run-all` (default 1).
     #[arg(short, long, value_name = "N")]
     jobs: Option<usize>,
+    /// With `--run-all`: the executor each experiment's `repro` uses (`local`, `slurm`;
+    /// default: as `netsec repro`).
+    #[arg(long, value_name = "NAME")]
+    executor: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -116,7 +120,7 @@ fn store_of(cwd: &Path) -> Result<(std::path::PathBuf, Store), Error> {
 fn run_exp(ui: &Ui, cwd: &Path, a: RunArgs) -> Result<i32, Error> {
     let (root, store) = store_of(cwd)?;
     if a.set.is_empty() && a.run_all && !a.queue {
-        return run_queue(ui, cwd, a.jobs.unwrap_or(1));
+        return run_queue(ui, cwd, a.jobs.unwrap_or(1), a.executor.as_deref());
     }
     let points = netsec_engine::exp::sweep::points(&a.set)?;
     if points.len() > 1 && !a.queue {
@@ -145,7 +149,7 @@ fn run_exp(ui: &Ui, cwd: &Path, a: RunArgs) -> Result<i32, Error> {
         if code != 0 || !a.run_all {
             return Ok(code);
         }
-        return run_queue(ui, cwd, a.jobs.unwrap_or(1));
+        return run_queue(ui, cwd, a.jobs.unwrap_or(1), a.executor.as_deref());
     }
     run_here(
         ui,
@@ -285,7 +289,7 @@ pub fn collect_repo(ui: &Ui, repo: &Repo) -> Collected {
 }
 
 /// `exp run --run-all` and `queue start`.
-pub fn run_queue(ui: &Ui, cwd: &Path, jobs: usize) -> Result<i32, Error> {
+pub fn run_queue(ui: &Ui, cwd: &Path, jobs: usize, executor: Option<&str>) -> Result<i32, Error> {
     let (root, _) = store_of(cwd)?;
     let dot = root.join(netsec_engine::workspace::DOT_DIR);
     let exe = std::env::current_exe().map_err(|e| Error::io("find", "netsec", e))?;
@@ -296,7 +300,9 @@ pub fn run_queue(ui: &Ui, cwd: &Path, jobs: usize) -> Result<i32, Error> {
     let opts = RunnerOptions {
         jobs,
         exe,
-        repro_args: Vec::new(),
+        repro_args: executor
+            .map(|e| vec!["--executor".to_string(), e.to_string()])
+            .unwrap_or_default(),
     };
     let quiet = Ui::new(0, true);
     let collect = |ws: &Path| -> Collected {

@@ -20,6 +20,9 @@ enum Action {
         /// Experiments at a time.
         #[arg(short, long, value_name = "N", default_value_t = 1)]
         jobs: usize,
+        /// The executor each experiment's `repro` uses (`local`, `slurm`).
+        #[arg(long, value_name = "NAME")]
+        executor: Option<String>,
     },
     /// Every experiment of the queue with its status.
     Status,
@@ -41,7 +44,9 @@ fn store(cwd: &Path) -> Result<Store, Error> {
 
 pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
     match args.action {
-        Action::Start { jobs } => super::exp::run_queue(ui, cwd, jobs),
+        Action::Start { jobs, executor } => {
+            super::exp::run_queue(ui, cwd, jobs, executor.as_deref())
+        }
         Action::Status => {
             let store = store(cwd)?;
             let alive = queue::runner_alive(&store);

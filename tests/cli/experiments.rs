@@ -493,3 +493,40 @@ fn apply_branch_and_diffs() {
     assert_eq!(rows.len(), 3, "{rows:?}");
     e.run(&["params", "diff", "nope"]).code(2);
 }
+
+#[test]
+fn run_all_passes_the_executor_to_each_experiment() {
+    let e = Exp::new();
+    e.run(&[
+        "exp",
+        "run",
+        "--queue",
+        "-n",
+        "one",
+        "-S",
+        "params.yaml:train.seed=2",
+    ])
+    .code(0);
+    // An executor name `repro` does not know fails the experiment's run, and its log says so.
+    e.run(&["queue", "start", "--executor", "no-such-executor"])
+        .code(1);
+    let logs = e.run(&["queue", "logs", "one"]);
+    assert!(logs.stdout.contains("no-such-executor"), "{}", logs.stdout);
+    e.run(&["exp", "remove", "--all"]).code(0);
+    e.run(&[
+        "exp",
+        "run",
+        "--queue",
+        "-n",
+        "two",
+        "-S",
+        "params.yaml:train.seed=3",
+    ])
+    .code(0);
+    e.run(&["exp", "run", "--run-all", "--executor", "local"])
+        .code(0);
+    assert_eq!(
+        e.show().iter().find(|r| r.name == "two").unwrap().status,
+        "success"
+    );
+}

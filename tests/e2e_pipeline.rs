@@ -275,6 +275,8 @@ fn predict_gets_the_sample_right() {
         "{summary:?}"
     );
     assert_eq!(summary.model_version.len(), 16, "{summary:?}");
+    // The threshold the rows were labelled with, the bundle's.
+    assert_eq!(summary.threshold, threshold, "{summary:?}");
     assert_eq!(
         std::fs::read_to_string(dir.join("pred-json.csv")).expect("pred-json.csv"),
         csv

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PredictJson {
     pub rows: usize,
     pub phishing: usize,
@@ -16,4 +16,7 @@ pub struct PredictJson {
     pub model: String,
     /// The bundle's version (as `netsec serve` reports it in `/model`).
     pub model_version: String,
+    /// The decision threshold applied: a row is phishing when its phishing probability is at
+    /// least this (chosen by `train` on out-of-fold predictions, stored in the bundle).
+    pub threshold: f64,
 }

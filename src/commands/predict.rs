@@ -90,6 +90,7 @@ fn predict(
             output: path.display().to_string(),
             model: model_file.display().to_string(),
             model_version,
+            threshold: bundle.threshold(),
         });
         return Ok(());
     }

@@ -404,3 +404,18 @@ fn report_on_a_cmd_pipeline_lists_its_metrics_plots_params_and_graph() {
     assert!(html.contains("<tr><td>score</td><td>gen</td>"), "{html}");
     assert!(!html.contains("http://") && !html.contains("https://"));
 }
+
+#[test]
+fn a_plot_directory_out_stands_for_its_data_files() {
+    let p = Project::with_pipeline(
+        "[stages.a]\ncmd = [\"mkdir -p pl\", \"printf 'e,v\\n1,2\\n2,3\\n' > pl/b.csv\", \"printf '[{\\\"e\\\": 1, \\\"w\\\": 5}]' > pl/A.json\", \"echo x > pl/notes.txt\"]\nouts = [{ path = \"pl\", plot = true }]\n",
+    );
+    p.run(&["repro"]).code(0);
+    let run = p.run(&["plots", "show", "--json"]);
+    run.code(0);
+    let out: PlotsJson = serde_json::from_str(run.stdout.trim()).unwrap();
+    let names: Vec<&str> = out.plots.iter().map(|x| x.name.as_str()).collect();
+    assert_eq!(names, ["pl/A.json", "pl/b.csv"]);
+    assert_eq!(out.plots[0].series[0].column, "w");
+    assert_eq!(out.plots[1].series[0].points, 2);
+}

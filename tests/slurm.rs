@@ -319,3 +319,44 @@ fn an_unreachable_controller_is_exit_5_with_a_hint() {
         .says("`[executor]` in pipeline.toml or `.netsec/config.local.toml`");
     assert!(!p.exists("a.txt"));
 }
+
+#[test]
+fn a_six_point_sweep_runs_as_slurm_jobs() {
+    if !cluster() {
+        return;
+    }
+    let p = Project::with_pipeline(
+        r#"
+[params]
+x = 0
+
+[stages.point]
+cmd = "echo x=${x} > point.txt; echo $SLURM_JOB_ID > job.txt; sleep 1"
+deps = ["seed.txt"]
+params = ["x"]
+outs = ["point.txt", { path = "job.txt", cache = false }]
+"#,
+    );
+    p.file("seed.txt", "s\n").file(".gitignore", ".netsec/\n");
+    p.git(&["init", "-q", "-b", "main"]);
+    p.git(&["add", "-A"]);
+    p.git(&["commit", "-q", "-m", "init"]);
+    p.run(&["exp", "run", "--queue", "-S", "x=1,2,3,4,5,6"])
+        .code(0);
+    p.run_bounded(
+        &["exp", "run", "--run-all", "-j", "3", "--executor", "slurm"],
+        Duration::from_secs(600),
+    )
+    .code(0);
+    let show = p.run(&["exp", "show", "--json"]);
+    show.code(0);
+    let rows: Vec<netsec_protocol::ExpRow> = serde_json::from_str(&show.stdout).unwrap();
+    let done: Vec<&netsec_protocol::ExpRow> =
+        rows.iter().filter(|r| r.status == "success").collect();
+    assert_eq!(done.len(), 6, "{}", show.stdout);
+    // Each experiment's stage ran as a Slurm job: its log says so.
+    for r in done {
+        let logs = p.run(&["queue", "logs", &r.name]);
+        logs.code(0).says("submitted as Slurm job");
+    }
+}

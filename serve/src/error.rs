@@ -74,6 +74,13 @@ struct Envelope<'a> {
     error: &'a ApiError,
 }
 
+impl ApiError {
+    /// The JSON body every error reply carries: `{"error":{…}}`.
+    pub fn to_json(&self) -> Vec<u8> {
+        serde_json::to_vec(&Envelope { error: self }).unwrap_or_default()
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         if self.status.is_server_error() {

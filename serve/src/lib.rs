@@ -14,6 +14,7 @@ pub mod json_rows;
 pub mod listen;
 pub mod model;
 pub mod pages;
+pub mod parse_error;
 pub mod predict;
 pub mod render;
 pub mod routes;

@@ -2,7 +2,8 @@
 //! closes idle keep-alive connections: hyper restarts it whenever it waits for the next request)
 //! and a cap on concurrent connections kept below the process's open-file limit. A connection
 //! beyond the cap gets a short JSON 503 and is closed at once, so a flood of silent clients
-//! cannot exhaust file descriptors and stop the server answering everyone else.
+//! cannot exhaust file descriptors and stop the server answering everyone else. Hyper's own
+//! replies to unparsable requests get the JSON error body (`parse_error.rs`).
 
 use std::future::Future;
 use std::sync::Arc;
@@ -99,7 +100,9 @@ pub async fn accept_loop(
         };
         let _ = stream.set_nodelay(true);
         let service = TowerToHyperService::new(app.clone());
-        let conn = builder.serve_connection(TokioIo::new(stream), service);
+        // Hyper's own parse-error replies get the JSON error body (`parse_error.rs`).
+        let io = TokioIo::new(crate::parse_error::ErrorBodies::new(stream));
+        let conn = builder.serve_connection(io, service);
         let conn = graceful.watch(conn);
         tokio::spawn(async move {
             if let Err(e) = conn.await {

@@ -33,6 +33,26 @@ fn body_of(reply: &[u8]) -> String {
     String::from_utf8_lossy(&reply[at..]).into_owned()
 }
 
+/// Whether an error reply is the documented JSON error, `{"error":{"message"}}` with a JSON
+/// content type: also the 400/414/431 hyper writes when it cannot parse a request
+/// (`serve/src/parse_error.rs`).
+fn json_error(reply: &[u8]) -> Result<(), String> {
+    let at = reply
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or("no header end")?;
+    let head = String::from_utf8_lossy(&reply[..at]).to_ascii_lowercase();
+    if !head.contains("content-type: application/json") {
+        return Err(format!("not JSON: {head}"));
+    }
+    let v: serde_json::Value =
+        serde_json::from_str(&body_of(reply)).map_err(|e| format!("body: {e}"))?;
+    match v["error"]["message"].as_str() {
+        Some(m) if !m.is_empty() => Ok(()),
+        _ => Err(format!("no error.message in {v}")),
+    }
+}
+
 /// `VmRSS` or `VmHWM` of `pid`, in bytes.
 fn mem(pid: u32, field: &str) -> usize {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
@@ -153,7 +173,14 @@ fn malformed_corpus_gets_no_5xx_and_the_server_survives() {
         let name = case.file_name().unwrap_or_default().to_string_lossy();
         match status {
             Some(s) if s >= 500 => failures.push(format!("{name}: {s} {}", body_of(&reply))),
-            Some(_) => answered += 1,
+            Some(s) => {
+                answered += 1;
+                if s >= 400 {
+                    if let Err(e) = json_error(&reply) {
+                        failures.push(format!("{name}: {s} {e}"));
+                    }
+                }
+            }
             None => {}
         }
         if !server.alive() {
@@ -191,7 +218,14 @@ fn malformed_corpus_gets_no_5xx_and_the_server_survives() {
         let (status, reply) = raw(&host, request, Duration::from_secs(30));
         match status {
             Some(s) if s >= 500 => failures.push(format!("{name}: {s}")),
-            Some(_) => answered += 1,
+            Some(s) => {
+                answered += 1;
+                if s >= 400 {
+                    if let Err(e) = json_error(&reply) {
+                        failures.push(format!("{name}: {s} {e}"));
+                    }
+                }
+            }
             None => {}
         }
         // Echoes are clipped: a 5 MB cell gives a short error.
@@ -201,7 +235,11 @@ fn malformed_corpus_gets_no_5xx_and_the_server_survives() {
             reply.len()
         );
     }
-    assert!(failures.is_empty(), "5xx replies:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "5xx replies or errors without the JSON body:\n{}",
+        failures.join("\n")
+    );
     assert!(answered >= 50, "only {answered} replies");
     let (status, _) = raw(
         &host,

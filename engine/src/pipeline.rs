@@ -283,9 +283,11 @@ impl Pipeline {
         }
         let params_table = raw.params.map(Spanned::into_inner);
         let mut store = ParamStore::new(root, params_table.as_ref());
-        let vars = raw.vars.map_or(serde_json::Value::Object(Default::default()), |v| {
-            crate::params::toml_to_json(&toml::Value::Table(v.into_inner()))
-        });
+        let vars = raw
+            .vars
+            .map_or(serde_json::Value::Object(Default::default()), |v| {
+                crate::params::toml_to_json(&toml::Value::Table(v.into_inner()))
+            });
         let mut resolver = crate::interpolate::Resolver {
             store: &mut store,
             vars,
@@ -317,7 +319,10 @@ impl Pipeline {
             // A `foreach`/`matrix` definition becomes its members, each an ordinary stage.
             let expanded = match crate::expand::members(&cx, &name, &template, &mut resolver)? {
                 Some(members) => {
-                    groups.insert(name.clone(), members.iter().map(|m| m.name.clone()).collect());
+                    groups.insert(
+                        name.clone(),
+                        members.iter().map(|m| m.name.clone()).collect(),
+                    );
                     members
                         .into_iter()
                         .map(|m| (m.name, m.scope, template.clone()))

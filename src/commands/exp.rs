@@ -436,15 +436,7 @@ fn apply(ui: &Ui, cwd: &Path, name: &str) -> Result<i32, Error> {
     }
     let dot = root.join(netsec_engine::workspace::DOT_DIR);
     let _lock = RepoLock::acquire(&dot)?;
-    let overrides: Vec<Override> = rec
-        .override_keys()
-        .map_err(|m| Error::Usage {
-            message: m,
-            hint: None,
-        })?
-        .into_iter()
-        .map(|(key, value)| Override { key, value })
-        .collect();
+    let overrides = rec.overrides()?;
     netsec_engine::params_edit::plan(&root, &overrides)?
         .write_checked(&root, &super::extensions())?;
     let repo = super::open(ui, cwd)?;

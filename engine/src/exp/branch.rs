@@ -80,15 +80,7 @@ pub fn create(repo: &Repo, rec: &ExpRecord, branch: &str) -> Result<String, Erro
     }
     // The params files at the base, edited in a scratch directory.
     let scratch = tempfile::tempdir().map_err(|e| Error::io("create", std::env::temp_dir(), e))?;
-    let overrides: Vec<Override> = rec
-        .override_keys()
-        .map_err(|m| Error::Usage {
-            message: m,
-            hint: None,
-        })?
-        .into_iter()
-        .map(|(key, value)| Override { key, value })
-        .collect();
+    let overrides = rec.overrides()?;
     let mut files: Vec<String> = overrides
         .iter()
         .map(|o| {

@@ -16,6 +16,7 @@ use serde_json::Value;
 use crate::error::Error;
 use crate::lock::Lockfile;
 use crate::params::ParamKey;
+use crate::params_edit::Override;
 use netsec_common::atomic::{write_atomic, Durability};
 
 /// Version of the record format (also in the directory name).
@@ -131,6 +132,19 @@ impl ExpRecord {
             .iter()
             .map(|(k, v)| Ok((ParamKey::parse(k)?, v.clone())))
             .collect()
+    }
+
+    /// The recorded overrides as edits of the params sources; a key that no longer parses is a
+    /// usage error naming the experiment.
+    pub fn overrides(&self) -> Result<Vec<Override>, Error> {
+        let keys = self.override_keys().map_err(|m| Error::Usage {
+            message: format!("experiment `{}`: {m}", self.name),
+            hint: None,
+        })?;
+        Ok(keys
+            .into_iter()
+            .map(|(key, value)| Override { key, value })
+            .collect())
     }
 
     pub fn duration_ms(&self) -> Option<u64> {

@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 
 use crate::error::Error;
 use crate::exp::record::{ExpRecord, Store};
-use crate::params_edit::{Override, Plan};
+use crate::params_edit::Plan;
 
 /// Create the workspace of `rec` (its previous attempt's is removed first).
 pub fn prepare(root: &Path, dot: &Path, store: &Store, rec: &ExpRecord) -> Result<PathBuf, Error> {
@@ -40,15 +40,7 @@ pub fn prepare(root: &Path, dot: &Path, store: &Store, rec: &ExpRecord) -> Resul
     std::fs::create_dir_all(&ws_dot).map_err(|e| Error::io("create", &ws_dot, e))?;
     std::os::unix::fs::symlink(&cache, ws_dot.join("cache"))
         .map_err(|e| Error::io("link", ws_dot.join("cache"), e))?;
-    let overrides: Vec<Override> = rec
-        .override_keys()
-        .map_err(|m| Error::Usage {
-            message: format!("experiment `{}`: {m}", rec.name),
-            hint: None,
-        })?
-        .into_iter()
-        .map(|(key, value)| Override { key, value })
-        .collect();
+    let overrides = rec.overrides()?;
     let plan: Plan = crate::params_edit::plan(&ws, &overrides)?;
     plan.write()?;
     Ok(ws)

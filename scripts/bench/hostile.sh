@@ -35,7 +35,9 @@ trap cleanup EXIT
 
 if [ -n "${NETSEC_BIN:-}" ]; then
   NETSEC=$NETSEC_BIN
+  BUILD="binary $NETSEC_BIN"
 else
+  BUILD="release build"
   echo "== building (release)" >&2
   cargo build --release -q -p netsec --bin netsec --manifest-path "$ROOT/Cargo.toml"
   NETSEC=$CARGO_TARGET_DIR/release/netsec
@@ -233,7 +235,7 @@ PUSH_SECS=$(awk "BEGIN{printf \"%.1f\", $end-$start}")
 DONE_LINES=$(grep -c "Done" "$WORK/push.out" || true)
 
 echo
-echo "summary ($(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ), release build, loopback)"
+echo "summary ($(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ), $BUILD, loopback)"
 echo "  peak RSS growth per request (server RSS at rest after them: $((BASE_RSS / 1024)) MiB):"
 printf '%s\n' "${RSS_LINES[@]}"
 echo "  malformed corpus: $CORPUS; server alive after: $ALIVE"

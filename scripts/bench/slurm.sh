@@ -8,6 +8,10 @@
 # beyond the stage's own run and beyond what netsec costs locally. Run at the default `poll`
 # (2s) and at POLL_FAST.
 #
+# Then a POINTS-point experiment sweep (`exp run --queue -S train.seed=1,…`, each experiment one
+# `sleep SWEEP_SLEEP` stage after a shared upstream stage) run by `exp run --run-all -j SWEEP_JOBS`
+# locally and with `--executor slurm`, one wall time each (issue #14's sweep figure).
+#
 # Needs the one-node cluster: `eval "$(scripts/services.sh start slurm)"` (exports SLURM_CONF).
 # Env: STAGES (default 5), SLEEP (1), RUNS (5), POLL_FAST (500ms), NETSEC_BIN (else a release
 # build of the working tree).
@@ -18,6 +22,9 @@ STAGES="${STAGES:-5}"
 SLEEP="${SLEEP:-1}"
 RUNS="${RUNS:-5}"
 POLL_FAST="${POLL_FAST:-500ms}"
+POINTS="${POINTS:-6}"
+SWEEP_SLEEP="${SWEEP_SLEEP:-2}"
+SWEEP_JOBS="${SWEEP_JOBS:-2}"
 WORK="${TMPDIR:-/tmp}/netsec-bench-slurm"
 
 [[ -n "${SLURM_CONF:-}" ]] || { echo "SLURM_CONF unset: eval \"\$(scripts/services.sh start slurm)\"" >&2; exit 1; }
@@ -57,3 +64,41 @@ per = (slurm["mean"] - local["mean"]) / n
 print(f"poll {sys.argv[3]}: local {local['mean']:.2f} s ± {local['stddev']:.2f}, slurm {slurm['mean']:.2f} s ± {slurm['stddev']:.2f}; overhead per stage {per:.2f} s")
 PY
 done
+
+# The sweep: one git repo, a shared `prep` stage and a `fit` stage reading `train.seed`.
+sweep() { # $1 = executor
+  local dir="$WORK/sweep-$1"
+  rm -rf "$dir" && mkdir -p "$dir" && cd "$dir"
+  git init -q && git config user.email bench@localhost && git config user.name bench
+  cat >pipeline.toml <<TOML
+[executor]
+kind = "local"
+poll = "$POLL_FAST"
+
+[params.train]
+seed = 0
+
+[stages.prep]
+cmd = "echo prepared > prep.txt"
+outs = ["prep.txt"]
+
+[stages.fit]
+cmd = "sleep $SWEEP_SLEEP; echo \${train.seed} > fit.txt"
+deps = ["prep.txt"]
+outs = ["fit.txt"]
+TOML
+  "$NETSEC_BIN" repro -q >/dev/null 2>&1
+  git add -A >/dev/null && git commit -qm base
+  local points
+  points=$(seq -s, 1 "$POINTS")
+  "$NETSEC_BIN" exp run --queue -S "train.seed=$points" >/dev/null 2>&1
+  local t0 t1 ok
+  t0=$(date +%s.%N)
+  "$NETSEC_BIN" exp run --run-all -j "$SWEEP_JOBS" --executor "$1" >/dev/null 2>&1 || true
+  t1=$(date +%s.%N)
+  ok=$("$NETSEC_BIN" exp show --json | python3 -c "import json,sys; print(sum(r.get('status')=='success' for r in json.load(sys.stdin)))")
+  python3 -c "print(f'sweep of $POINTS, -j $SWEEP_JOBS, executor $1: {$t1-$t0:.2f} s wall, $ok succeeded (stage work {$POINTS*$SWEEP_SLEEP/$SWEEP_JOBS:.1f} s at $SWEEP_JOBS at a time)')"
+  cd "$WORK"
+}
+sweep local
+sweep slurm

@@ -398,3 +398,67 @@ fn out_of_domain_raw_data_is_rejected_at_ingest() {
         "{err}"
     );
 }
+
+/// Processes whose working directory is inside `dir` (a timed-out built-in runs in a child
+/// netsec there).
+fn processes_in(dir: &Path) -> Vec<String> {
+    let Ok(rd) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    rd.filter_map(Result::ok)
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+        })
+        .filter(|e| std::fs::read_link(e.path().join("cwd")).is_ok_and(|cwd| cwd.starts_with(dir)))
+        .map(|e| {
+            let cmd = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+            format!(
+                "{}: {}",
+                e.file_name().to_string_lossy(),
+                text(&cmd).replace('\0', " ")
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_built_in_stage_under_a_timeout_is_killed_and_stays_stale() {
+    let dir = workspace();
+    let pipeline = std::fs::read_to_string(dir.path().join("pipeline.toml")).expect("read");
+    let anchor = "outs = [\"artifacts/train/\"]\n";
+    assert!(pipeline.contains(anchor), "{pipeline}");
+    // The selection grid takes seconds; one second is far too little.
+    let pipeline = pipeline.replacen(anchor, &format!("{anchor}timeout = \"1s\"\n"), 1);
+    std::fs::write(dir.path().join("pipeline.toml"), pipeline).expect("write");
+    let out = netsec(dir.path(), &["repro", "--json", "train"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert_eq!(outcome_of(&out, "transform"), "ran");
+    let stdout = text(&out.stdout);
+    let line = stdout
+        .lines()
+        .find(|l| l.contains("\"stage\":\"train\""))
+        .unwrap_or_else(|| panic!("no event for train:\n{stdout}"));
+    let ev: Value = serde_json::from_str(line).expect("event");
+    assert_eq!(ev["failure"]["kind"], "timed_out", "{line}");
+    assert_eq!(ev["failure"]["message"], "timed out after 1s", "{line}");
+    // The child that ran the built-in is gone, and nothing of train was recorded.
+    let left: Vec<String> = (0..100)
+        .map(|_| {
+            let left = processes_in(dir.path());
+            if !left.is_empty() {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            left
+        })
+        .find(Vec::is_empty)
+        .unwrap_or_else(|| processes_in(dir.path()));
+    assert!(left.is_empty(), "still running: {left:?}");
+    let lock = std::fs::read_to_string(dir.path().join("netsec.lock")).expect("lock");
+    let lock: Value = serde_json::from_str(&lock).expect("lock json");
+    assert!(lock["stages"].get("transform").is_some(), "{lock}");
+    assert!(lock["stages"].get("train").is_none(), "{lock}");
+    assert!(!dir.path().join("artifacts/train/model.json").exists());
+}

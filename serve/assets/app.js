@@ -1,9 +1,14 @@
 // netsec serve page: upload a CSV (file picker, drag and drop, or the bundled sample), show the
-// predictions, the model card and training progress. Vanilla JS, same-origin requests only.
+// predictions (with class names, the legend and the decision threshold), a CSV download of
+// them, the model card and training progress. Vanilla JS, same-origin requests only.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
 let phishingLabel = -1;
+// Dataset coding → class name (`-1` → "phishing"), from the model card's `labels`.
+const labelNames = new Map();
+// The results on screen: rows as the API returned them, their input columns, the file's name.
+let shown = null;
 
 function setStatus(text, isError) {
   const el = $("status");
@@ -31,6 +36,19 @@ function fmt(x, digits) {
   return typeof x === "number" ? x.toFixed(digits) : "–";
 }
 
+// A probability as `netsec predict` writes it: 4 decimals, more within 0.0001 of 0 or 1 so
+// that two significant digits of the distance to the end show; at most 12.
+function formatProbability(p) {
+  if (typeof p !== "number") return "–";
+  const tail = Math.min(p, 1 - p);
+  const digits = tail > 0 && tail < 1e-4 ? Math.min(Math.ceil(-Math.log10(tail)) + 1, 12) : 4;
+  return p.toFixed(digits);
+}
+
+function labelOf(code) {
+  return labelNames.has(code) ? labelNames.get(code) : "";
+}
+
 function metric(m, names) {
   if (!m) return undefined;
   for (const n of names) if (typeof m[n] === "number") return m[n];
@@ -51,25 +69,41 @@ async function loadModel() {
     return;
   }
   if (body.labels && typeof body.labels.phishing === "number") phishingLabel = body.labels.phishing;
+  labelNames.clear();
+  for (const [name, code] of Object.entries(body.labels || {})) labelNames.set(code, name);
   add("version", body.version);
   add("model", body.model);
   add("trained at", body.trained_at || "–");
   add("test F1", fmt(metric(body.metrics, ["f1", "test_f1"]), 4));
   add("test ROC-AUC", fmt(metric(body.metrics, ["roc_auc", "auc", "test_roc_auc"]), 4));
+  add("decision threshold", fmt(body.threshold, 4));
   add("features", String(body.features ? body.features.length : "–"));
   add("loaded at", body.loaded_at || "–");
 }
 
-function renderResults(body) {
+// "prediction -1 = phishing, 1 = legitimate; phishing when phishing_probability ≥ 0.5079", as
+// `netsec predict` ends.
+function legendText(threshold) {
+  const phishingName = labelOf(phishingLabel) || "phishing";
+  const others = [...labelNames].filter(([code]) => code !== phishingLabel)
+    .map(([code, name]) => code + " = " + name);
+  return "prediction " + [phishingLabel + " = " + phishingName].concat(others).join(", ") +
+    "; " + phishingName + " when phishing_probability ≥ " + fmt(threshold, 4) +
+    " (the model's decision threshold)";
+}
+
+function renderResults(body, name) {
   const rows = body.rows;
   const thead = $("table").tHead;
   const tbody = $("table").tBodies[0];
   thead.textContent = "";
   tbody.textContent = "";
-  // The answer first (prediction, probability), then the inputs: on a phone the table scrolls.
+  // The answer first (prediction, its name, probability), then the inputs: on a phone the
+  // table scrolls.
   const keys = rows.length ? Object.keys(rows[0]) : [];
-  const lead = ["prediction", "phishing_probability"];
-  const cols = lead.filter((k) => keys.includes(k)).concat(keys.filter((k) => !lead.includes(k)));
+  const answer = ["prediction", "phishing_probability"];
+  const inputs = keys.filter((k) => !answer.includes(k));
+  const cols = ["prediction", "prediction_label", "phishing_probability"].concat(inputs);
   const hr = document.createElement("tr");
   for (const c of ["#"].concat(cols)) {
     const th = document.createElement("th");
@@ -87,10 +121,12 @@ function renderResults(body) {
     tr.append(td0);
     for (const c of cols) {
       const td = document.createElement("td");
-      const v = row[c];
-      if (c === "phishing_probability") td.textContent = fmt(v, 4);
-      else td.textContent = v === null ? "" : String(v);
-      if (c === "prediction") td.className = phishing ? "pred-phishing" : "pred-legitimate";
+      const v = c === "prediction_label" ? labelOf(row.prediction) : row[c];
+      if (c === "phishing_probability") td.textContent = formatProbability(v);
+      else td.textContent = v === null || v === undefined ? "" : String(v);
+      if (c === "prediction" || c === "prediction_label") {
+        td.className = phishing ? "pred-phishing" : "pred-legitimate";
+      }
       tr.append(td);
     }
     frag.append(tr);
@@ -98,9 +134,48 @@ function renderResults(body) {
   tbody.append(frag);
   const s = body.summary;
   $("summary").textContent = s.rows + " rows · " + s.phishing + " phishing (" +
-    (100 * s.phishing_share).toFixed(1) + "%) · model " + body.model.version;
+    (100 * s.phishing_share).toFixed(1) + "%) · model " + body.model.version +
+    " · decision threshold " + fmt(body.model.threshold, 4);
+  $("legend").textContent = legendText(body.model.threshold);
+  shown = { rows, inputs, name };
   $("results").hidden = false;
   document.body.dataset.resultRows = String(rows.length);
+}
+
+// One CSV field (RFC 4180): quoted when it holds a comma, a quote, a line break or edge
+// spaces, with inner quotes doubled; null is an empty field.
+function csvField(v) {
+  const s = v === null || v === undefined ? "" : String(v);
+  return /[",\r\n]|^\s|\s$/.test(s) ? "\"" + s.replace(/"/g, "\"\"") + "\"" : s;
+}
+
+// The shown results as `netsec predict` lays them out: the input columns, then `prediction`
+// (dataset coding), `prediction_label` and `phishing_probability` (unrounded, as the API
+// returned it, so the threshold can be re-applied exactly).
+function resultsCsv(r) {
+  const header = r.inputs.concat(["prediction", "prediction_label", "phishing_probability"]);
+  const lines = [header.map(csvField).join(",")];
+  for (const row of r.rows) {
+    const cells = r.inputs.map((c) => row[c])
+      .concat([row.prediction, labelOf(row.prediction), row.phishing_probability]);
+    lines.push(cells.map(csvField).join(","));
+  }
+  return lines.join("\n") + "\n";
+}
+
+// Saves the shown results as `<uploaded name>-predictions.csv`, built in the browser (a Blob):
+// nothing is sent to the server again.
+function downloadCsv() {
+  if (!shown) return;
+  const blob = new Blob([resultsCsv(shown)], { type: "text/csv;charset=utf-8" });
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = (shown.name || "results").replace(/\.[^.]*$/, "") + "-predictions.csv";
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60000);
 }
 
 async function upload(blob, name) {
@@ -118,7 +193,7 @@ async function upload(blob, name) {
       document.body.dataset.resultRows = "error";
       return;
     }
-    renderResults(body);
+    renderResults(body, name);
     setStatus(name + ": " + body.summary.rows + " rows predicted.", false);
   } catch (e) {
     setStatus("Upload failed: " + e, true);
@@ -193,13 +268,17 @@ function wire() {
   });
   $("try-sample").addEventListener("click", trySample);
   $("train").addEventListener("click", train);
+  $("download-csv").addEventListener("click", downloadCsv);
 }
 
 async function main() {
   wire();
   await loadModel();
-  // `/?demo=sample` uploads the bundled sample at once (used by the browser test and demos).
-  if (new URLSearchParams(location.search).get("demo") === "sample") await trySample();
+  // `/?demo=sample` uploads the bundled sample at once (used by the browser test and demos);
+  // `/?demo=sample-csv` then also downloads the results as CSV (the browser test's check).
+  const demo = new URLSearchParams(location.search).get("demo");
+  if (demo === "sample" || demo === "sample-csv") await trySample();
+  if (demo === "sample-csv") downloadCsv();
 }
 
 main();

@@ -30,6 +30,8 @@ pub struct ModelCard {
     pub target: String,
     /// Label name → value in the dataset's coding (`phishing: -1`, `legitimate: 1`).
     pub labels: std::collections::BTreeMap<String, i64>,
+    /// The decision threshold predictions apply: phishing when the probability is at least this.
+    pub threshold: f64,
     pub loaded_at: String,
     /// Where the bundle was read; kept out of replies (no filesystem path reaches a client).
     #[serde(skip)]
@@ -135,6 +137,7 @@ impl ModelCard {
             features: schema.feature_names(),
             target: schema.target.column.clone(),
             labels: schema.target.labels.clone(),
+            threshold: bundle.threshold(),
             loaded_at: now_rfc3339(),
             path: path.display().to_string(),
         })

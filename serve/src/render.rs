@@ -80,6 +80,8 @@ pub struct ModelRef<'a> {
     pub version: &'a str,
     pub model: &'a str,
     pub trained_at: Option<&'a str>,
+    /// The decision threshold these predictions applied.
+    pub threshold: f64,
 }
 
 impl<'a> ModelRef<'a> {
@@ -88,6 +90,7 @@ impl<'a> ModelRef<'a> {
             version: &card.version,
             model: &card.model,
             trained_at: card.trained_at.as_deref(),
+            threshold: card.threshold,
         }
     }
 }

@@ -1,7 +1,9 @@
 //! Real-browser test: the real server on an ephemeral loopback port, headless Chromium loads
 //! `/?demo=sample`, whose script fetches `/sample.csv` and uploads it through the page's own
 //! multipart upload path; the rendered DOM must hold 12 result rows. Screenshots (desktop and
-//! phone widths) are saved under the target directory as test artifacts.
+//! phone widths) are saved under the target directory as test artifacts. `/?demo=sample-csv`
+//! then clicks the page's CSV download, which Chromium saves to a directory set in the
+//! profile's preferences; the file is read back with a CSV reader.
 
 mod common;
 
@@ -34,7 +36,28 @@ fn artifacts_dir() -> PathBuf {
 }
 
 async fn run_chromium(exe: &Path, extra: &[String], url: &str) -> (bool, String, String) {
+    run_chromium_in(exe, extra, url, None).await
+}
+
+/// As [`run_chromium`]; downloads are saved without asking into `downloads` when given.
+async fn run_chromium_in(
+    exe: &Path,
+    extra: &[String],
+    url: &str,
+    downloads: Option<&Path>,
+) -> (bool, String, String) {
     let profile = tempfile::tempdir().expect("profile dir");
+    if let Some(dir) = downloads {
+        let prefs = serde_json::json!({
+            "download": {"default_directory": dir, "prompt_for_download": false}
+        });
+        std::fs::create_dir_all(profile.path().join("Default")).expect("profile Default");
+        std::fs::write(
+            profile.path().join("Default/Preferences"),
+            serde_json::to_vec(&prefs).expect("prefs"),
+        )
+        .expect("write Preferences");
+    }
     let mut cmd = Command::new(exe);
     cmd.args([
         "--headless",
@@ -138,6 +161,167 @@ async fn page_uploads_the_sample_in_headless_chromium_and_shows_12_rows() {
         assert!(png.len() > 10_000, "suspiciously small screenshot");
         eprintln!("screenshot: {}", path.display());
     }
+
+    let _ = stop_tx.send(());
+    tokio::time::timeout(Duration::from_secs(10), server)
+        .await
+        .expect("graceful shutdown")
+        .expect("join")
+        .expect("serve");
+}
+
+/// The bundle of `temp_repo` with a decision threshold of 0.04 (not 0.5, so the page must
+/// apply the bundle's) and a legitimate class whose name needs CSV quoting.
+const THRESHOLD: f64 = 0.04;
+const LEGIT: &str = "legitimate, \"ok\"";
+
+fn tuned_repo() -> tempfile::TempDir {
+    let repo = temp_repo(false);
+    let mut bundle: serde_json::Value =
+        serde_json::from_slice(&bundle_bytes(0)).expect("bundle JSON");
+    bundle["metrics"]["threshold"] = serde_json::json!(THRESHOLD);
+    bundle["schema"]["target"]["labels"] = serde_json::json!({"phishing": -1, LEGIT: 1});
+    std::fs::create_dir_all(repo.path().join("final_model")).expect("mkdir");
+    std::fs::write(
+        repo.path().join("final_model/bundle.json"),
+        serde_json::to_vec(&bundle).expect("encode"),
+    )
+    .expect("write bundle");
+    repo
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn page_shows_the_threshold_and_downloads_the_shown_results_as_csv() {
+    let Some(browser) = chromium() else {
+        if std::env::var("NETSEC_REQUIRE_SERVICES").as_deref() == Ok("1") {
+            panic!("chromium is not installed (scripts/test.sh installs it)");
+        }
+        eprintln!("NOTE: chromium not installed; real-browser test skipped");
+        return;
+    };
+    let repo = tuned_repo();
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(netsec_serve::serve(
+        listener,
+        config(repo.path()),
+        async move {
+            let _ = stop_rx.await;
+        },
+    ));
+    let downloads = tempfile::tempdir().expect("downloads dir");
+    let url = format!("http://{addr}/?demo=sample-csv");
+    let (ok, dom, stderr) = run_chromium_in(
+        &browser,
+        &["--dump-dom".into()],
+        &url,
+        Some(downloads.path()),
+    )
+    .await;
+    assert!(ok, "chromium failed: {stderr}");
+    assert!(
+        dom.contains("data-result-rows=\"12\""),
+        "no results:\n{dom}"
+    );
+    // The threshold in the model card, the summary and the legend.
+    assert!(
+        dom.contains("<dt>decision threshold</dt><dd>0.0400</dd>"),
+        "model card lacks the threshold:\n{dom}"
+    );
+    assert!(dom.contains("decision threshold 0.0400"), "summary:\n{dom}");
+    assert!(
+        dom.contains("prediction -1 = phishing, 1 = legitimate, \"ok\"; phishing when phishing_probability ≥ 0.0400"),
+        "legend:\n{dom}"
+    );
+
+    // Chromium writes the file when the download completes (`.crdownload` until then).
+    let file = downloads
+        .path()
+        .join("sample-predict-input-predictions.csv");
+    for _ in 0..100 {
+        if file.exists() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let csv_text = std::fs::read_to_string(&file).unwrap_or_else(|e| {
+        let names: Vec<_> = std::fs::read_dir(downloads.path())
+            .map(|d| d.flatten().map(|e| e.file_name()).collect())
+            .unwrap_or_default();
+        panic!(
+            "no download at {} ({e}); found {names:?}\n{stderr}",
+            file.display()
+        )
+    });
+
+    // The same rows as the API's answer for the same upload: inputs, coding, name, probability.
+    let (app, _) = common::app(config(repo.path()));
+    let api = post(&app, "/predict", "text/csv", SAMPLE).await.json();
+    assert_eq!(api["model"]["threshold"], serde_json::json!(THRESHOLD));
+    let api_rows = api["rows"].as_array().expect("rows");
+    let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .expect("header")
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let features: Vec<String> = SAMPLE
+        .lines()
+        .next()
+        .expect("sample header")
+        .split(',')
+        .map(str::to_string)
+        .collect();
+    let mut expected = features.clone();
+    expected.extend(["prediction", "prediction_label", "phishing_probability"].map(String::from));
+    assert_eq!(header, expected);
+    let records: Vec<csv::StringRecord> = reader
+        .records()
+        .collect::<Result<_, _>>()
+        .expect("the download is valid CSV");
+    assert_eq!(records.len(), 12);
+    let mut phishing_below_half = 0;
+    for (i, (rec, row)) in records.iter().zip(api_rows).enumerate() {
+        for (j, name) in features.iter().enumerate() {
+            let want = match &row[name] {
+                serde_json::Value::Null => String::new(),
+                v => v.to_string(),
+            };
+            assert_eq!(rec[j], want, "row {i} column {name}");
+        }
+        let n = features.len();
+        let p: f64 = rec[n + 2].parse().expect("probability");
+        assert_eq!(
+            p,
+            row["phishing_probability"].as_f64().expect("p"),
+            "row {i}: unrounded"
+        );
+        let code: i64 = rec[n].parse().expect("prediction");
+        assert_eq!(
+            code,
+            row["prediction"].as_i64().expect("prediction"),
+            "row {i}"
+        );
+        let (want_code, want_name) = if p >= THRESHOLD {
+            (-1, "phishing")
+        } else {
+            (1, LEGIT)
+        };
+        assert_eq!((code, &rec[n + 1]), (want_code, want_name), "row {i}");
+        if code == -1 && p < 0.5 {
+            phishing_below_half += 1;
+        }
+    }
+    // The legitimate name has a comma and quotes: the file must quote it.
+    assert!(
+        csv_text.contains(",\"legitimate, \"\"ok\"\"\","),
+        "{csv_text}"
+    );
+    // The fixture's forest gives the sample rows 0.025, 0.05, 0.075…: two of them are
+    // phishing only under the bundle's threshold.
+    assert!(phishing_below_half > 0, "the threshold changed no row");
 
     let _ = stop_tx.send(());
     tokio::time::timeout(Duration::from_secs(10), server)

@@ -407,9 +407,69 @@ fn report_renders_with_all_plots_in_headless_chromium() {
         "self-contained"
     );
     assert_eq!(html.matches("<img class=\"plot\"").count(), 6);
-    for section in ["Metrics", "Drift", "Model card", "Stage timings"] {
+    for section in [
+        "Metrics",
+        "Calibration (test)",
+        "Drift",
+        "Model card",
+        "Stage timings",
+    ] {
         assert!(html.contains(section), "{section}");
     }
+    // Calibration: evaluate's Brier score, and the reliability curve with the diagonal.
+    let metrics: Value = serde_json::from_slice(
+        &std::fs::read(dir.join("artifacts/evaluate/metrics.json")).unwrap(),
+    )
+    .unwrap();
+    let brier = metrics["calibration"]["brier"].as_f64().expect("brier");
+    assert!(brier > 0.0 && brier < 0.25, "{brier}");
+    assert!(
+        html.contains(&format!("<b class=\"brier\">{brier:.4}</b>")),
+        "Brier score missing"
+    );
+    let bins = metrics["calibration"]["bins"].as_array().expect("bins");
+    let reliability = html
+        .split("<table class=\"reliability\">")
+        .nth(1)
+        .and_then(|t| t.split("</table>").next())
+        .expect("reliability table");
+    assert_eq!(reliability.matches("<tr><td>[").count(), bins.len());
+    let figure = html
+        .split("<figure class=\"plot\" id=\"plot-reliability\">")
+        .nth(1)
+        .and_then(|t| t.split("</figure>").next())
+        .expect("reliability curve");
+    assert!(
+        figure.contains("<svg class=\"plot\" data-series=\"2\""),
+        "{figure}"
+    );
+    // Drift: KS D, p-value and PSI of every column, as validate's report has them.
+    let drift = html
+        .split("<table class=\"drift\">")
+        .nth(1)
+        .and_then(|t| t.split("</table>").next())
+        .expect("drift table");
+    assert!(drift.contains("<th>KS statistic D</th><th>p-value</th><th>PSI</th>"));
+    let yaml = std::fs::read_to_string(dir.join("artifacts/validate/report.yaml")).unwrap();
+    let mut want: Vec<String> = yaml
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("psi: "))
+        .map(|v| format!("{:.4}", v.parse::<f64>().expect("psi")))
+        .collect();
+    let mut got: Vec<String> = drift
+        .lines()
+        .filter(|l| l.starts_with("<tr") && l.contains("<td"))
+        .map(|l| {
+            let cells: Vec<&str> = l.split("<td").skip(1).collect();
+            assert_eq!(cells.len(), 5, "{l}");
+            let psi = cells[3];
+            psi[psi.find('>').unwrap() + 1..psi.find("</td>").unwrap()].to_string()
+        })
+        .collect();
+    assert_eq!(got.len(), 31, "one row per column: 30 features and the label");
+    want.sort();
+    got.sort();
+    assert_eq!(got, want, "PSI cells against report.yaml");
     let Some(chromium) = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
         .into_iter()
         .find(|p| Path::new(p).exists())
@@ -441,7 +501,8 @@ fn report_renders_with_all_plots_in_headless_chromium() {
         .expect("run chromium");
     let dom = text(&out.stdout);
     assert!(
-        dom.contains("data-plots-total=\"6\"")
+        dom.contains("id=\"plot-reliability\"")
+            && dom.contains("data-plots-total=\"6\"")
             && dom.contains("data-plots-loaded=\"6\"")
             && dom.contains("data-plots-ready=\"true\""),
         "plots did not load; stderr:\n{}\nbody: {}",

@@ -10,6 +10,7 @@ pub mod config;
 pub mod error;
 pub mod metrics;
 pub mod plots;
+pub mod reliability;
 pub mod report;
 pub mod run;
 pub mod timings;

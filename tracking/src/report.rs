@@ -2,8 +2,9 @@
 //! pipeline: a table of contents, the values of every metric out, the declared plots as inline
 //! SVG, the stage timings of the last repro, the tracked params and the stage graph. The
 //! phishing pipeline's own artifacts add their sections when they exist: model selection (test
-//! and CV metrics), the evaluation images inline as `data:` URIs, the drift table and the model
-//! card. No external resource is referenced, so the file can be mailed or archived as is. A
+//! and CV metrics), the evaluation images inline as `data:` URIs, the calibration check (Brier
+//! score and reliability curve, `reliability.rs`), the drift table (KS D, p-value, PSI) and the
+//! model card. No external resource is referenced, so the file can be mailed or archived as is. A
 //! small script marks `<body data-plots-ready="true">` once every image has decoded (used by
 //! the headless-browser test).
 
@@ -272,6 +273,15 @@ pub fn build_report(root: &Path, paths: &ArtifactPaths, inputs: &ReportInputs) -
     }
     h.clear();
 
+    // Calibration of the test probabilities.
+    if let Some(m) = &metrics {
+        sections.push((
+            "calibration",
+            "Calibration (test)",
+            crate::reliability::section(m, &paths.metrics.to_string_lossy()),
+        ));
+    }
+
     // Drift.
     if let Some(v) = &validation {
         let _ = writeln!(
@@ -283,20 +293,24 @@ pub fn build_report(root: &Path, paths: &ArtifactPaths, inputs: &ReportInputs) -
         for (name, cmp) in &v.drift {
             let _ = writeln!(
                     h,
-                    "<h3>{} <small>({} vs {}, α = {})</small></h3>\n<table><tr><th>column</th><th>KS statistic</th><th>p-value</th><th>drift</th></tr>",
+                    "<h3>{} <small>({} vs {}, {} vs {} rows)</small></h3>\n<p>A column drifts when its KS p-value &lt; α = {} <b>and</b> its KS statistic D (the effect size) ≥ {}. The population stability index (PSI) is reported beside them, not part of the verdict (by convention &lt; 0.1 little shift, 0.1–0.25 moderate, &gt; 0.25 large).</p>\n<table class=\"drift\"><tr><th>column</th><th>KS statistic D</th><th>p-value</th><th>PSI</th><th>drift</th></tr>",
                     esc(name),
                     esc(&cmp.baseline),
                     esc(&cmp.current),
-                    cmp.drift_alpha
+                    cmp.baseline_rows,
+                    cmp.current_rows,
+                    cmp.drift_alpha,
+                    cmp.min_effect
                 );
             for (col, d) in sorted_ci(&cmp.columns) {
                 let _ = writeln!(
                         h,
-                        "<tr{}><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
+                        "<tr{}><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
                         if d.drift { " class=\"drift\"" } else { "" },
                         esc(col),
                         f4(d.statistic),
                         pvalue(d.p_value),
+                        f4(d.psi),
                         if d.drift { "yes" } else { "no" }
                     );
             }
@@ -511,7 +525,7 @@ mod tests {
             assert!(html.contains(&format!("<a href=\"#{id}\">")), "{id}");
             assert!(html.contains(&format!("<h2 id=\"{id}\">")), "{id}");
         }
-        for id in ["selection", "images", "drift", "model"] {
+        for id in ["selection", "images", "calibration", "drift", "model"] {
             assert!(!html.contains(&format!("id=\"{id}\"")), "{id}");
         }
         assert!(html.contains("<td>auc</td><td class=\"n\">0.9</td>"));

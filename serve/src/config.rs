@@ -43,6 +43,12 @@ pub struct ServeConfig {
     pub log_tail_lines: usize,
     /// Finished tasks remembered for `GET /tasks/{id}`; default 64 (oldest dropped first).
     pub max_tasks: usize,
+    /// Longest `GET /experiments` waits for `EXE exp show --json` (including another request's
+    /// run); default 30 s (then 504, the child killed).
+    pub exp_show_timeout: Duration,
+    /// Most bytes of `exp show --json` output `GET /experiments` reads; default 16 MiB (more →
+    /// 500, the child killed).
+    pub exp_show_max_bytes: usize,
 }
 
 impl ServeConfig {
@@ -66,6 +72,8 @@ impl ServeConfig {
             reload_interval: Duration::from_secs(2),
             log_tail_lines: 200,
             max_tasks: 64,
+            exp_show_timeout: Duration::from_secs(30),
+            exp_show_max_bytes: 16 * 1024 * 1024,
         }
     }
 

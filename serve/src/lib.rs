@@ -7,6 +7,7 @@ pub mod auth;
 pub mod clock;
 pub mod config;
 pub mod error;
+pub mod experiments;
 pub mod guard;
 pub mod input;
 pub mod json_body;

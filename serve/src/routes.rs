@@ -31,6 +31,7 @@ pub fn router(state: AppState) -> Result<Router, ServeError> {
         .route("/predict", post(predict))
         .route("/train", post(train))
         .route("/tasks/{id}", get(task))
+        .route("/experiments", get(crate::experiments::experiments))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(limit))

@@ -1,8 +1,10 @@
-//! `AppState`: what every handler shares — the configuration, the model slot and the tasks.
+//! `AppState`: what every handler shares — the configuration, the model slot, the tasks and
+//! the `exp show` runner.
 
 use std::sync::Arc;
 
 use crate::config::ServeConfig;
+use crate::experiments::ExpShow;
 use crate::slot::ModelSlot;
 use crate::tasks::{Tasks, TrainCommand};
 
@@ -12,6 +14,7 @@ pub struct AppState {
     pub config: Arc<ServeConfig>,
     pub slot: Arc<ModelSlot>,
     pub tasks: Arc<Tasks>,
+    pub experiments: Arc<ExpShow>,
 }
 
 impl AppState {
@@ -27,10 +30,17 @@ impl AppState {
             },
             config.max_tasks,
         ));
+        let experiments = Arc::new(ExpShow::new(
+            config.exe.clone(),
+            config.root.clone(),
+            config.exp_show_timeout,
+            config.exp_show_max_bytes,
+        ));
         AppState {
             config: Arc::new(config),
             slot,
             tasks,
+            experiments,
         }
     }
 }

@@ -66,6 +66,7 @@ async fn openapi_document_covers_every_route() {
         ("/predict", "post"),
         ("/train", "post"),
         ("/tasks/{id}", "get"),
+        ("/experiments", "get"),
         ("/model", "get"),
         ("/health", "get"),
         ("/openapi.json", "get"),

@@ -11,6 +11,7 @@ use axum::Router;
 use netsec_serve::{router, AppState, ServeConfig};
 use tower::ServiceExt;
 
+pub mod chromium;
 mod fixture;
 pub mod server;
 

@@ -26,6 +26,15 @@ impl Server {
     /// [`Server::start`] under a soft open-file limit of `nofile` (through `sh -c ulimit`).
     pub fn start_limited(root: &Path, extra: &[&str], nofile: Option<u32>) -> Server {
         std::fs::write(root.join("pipeline.toml"), "").expect("write pipeline.toml");
+        Server::spawn(root, extra, nofile)
+    }
+
+    /// `netsec serve` in a repository that already has its `pipeline.toml`.
+    pub fn start_in_repo(root: &Path, extra: &[&str]) -> Server {
+        Server::spawn(root, extra, None)
+    }
+
+    fn spawn(root: &Path, extra: &[&str], nofile: Option<u32>) -> Server {
         let mut cmd = match nofile {
             Some(n) => {
                 let mut c = Command::new("sh");

@@ -7,8 +7,10 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::cache::Cache;
 use crate::digest::hash_path;
 use crate::lock::OutRecord;
+use crate::memo::Memo;
 use crate::repo_path::RepoPath;
 use crate::workspace::Repo;
 
@@ -57,22 +59,32 @@ pub fn replace_path(repo: &Repo, new: &Path, dest: &Path) -> io::Result<()> {
 /// Returns whether anything changed.
 pub fn restore_out(repo: &Repo, path: &RepoPath, rec: &OutRecord) -> io::Result<bool> {
     place(repo, path, rec, |staged| {
-        if rec.record.nfiles.is_some() {
-            let manifest = repo.cache.read_manifest(&rec.record.digest)?;
-            fs::create_dir_all(staged)?;
-            for (rel, e) in &manifest.files {
-                let dest = staged.join(rel);
-                if let Some(parent) = dest.parent() {
-                    fs::create_dir_all(parent)?;
-                }
-                repo.cache.materialise(&e.digest, &dest, &repo.memo)?;
-            }
-            Ok(())
-        } else {
-            repo.cache
-                .materialise(&rec.record.digest, staged, &repo.memo)
-        }
+        materialise_record(&repo.cache, &repo.memo, rec, staged)
     })
+}
+
+/// Write the content `rec` records (a file, or a directory's every file) at `dest`, which must
+/// not exist, from `cache`.
+pub fn materialise_record(
+    cache: &Cache,
+    memo: &Memo,
+    rec: &OutRecord,
+    dest: &Path,
+) -> io::Result<()> {
+    if rec.record.nfiles.is_some() {
+        let manifest = cache.read_manifest(&rec.record.digest)?;
+        fs::create_dir_all(dest)?;
+        for (rel, e) in &manifest.files {
+            let file = dest.join(rel);
+            if let Some(parent) = file.parent() {
+                fs::create_dir_all(parent)?;
+            }
+            cache.materialise(&e.digest, &file, memo)?;
+        }
+        Ok(())
+    } else {
+        cache.materialise(&rec.record.digest, dest, memo)
+    }
 }
 
 /// Restore an uncached out from its known bytes (a run-cache entry's kept text), already

@@ -2,13 +2,17 @@
 //! the repository's tracked files at the base commit (`git archive`), the overrides applied,
 //! and a `.netsec/cache` that is a link to the repository's cache. Its `repro` therefore shares
 //! objects and run-cache entries with the user's workspace and with every other experiment,
-//! while its outs, lock and state are its own. Removed when the experiment ends.
+//! while its outs, lock and state are its own. The data tracked with `netsec add` (not in git)
+//! is restored into it from the cache. Removed when the experiment ends.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use crate::cache::Cache;
 use crate::error::Error;
 use crate::exp::record::{ExpRecord, Store};
+use crate::lock::Lockfile;
+use crate::memo::Memo;
 use crate::params_edit::Plan;
 
 /// Create the workspace of `rec` (its previous attempt's is removed first).
@@ -40,10 +44,52 @@ pub fn prepare(root: &Path, dot: &Path, store: &Store, rec: &ExpRecord) -> Resul
     std::fs::create_dir_all(&ws_dot).map_err(|e| Error::io("create", &ws_dot, e))?;
     std::os::unix::fs::symlink(&cache, ws_dot.join("cache"))
         .map_err(|e| Error::io("link", ws_dot.join("cache"), e))?;
+    restore_sources(root, &ws)?;
     let overrides = rec.overrides()?;
     let plan: Plan = crate::params_edit::plan(&ws, &overrides)?;
     plan.write()?;
     Ok(ws)
+}
+
+/// Put the data tracked with `netsec add` into the workspace: git carries their records
+/// (`sources` of netsec.lock), not their content. The base commit's lock decides; a source
+/// only the user's workspace lock records (added, not yet committed) is restored from it too,
+/// so a queued experiment sees the data its pipeline depends on. Paths that `git archive`
+/// wrote are left alone. Every path was validated by the lock parser, and is checked once more
+/// against symlinks the archive may hold.
+fn restore_sources(root: &Path, ws: &Path) -> Result<(), Error> {
+    let mut sources = Lockfile::load(ws)?.sources;
+    // Best effort: the base commit's lock is what counts; a workspace lock that cannot be
+    // read only adds nothing.
+    for (path, rec) in Lockfile::load(root).unwrap_or_default().sources {
+        sources.entry(path).or_insert(rec);
+    }
+    if sources.is_empty() {
+        return Ok(());
+    }
+    let cache = Cache::new(&ws.join(crate::workspace::DOT_DIR));
+    let memo = Memo::ephemeral();
+    for (path, rec) in &sources {
+        let dest = path.to_path(ws);
+        if std::fs::symlink_metadata(&dest).is_ok() {
+            continue;
+        }
+        crate::confine::check_inside(ws, path).map_err(|e| Error::io("restore", &dest, e))?;
+        if let Some(parent) = dest.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| Error::io("create", parent, e))?;
+        }
+        crate::restore::materialise_record(&cache, &memo, rec, &dest).map_err(|e| {
+            Error::io(
+                "restore",
+                &dest,
+                std::io::Error::new(
+                    e.kind(),
+                    format!("{e} (data tracked with `netsec add`; `netsec pull` fetches it)"),
+                ),
+            )
+        })?;
+    }
+    Ok(())
 }
 
 /// `git archive BASE | tar -x -C ws`.

@@ -1,8 +1,13 @@
-//! `gc`: delete cache objects that no lock of the chosen scope (see `history`) and no kept
-//! run-cache entry references. Run-cache entries are pruned first (`keep` newest per out set,
-//! `older_than`), and an entry whose objects are gone is dropped whole, never half kept.
+//! `gc`: delete cache objects that no lock of the chosen scope (see `history`), no experiment
+//! record and no kept run-cache entry references. Run-cache entries are pruned first (`keep`
+//! newest per out set, `older_than`), and an entry whose objects are gone is dropped whole,
+//! never half kept. Experiments (`.netsec/exps/`, every record not removed) are always kept
+//! whatever the scope: the objects of their locks, and the run-cache entries of their locks'
+//! fingerprints (exempt from `keep`/`older_than`; they hold the uncached outs `exp apply`
+//! restores).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use crate::digest::Digest;
@@ -29,6 +34,8 @@ pub struct GcReport {
     pub kept_objects: u64,
     pub removed_runs: u64,
     pub kept_runs: u64,
+    /// Experiment records whose locks were kept.
+    pub experiments: usize,
 }
 
 /// Keep `rec`'s objects. A directory's files are known only through its manifest: if that
@@ -67,12 +74,21 @@ fn mark(
 
 pub fn gc(repo: &Repo, locks: &[Lockfile], opts: &GcOptions) -> Result<GcReport, Error> {
     let mut keep = BTreeSet::new();
-    for lock in locks {
+    let exp_locks = crate::exp::Store::new(&repo.dot).locks();
+    for lock in locks.iter().chain(&exp_locks) {
         for (_, rec) in lock.all_records() {
             mark(repo, rec, &mut keep, false)?;
         }
     }
-    let mut report = GcReport::default();
+    let pinned: BTreeSet<PathBuf> = exp_locks
+        .iter()
+        .flat_map(|l| l.stages.values())
+        .map(|e| run_cache::entry_path(repo, &e.fingerprint.key()))
+        .collect();
+    let mut report = GcReport {
+        experiments: exp_locks.len(),
+        ..GcReport::default()
+    };
     // Run-cache entries, newest first within each out set.
     let mut groups: BTreeMap<Vec<String>, Vec<(SystemTime, run_cache::StoredEntry)>> =
         BTreeMap::new();
@@ -85,10 +101,12 @@ pub fn gc(repo: &Repo, locks: &[Lockfile], opts: &GcOptions) -> Result<GcReport,
     for entries in groups.values_mut() {
         entries.sort_by_key(|e| std::cmp::Reverse(e.0));
         for (i, (when, s)) in entries.iter().enumerate() {
-            let too_many = opts.run_cache_keep.is_some_and(|n| i >= n);
-            let too_old = opts
-                .run_cache_older_than
-                .is_some_and(|d| now.duration_since(*when).unwrap_or_default() > d);
+            let pin = pinned.contains(&s.path);
+            let too_many = !pin && opts.run_cache_keep.is_some_and(|n| i >= n);
+            let too_old = !pin
+                && opts
+                    .run_cache_older_than
+                    .is_some_and(|d| now.duration_since(*when).unwrap_or_default() > d);
             let mut objects = BTreeSet::new();
             let mut whole = !(too_many || too_old || s.entry.outs.is_empty());
             if whole {

@@ -13,6 +13,10 @@ pub struct GcJson {
     pub scope: Vec<String>,
     /// How many distinct locks that scope held.
     pub locks: usize,
+    /// Experiment records whose locks (and run-cache entries) were kept besides the scope's
+    /// (local gc).
+    #[serde(default)]
+    pub experiments: usize,
     pub removed_objects: u64,
     pub removed_bytes: u64,
     pub kept_objects: u64,

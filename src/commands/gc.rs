@@ -193,13 +193,14 @@ pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
         if go { "Removed" } else { "Would remove" },
         "32",
         &format!(
-            "{} objects ({}) and {} run-cache entries; kept {} objects and {} entries ({} locks)",
+            "{} objects ({}) and {} run-cache entries; kept {} objects and {} entries ({} locks, {} experiments)",
             r.removed_objects,
             human_bytes(r.removed_bytes),
             r.removed_runs,
             r.kept_objects,
             r.kept_runs,
-            kept_locks.len()
+            kept_locks.len(),
+            r.experiments
         ),
     );
     if args.json {
@@ -209,6 +210,7 @@ pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
         json.kept_objects = r.kept_objects;
         json.removed_runs = r.removed_runs;
         json.kept_runs = r.kept_runs;
+        json.experiments = r.experiments;
         crate::output::json_line(&json);
     }
     Ok(0)

@@ -21,8 +21,9 @@ use netsec_common::atomic::{write_atomic, Durability};
 
 /// Version of the record format (also in the directory name).
 pub const FORMAT: u32 = 1;
-/// Largest record read (it holds a lock; locks are capped at 1 GiB, records lower).
-const MAX_RECORD_BYTES: u64 = 256 << 20;
+/// Largest record read, locally or from a remote (it holds a lock; locks are capped at 1 GiB,
+/// records lower).
+pub const MAX_RECORD_BYTES: u64 = 256 << 20;
 
 /// Where an experiment is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,6 +36,11 @@ pub enum ExpStatus {
 }
 
 impl ExpStatus {
+    /// Finished: `success` or `failed` (what `exp push` shares and `exp pull` accepts).
+    pub fn is_final(self) -> bool {
+        matches!(self, ExpStatus::Success | ExpStatus::Failed)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             ExpStatus::Queued => "queued",
@@ -147,6 +153,33 @@ impl ExpRecord {
             .collect())
     }
 
+    /// The record as shared through a remote: without the process group of a local run
+    /// (meaningless on another machine, and `queue kill` must never signal a pulled one).
+    pub fn shared(&self) -> ExpRecord {
+        ExpRecord {
+            pgid: None,
+            ..self.clone()
+        }
+    }
+
+    /// The stored form: canonical pretty JSON.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        netsec_common::canonical::to_vec_pretty(self).unwrap_or_default()
+    }
+
+    /// Parse and check a record stored as `STEM.json` (locally or on a remote): the same
+    /// size cap, format version, name, override keys and lock validation for both.
+    pub fn from_bytes(bytes: &[u8], stem: &str) -> Result<ExpRecord, String> {
+        if bytes.len() as u64 > MAX_RECORD_BYTES {
+            return Err(format!(
+                "{} bytes, more than the {} MiB a record may have",
+                bytes.len(),
+                MAX_RECORD_BYTES >> 20
+            ));
+        }
+        parse(bytes, stem)
+    }
+
     pub fn duration_ms(&self) -> Option<u64> {
         Some(self.finished_ms?.saturating_sub(self.started_ms?))
     }
@@ -215,8 +248,8 @@ impl Store {
         let dir = self.records_dir();
         std::fs::create_dir_all(&dir).map_err(|e| Error::io("create", &dir, e))?;
         let path = self.path(&rec.name);
-        let text = netsec_common::canonical::to_vec_pretty(rec).unwrap_or_default();
-        write_atomic(&path, &text, Durability::Fsync).map_err(|e| Error::io("write", &path, e))
+        write_atomic(&path, &rec.to_bytes(), Durability::Fsync)
+            .map_err(|e| Error::io("write", &path, e))
     }
 
     /// One record, checked.
@@ -277,6 +310,15 @@ impl Store {
         }
         recs.sort_by(|a, b| a.created_ms.cmp(&b.created_ms).then(a.name.cmp(&b.name)));
         (recs, warnings)
+    }
+
+    /// The locks of every readable record: what `gc` keeps besides its scope's locks.
+    pub fn locks(&self) -> Vec<Lockfile> {
+        self.list()
+            .0
+            .iter()
+            .filter_map(|r| r.lockfile().ok().flatten())
+            .collect()
     }
 
     /// Delete a record and its logs.

@@ -95,7 +95,7 @@ pub fn inline_text(abs: &std::path::Path, rec: &OutRecord) -> Option<String> {
     String::from_utf8(bytes).ok()
 }
 
-fn entry_path(repo: &Repo, key: &Digest) -> PathBuf {
+pub fn entry_path(repo: &Repo, key: &Digest) -> PathBuf {
     let hex = key.to_hex();
     repo.runs_dir()
         .join(&hex[..2])

@@ -1,4 +1,4 @@
-//! `netsec exp run|show|remove`: experiments. Records, sweeps, workspaces and the queue runner
+//! `netsec exp run|show|remove|diff|apply|branch` (and `push|pull`, in `exp_share`): experiments. Records, sweeps, workspaces and the queue runner
 //! live in `netsec_engine::exp`; this file parses arguments, and reads params and metrics of a
 //! finished workspace (the binary knows the metric formats, through netsec-tracking).
 
@@ -45,6 +45,12 @@ enum Action {
     Apply { name: String },
     /// Create a git branch whose commit holds the experiment's params, lock and metrics.
     Branch { name: String, branch: String },
+    /// Send finished experiments (records, their outs' objects, their run-cache entries) to a
+    /// remote, each record after its data.
+    Push(super::exp_share::ShareArgs),
+    /// Fetch experiments from a remote (every record checked, objects verified), for
+    /// `exp show` and `exp apply`.
+    Pull(super::exp_share::ShareArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -92,6 +98,8 @@ pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
         Action::Remove(a) => remove(ui, cwd, a),
         Action::Diff { a, b, all, json } => diff(ui, cwd, a, b, all, json),
         Action::Apply { name } => apply(ui, cwd, &name),
+        Action::Push(a) => super::exp_share::push(ui, cwd, a),
+        Action::Pull(a) => super::exp_share::pull(ui, cwd, a),
         Action::Branch { name, branch } => {
             let (_, store) = store_of(cwd)?;
             let rec = store.load(&name)?;

@@ -7,6 +7,7 @@ pub mod commit;
 pub mod dag;
 pub mod db;
 pub mod exp;
+pub mod exp_share;
 pub mod exp_show;
 pub mod explain;
 pub mod fetch;

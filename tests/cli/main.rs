@@ -13,6 +13,7 @@ mod crash;
 mod dag;
 mod dirs;
 mod errors;
+mod exp_remote;
 mod experiments;
 mod flags;
 mod freshness;

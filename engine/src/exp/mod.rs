@@ -8,6 +8,7 @@ pub mod names;
 pub mod queue;
 pub mod record;
 pub mod runner;
+pub mod share;
 pub mod sweep;
 pub mod workspace;
 

@@ -14,6 +14,7 @@
 //! | `artifact/<ts>/<out path>` | every out of a push, as files, under the push's UTC timestamp |
 //! | `<prefix><ts>/<file>` | extra copies the caller asks for (the binary: the promoted model) |
 //! | `snapshots/<ts>.json` | the push's manifest (lock digest, git commit, metrics, key list) |
+//! | `exps/records-v1/NAME.json` | a finished experiment's record (`exp push`), written after its objects and run entries |
 //!
 //! `<ts>` is `YYYYMMDDTHHMMSSZ` (UTC), taken when the snapshot is written.
 
@@ -58,6 +59,9 @@ pub const RUNS_PREFIX: &str = "runs/blake3/";
 pub const ARTIFACT_PREFIX: &str = "artifact/";
 /// Prefix of snapshot manifests.
 pub const SNAPSHOTS_PREFIX: &str = "snapshots/";
+
+/// Prefix of experiment records (`exp push` / `exp pull`).
+pub const EXPS_PREFIX: &str = "exps/records-v1/";
 
 /// A stored object, as listed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -208,6 +212,11 @@ pub fn object_key(hex: &str) -> String {
 pub fn run_key(hex: &str) -> String {
     let (a, b) = hex.split_at(hex.len().min(2));
     format!("{RUNS_PREFIX}{a}/{b}.json")
+}
+
+/// The key of an experiment's record: `exps/records-v1/NAME.json`.
+pub fn exp_key(name: &str) -> String {
+    format!("{EXPS_PREFIX}{name}.json")
 }
 
 #[cfg(test)]

@@ -1,18 +1,23 @@
 //! Gradient-boosted trees with logistic loss: second-order (Newton) histogram trees, shrinkage
 //! and L2-regularised leaves, in the style of XGBoost/LightGBM. Optionally stochastic (row
 //! subsampling per round, feature sampling per split) and bagged: several boosters with their
-//! own seeded streams are averaged, which cuts the variance that the randomness adds. Every
-//! random choice comes from the seed, so the fit is deterministic whatever the thread count.
+//! own seeded streams are averaged, which cuts the variance that the randomness adds. With
+//! `early_stopping`, a grouped stratified share of the rows (identical feature vectors kept
+//! together, as the split and grouped CV keep them) is held out, and each booster keeps the
+//! rounds up to its lowest log-loss on it. Every random choice comes from the seed, so the fit
+//! is deterministic whatever the thread count.
 
-use ndarray::ArrayView2;
+use ndarray::{ArrayView2, Axis};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::bins::Binned;
 use crate::cart::{normalise, MaxFeatures};
+use crate::cv::{stratified_group_folds, train_indices};
 use crate::data::{check_xy, sigmoid};
 use crate::dedup::Collapsed;
 use crate::error::{ModelError, Result};
+use crate::groups::Groups;
 use crate::rng::SplitMix64;
 use crate::tree::{grow, Criterion, GrowSpec, Tree};
 
@@ -35,6 +40,52 @@ pub struct BoostingParams {
     /// Independently seeded boosters whose raw scores are averaged; only useful with
     /// `subsample < 1` or sampled features (otherwise every bag is the same booster).
     pub n_bags: usize,
+    /// Stop each booster when a held-out share of the rows stops improving (`None`: every
+    /// round is fitted on every row). Left out of the JSON when off.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub early_stopping: Option<EarlyStopping>,
+}
+
+/// Early stopping on an inner validation split of the training rows.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EarlyStopping {
+    /// Share of the rows held out, in (0, 0.5]: one of round(1 / share) grouped stratified
+    /// folds, so identical feature vectors never straddle the inner split.
+    pub validation_fraction: f64,
+    /// Rounds without an improvement of the held-out log-loss before a booster stops; it then
+    /// keeps the trees up to its best round.
+    pub patience: usize,
+}
+
+impl Default for EarlyStopping {
+    fn default() -> Self {
+        Self {
+            validation_fraction: 0.1,
+            patience: 20,
+        }
+    }
+}
+
+/// Seed stream of the inner validation split (independent of the bags' streams).
+const VALIDATION_STREAM: u64 = 0xe5_7095;
+
+/// The inner split of early stopping: `(fit rows, validation rows)`, each ascending. The
+/// validation rows are one of round(1 / `fraction`) folds of `stratified_group_folds` over the
+/// rows' feature-vector groups, so both classes are in it and no feature vector is on both
+/// sides.
+pub fn validation_split(
+    x: ArrayView2<f64>,
+    y: &[u8],
+    fraction: f64,
+    seed: u64,
+) -> Result<(Vec<usize>, Vec<usize>)> {
+    let k = ((1.0 / fraction).round() as usize).max(2);
+    let groups = Groups::new(x, None);
+    let seed = SplitMix64::derive(seed, VALIDATION_STREAM).next_u64();
+    let mut folds = stratified_group_folds(y, &groups.of_row, k, seed)?;
+    let validation = folds.swap_remove(0);
+    Ok((train_indices(y.len(), &validation), validation))
 }
 
 impl Default for BoostingParams {
@@ -48,6 +99,7 @@ impl Default for BoostingParams {
             subsample: 1.0,
             max_features: MaxFeatures::All,
             n_bags: 1,
+            early_stopping: None,
         }
     }
 }
@@ -78,6 +130,18 @@ impl BoostingParams {
                 return bad("max_features", format!("fraction {f} not in (0, 1]"));
             }
         }
+        if let Some(es) = &self.early_stopping {
+            let f = es.validation_fraction;
+            if f.is_nan() || f <= 0.0 || f > 0.5 {
+                return bad(
+                    "early_stopping.validation_fraction",
+                    format!("{f} not in (0, 0.5]"),
+                );
+            }
+            if es.patience == 0 {
+                return bad("early_stopping.patience", "must be at least 1".into());
+            }
+        }
         Ok(())
     }
 }
@@ -102,18 +166,39 @@ struct Shared<'a> {
     copies: &'a [u32],
     spec: GrowSpec,
     base_score: f64,
+    /// The held-out rows of early stopping, collapsed, with their copy counts.
+    validation: Option<(&'a Collapsed, &'a [u32])>,
+    patience: usize,
 }
 
 impl GradientBoosting {
     /// Fits `n_bags` boosters of up to `n_rounds` trees on the logistic-loss gradients; bag
-    /// `b` draws from the stream `derive(seed, b)`.
+    /// `b` draws from the stream `derive(seed, b)`. With early stopping the boosters are fitted
+    /// on the rows outside [`validation_split`] and stop on it.
     pub fn fit(x: ArrayView2<f64>, y: &[u8], params: &BoostingParams, seed: u64) -> Result<Self> {
         params.validate()?;
-        let pos = check_xy(x, y)?;
+        check_xy(x, y)?;
+        // With early stopping: the fit rows (copied) and the held-out rows (collapsed).
+        let inner = match &params.early_stopping {
+            None => None,
+            Some(es) => {
+                let (fit, val) = validation_split(x, y, es.validation_fraction, seed)?;
+                let pick = |rows: &[usize]| -> Vec<u8> { rows.iter().map(|&i| y[i]).collect() };
+                let held = Collapsed::new(x.select(Axis(0), &val).view(), &pick(&val));
+                Some((x.select(Axis(0), &fit), pick(&fit), held))
+            }
+        };
+        let (x, y) = match &inner {
+            Some((fx, fy, _)) => (fx.view(), fy.as_slice()),
+            None => (x.reborrow(), y),
+        };
+        let held_out = inner.as_ref().map(|(_, _, held)| held);
+        let pos = y.iter().filter(|&&v| v == 1).count();
         let prior = pos as f64 / y.len() as f64;
         let uniq = Collapsed::new(x, y);
         let binned = Binned::new(uniq.x.view())?;
         let copies = uniq.counts();
+        let held_copies = held_out.map(Collapsed::counts);
         let p = x.ncols();
         let shared = Shared {
             uniq: &uniq,
@@ -131,6 +216,8 @@ impl GradientBoosting {
                 },
             },
             base_score: (prior / (1.0 - prior)).ln(),
+            validation: held_out.zip(held_copies.as_deref()),
+            patience: params.early_stopping.map_or(0, |es| es.patience),
         };
         let bags: Vec<(Vec<Tree>, Vec<f64>)> = (0..params.n_bags)
             .into_par_iter()
@@ -159,6 +246,44 @@ impl GradientBoosting {
     }
 }
 
+/// Log-loss of raw score `r` for label `y`: softplus(−r) or softplus(r), computed stably.
+fn log_loss(r: f64, y: u8) -> f64 {
+    let z = if y == 1 { -r } else { r };
+    z.max(0.0) + (-z.abs()).exp().ln_1p()
+}
+
+/// The held-out rows' raw scores and the best round so far (early stopping).
+struct Watch<'a> {
+    rows: &'a Collapsed,
+    copies: &'a [u32],
+    raw: Vec<f64>,
+    best_loss: f64,
+    /// Trees kept at the best round, and the split gains up to it.
+    best_len: usize,
+    best_importance: Vec<f64>,
+    since_best: usize,
+}
+
+impl Watch<'_> {
+    /// Adds `tree` to the held-out scores; `true` when the booster should stop.
+    fn after(&mut self, tree: &Tree, n_trees: usize, importance: &[f64], patience: usize) -> bool {
+        let mut loss = 0.0;
+        for (i, r) in self.raw.iter_mut().enumerate() {
+            *r += tree.predict_row(self.rows.x.row(i));
+            loss += f64::from(self.copies[i]) * log_loss(*r, self.rows.y[i]);
+        }
+        if loss < self.best_loss {
+            self.best_loss = loss;
+            self.best_len = n_trees;
+            self.best_importance.copy_from_slice(importance);
+            self.since_best = 0;
+        } else {
+            self.since_best += 1;
+        }
+        self.since_best >= patience
+    }
+}
+
 /// One booster: its trees (shrinkage applied) and its raw split gains per feature.
 fn boost(d: &Shared<'_>, params: &BoostingParams, mut rng: SplitMix64) -> (Vec<Tree>, Vec<f64>) {
     let (ux, uy) = (&d.uniq.x, &d.uniq.y);
@@ -168,6 +293,23 @@ fn boost(d: &Shared<'_>, params: &BoostingParams, mut rng: SplitMix64) -> (Vec<T
     let mut weight: Vec<u32> = d.copies.to_vec();
     let mut importance = vec![0.0; ux.ncols()];
     let mut trees = Vec::with_capacity(params.n_rounds);
+    let mut watch = d.validation.map(|(rows, copies)| {
+        let raw = vec![d.base_score; rows.y.len()];
+        let best_loss = raw
+            .iter()
+            .enumerate()
+            .map(|(i, &r)| f64::from(copies[i]) * log_loss(r, rows.y[i]))
+            .sum();
+        Watch {
+            rows,
+            copies,
+            raw,
+            best_loss,
+            best_len: 0,
+            best_importance: vec![0.0; ux.ncols()],
+            since_best: 0,
+        }
+    });
     for _ in 0..params.n_rounds {
         if params.subsample < 1.0 {
             // Each original row is kept with probability `subsample`; a unique row's weight is
@@ -208,6 +350,20 @@ fn boost(d: &Shared<'_>, params: &BoostingParams, mut rng: SplitMix64) -> (Vec<T
             *r += tree.predict_row(ux.row(i));
         }
         trees.push(tree);
+        if let Some(w) = &mut watch {
+            let last = trees
+                .last()
+                .map(|t| w.after(t, trees.len(), &importance, d.patience));
+            if last == Some(true) {
+                break;
+            }
+        }
     }
-    (trees, importance)
+    match watch {
+        Some(w) => {
+            trees.truncate(w.best_len);
+            (trees, w.best_importance)
+        }
+        None => (trees, importance),
+    }
 }

@@ -25,7 +25,7 @@ pub mod threshold;
 pub mod tree;
 pub mod vote;
 
-pub use boosting::{BoostingParams, GradientBoosting};
+pub use boosting::{validation_split, BoostingParams, EarlyStopping, GradientBoosting};
 pub use calibration::{Calibration, ReliabilityBin};
 pub use cart::{DecisionTree, MaxFeatures, TreeParams};
 pub use cv::{stratified_folds, stratified_group_folds, CvKind};

@@ -13,8 +13,8 @@ pub struct GcJson {
     pub scope: Vec<String>,
     /// How many distinct locks that scope held.
     pub locks: usize,
-    /// Experiment records whose locks (and run-cache entries) were kept besides the scope's
-    /// (local gc).
+    /// Experiment records whose locks (and run-cache entries) were kept besides the scope's:
+    /// the local ones, or with `--remote` those on the remote.
     #[serde(default)]
     pub experiments: usize,
     pub removed_objects: u64,

@@ -132,13 +132,14 @@ pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
             if dry_run { "Would remove" } else { "Removed" },
             "32",
             &format!(
-                "{} objects ({}) and {} run-cache entries from {}; kept {} objects, {} entries and every snapshot",
+                "{} objects ({}) and {} run-cache entries from {}; kept {} objects, {} entries ({} experiments) and every snapshot",
                 r.removed_objects,
                 human_bytes(r.removed_bytes),
                 r.removed_runs,
                 named.name,
                 r.kept_objects,
-                r.kept_runs
+                r.kept_runs,
+                r.experiments
             ),
         );
         if r.removed_unfinished + r.aborted_uploads > 0 {
@@ -166,6 +167,7 @@ pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
                 removed_unfinished: r.removed_unfinished,
                 removed_unfinished_bytes: r.removed_unfinished_bytes,
                 aborted_uploads: r.aborted_uploads,
+                experiments: r.experiments as usize,
                 ..json
             });
         }

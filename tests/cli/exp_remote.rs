@@ -148,6 +148,12 @@ fn share_between_clones(t: &Team) {
     assert!(again.pushed.is_empty(), "{again:?}");
     assert_eq!(sorted(&again.unchanged), ["here", "high", "low"]);
     assert_eq!(again.uploaded, 0);
+    // gc on the remote keeps what its experiment records need, whatever the scope.
+    let r = a.run(&["gc", "-w", "--remote", "origin", "-f", "--json"]);
+    r.code(0);
+    let gc: GcJson = serde_json::from_str(r.stdout.trim()).unwrap();
+    assert_eq!(gc.experiments, 3, "{gc:?}");
+    assert_eq!((gc.removed_objects, gc.removed_runs), (0, 0), "{gc:?}");
 
     // B sees nothing until it pulls.
     assert!(b.show().iter().all(|r| r.name != "low"));

@@ -59,9 +59,9 @@ fn to_push(store: &Store, names: &[String]) -> Result<Vec<ExpRecord>, Error> {
     Ok(out)
 }
 
-/// Download the remote record at `key` (listed with `size`), checked. `Ok(Err(reason))`: it is
+/// Download the remote record at `key` (listed with `size`), checked (also for `gc --remote`). `Ok(Err(reason))`: it is
 /// unusable; `Err`: the remote failed.
-fn fetch_record(
+pub(crate) fn fetch_record(
     named: &Named,
     key: &str,
     size: u64,

@@ -6,7 +6,9 @@
 //!
 //! Referenced = the lock's cached outs (a directory's manifest and its files, manifests read
 //! from the local cache or else from the remote, verified), plus run entries whose key is a
-//! lock entry's fingerprint key and the objects those entries name.
+//! lock entry's fingerprint key and the objects those entries name. The locks of the
+//! experiment records on the remote (`exps/records-v1/`, `exp push`) count as kept locks
+//! whatever the scope; a record that does not pass `exp pull`'s checks protects nothing.
 
 use std::collections::BTreeSet;
 
@@ -17,7 +19,7 @@ use super::observer::TransferObserver;
 use super::push::listing;
 use super::refs::{add_record, Objects};
 use super::unfinished;
-use super::{object_key, retry, run_key, RemoteErrorKind, FILES_PREFIX, RUNS_PREFIX};
+use super::{object_key, retry, run_key, RemoteErrorKind, EXPS_PREFIX, FILES_PREFIX, RUNS_PREFIX};
 use crate::digest::{Digest, DirManifest};
 use crate::error::Error;
 use crate::lock::{Lockfile, OutRecord};
@@ -37,6 +39,8 @@ pub struct RemoteGcReport {
     pub removed_unfinished_bytes: u64,
     /// Unfinished uploads aborted.
     pub aborted_uploads: u64,
+    /// Experiment records on the remote whose locks were kept.
+    pub experiments: u64,
 }
 
 /// A directory manifest from the local cache, else from the remote (verified).
@@ -80,6 +84,16 @@ pub fn gc(
             )
         })
     };
+    // The experiments the remote holds (`exp push`) keep their objects and run entries: `exp
+    // pull` needs them. An unusable record protects nothing.
+    let mut exp_locks = Vec::new();
+    for (key, size) in listing(named, EXPS_PREFIX, "gc", obs)? {
+        match crate::exp::share::fetch_record(named, &key, size, obs)? {
+            Ok(rec) => exp_locks.push(rec.lockfile()?.unwrap_or_default()),
+            Err(why) => tracing::warn!("gc: remote record `{key}` ignored: {why}"),
+        }
+    }
+    let locks: Vec<&Lockfile> = locks.iter().chain(&exp_locks).collect();
     for (_, rec) in locks.iter().flat_map(|l| l.all_records()) {
         mark(rec, &mut keep)?;
     }
@@ -89,7 +103,10 @@ pub fn gc(
         .map(|e| run_key(&e.fingerprint.key().to_hex()))
         .collect();
     let runs = listing(named, RUNS_PREFIX, "gc", obs)?;
-    let mut report = RemoteGcReport::default();
+    let mut report = RemoteGcReport {
+        experiments: exp_locks.len() as u64,
+        ..RemoteGcReport::default()
+    };
     let mut doomed = Vec::new();
     for key in runs.keys() {
         if runs_keep.contains(key) {

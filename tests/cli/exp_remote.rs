@@ -290,6 +290,11 @@ fn hostile_remote_records_are_reported_and_skipped() {
     queued["name"] = "sneaky".into();
     queued["status"] = "queued".into();
     write("sneaky", &queued);
+    // A terminal escape in a string `exp show` prints.
+    let mut escape = good.clone();
+    escape["name"] = "ansi".into();
+    escape["message"] = "\u{1b}]0;pwned\u{7}".into();
+    write("ansi", &escape);
     // A name that does not match its key, a key that is no name, and garbage.
     write("renamed", &good);
     write("bad..name", &good);
@@ -308,6 +313,7 @@ fn hostile_remote_records_are_reported_and_skipped() {
     assert_eq!(
         skipped,
         [
+            "exps/records-v1/ansi.json",
             "exps/records-v1/bad..name.json",
             "exps/records-v1/big.json",
             "exps/records-v1/escape.json",
@@ -333,6 +339,11 @@ fn hostile_remote_records_are_reported_and_skipped() {
             .clone()
     };
     assert!(reason("big.json").contains("MiB"), "{}", reason("big.json"));
+    assert!(
+        reason("ansi.json").contains("control character in `message`"),
+        "{}",
+        reason("ansi.json")
+    );
     assert!(
         reason("githook.json").contains(".git"),
         "{}",

@@ -9,7 +9,8 @@
 //! Pulled records are untrusted: each goes through [`ExpRecord::from_bytes`], the parser of
 //! local records (size cap, format version, name equal to the key's, override keys, the
 //! embedded lock validated like `netsec.lock`: normal relative paths, nothing under `.git` or
-//! `.netsec`). One that fails is skipped and reported with its key; the others are pulled.
+//! `.netsec`), no control character but newline and tab in any string, and a final status.
+//! One that fails is skipped and reported with its key; the others are pulled.
 //! A name held locally by a different experiment is refused both ways; the same record is a
 //! no-op.
 
@@ -97,6 +98,11 @@ pub(crate) fn fetch_record(
         Ok(r) => r,
         Err(m) => return Ok(Err(format!("not a valid experiment record: {m}"))),
     };
+    if let Err(at) = serde_json::to_value(&rec).map_or(Ok(()), |v| control_free(&v, "")) {
+        return Ok(Err(format!(
+            "a control character in `{at}` (it would reach the terminal through `exp show`)"
+        )));
+    }
     if !rec.status.is_final() {
         return Ok(Err(format!(
             "the experiment is {}; only finished ones are shared",
@@ -104,6 +110,45 @@ pub(crate) fn fetch_record(
         )));
     }
     Ok(Ok(rec.shared()))
+}
+
+/// Err with the JSON path of the first string (key or value) holding a control character
+/// other than newline and tab: terminal escapes from a remote must not reach `exp show`.
+fn control_free(v: &serde_json::Value, at: &str) -> Result<(), String> {
+    let bad = |s: &str| s.chars().any(|c| c.is_control() && c != '\n' && c != '\t');
+    match v {
+        serde_json::Value::String(s) if bad(s) => Err(at.to_string()),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .try_for_each(|(i, x)| control_free(x, &format!("{at}[{i}]"))),
+        serde_json::Value::Object(map) => map.iter().try_for_each(|(k, x)| {
+            let here = if at.is_empty() {
+                k.clone()
+            } else {
+                format!("{at}.{k}")
+            };
+            if bad(k) {
+                return Err(here.escape_debug().to_string());
+            }
+            control_free(x, &here)
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// `s` with control characters escaped: a reason may quote remote bytes (a parser's error
+/// names the value it refused) and is printed on the terminal.
+fn printable(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// The record's lock (a failed experiment may have none).
@@ -275,7 +320,10 @@ pub fn pull(
         let rec = match fetch_record(named, &key, size, obs)? {
             Ok(r) => r,
             Err(reason) => {
-                json.skipped.push(SkippedRecord { key, reason });
+                json.skipped.push(SkippedRecord {
+                    key,
+                    reason: printable(&reason),
+                });
                 continue;
             }
         };
@@ -291,7 +339,7 @@ pub fn pull(
             Err(e) => {
                 json.skipped.push(SkippedRecord {
                     key,
-                    reason: e.to_string(),
+                    reason: printable(&e.to_string()),
                 });
                 continue;
             }
@@ -321,7 +369,7 @@ pub fn pull(
             Err(e) if record_level(&e) => {
                 json.skipped.push(SkippedRecord {
                     key,
-                    reason: e.to_string(),
+                    reason: printable(&e.to_string()),
                 });
                 continue;
             }

@@ -26,6 +26,17 @@ pub fn record_timings(ui: &Ui, repo: &Repo, result: &ReproResult) {
     for t in &previous.stages {
         by_stage.entry(t.stage.as_str()).or_insert(t);
     }
+    // Nothing ran and the stages are the ones recorded: the last measured timings stay as they
+    // are (a no-op run of 10,000 stages would otherwise rewrite them all).
+    let idle = |o: Outcome| matches!(o, Outcome::Skipped | Outcome::Frozen | Outcome::NotRun);
+    if result.reports.len() == previous.stages.len()
+        && result
+            .reports
+            .iter()
+            .all(|r| idle(r.outcome) && by_stage.contains_key(r.stage.as_str()))
+    {
+        return;
+    }
     let timings = Timings {
         version: 1,
         finished_at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),

@@ -66,7 +66,7 @@ pub fn repro(
 ) -> Result<ReproResult, Error> {
     let selected = select(repo, &opts.targets, opts.selection)?;
     tracing::debug!("selected stages: {}", selected.join(", "));
-    let mut lock = Lockfile::load(&repo.root)?;
+    let mut lock = repo.load_lock()?;
     let mut store = repo.pipeline.param_store();
     let mut params = BTreeMap::new();
     for name in &selected {
@@ -207,6 +207,23 @@ fn run(
             )
         })
         .collect();
+    // Stages fresh now, whose selected upstreams are all fresh too, are decided before any worker
+    // starts: nothing runs before them, so their deps cannot change. They are evaluated in
+    // parallel, reported skipped and never dispatched (a no-op run of 10,000 stages costs one
+    // parallel `status`, not 10,000 round trips through the workers).
+    let mut res = ReproResult::default();
+    let mut reported: BTreeSet<String> = BTreeSet::new();
+    for report in settle_fresh(repo, opts, selected, &index, lock, params) {
+        for d in &g.downstream[&report.stage] {
+            if let Some(n) = waiting.get_mut(d.as_str()) {
+                *n -= 1;
+            }
+        }
+        waiting.remove(report.stage.as_str());
+        on_event(Event::Finished(&report));
+        reported.insert(report.stage.clone());
+        res.reports.push(report);
+    }
     let mut ready: BTreeSet<usize> = waiting
         .iter()
         .filter(|(_, n)| **n == 0)
@@ -215,8 +232,6 @@ fn run(
     for i in &ready {
         waiting.remove(selected[*i].as_str());
     }
-    let mut res = ReproResult::default();
-    let mut reported: BTreeSet<String> = BTreeSet::new();
     let mut stop = false;
     let execs = crate::exec::Executors::new(repo, opts.executor);
     let execs = &execs;
@@ -364,6 +379,83 @@ fn run(
         res.exit_code = exit::STAGE_FAILED;
     }
     Ok(res)
+}
+
+/// The reports of the stages [`run`] can skip before it starts: in topological order, each
+/// fresh (not forced, not frozen) with every selected upstream among them. Evaluated level by
+/// level, in parallel within a level, so nothing downstream of a dirty stage is hashed twice.
+fn settle_fresh(
+    repo: &Repo,
+    opts: &ReproOptions,
+    selected: &[String],
+    index: &BTreeMap<&str, usize>,
+    lock: &Lockfile,
+    params: &BTreeMap<String, StageParams>,
+) -> Vec<StageReport> {
+    use rayon::prelude::*;
+    if opts.force {
+        return Vec::new();
+    }
+    let g = &repo.pipeline.graph;
+    let upstream = |i: usize| {
+        g.upstream[&selected[i]]
+            .iter()
+            .filter_map(|u| index.get(u.as_str()).copied())
+    };
+    // `selected` is in topological order: a stage's level is one more than its upstreams'.
+    let mut level = vec![0usize; selected.len()];
+    let mut levels: Vec<Vec<usize>> = Vec::new();
+    for i in 0..selected.len() {
+        level[i] = upstream(i).map(|u| level[u] + 1).max().unwrap_or(0);
+        if levels.len() <= level[i] {
+            levels.resize(level[i] + 1, Vec::new());
+        }
+        levels[level[i]].push(i);
+    }
+    let mut settled: Vec<Option<u64>> = vec![None; selected.len()];
+    for members in levels {
+        let candidates: Vec<usize> = members
+            .into_iter()
+            .filter(|&i| upstream(i).all(|u| settled[u].is_some()))
+            .collect();
+        let fresh: Vec<(usize, Option<u64>)> = candidates
+            .par_iter()
+            .map(|&i| {
+                let start = Instant::now();
+                let name = &selected[i];
+                let stage = &repo.pipeline.stages[name];
+                let fresh = lock
+                    .stages
+                    .get(name)
+                    .filter(|_| !stage.frozen)
+                    .and_then(|e| {
+                        evaluate(repo, stage, Some(e), &params[name].flat)
+                            .ok()
+                            .filter(|ev| ev.is_fresh())
+                    });
+                (i, fresh.map(|_| start.elapsed().as_millis() as u64))
+            })
+            .collect();
+        for (i, ms) in fresh {
+            settled[i] = ms;
+        }
+    }
+    settled
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, ms)| {
+            ms.map(|duration_ms| StageReport {
+                stage: selected[i].clone(),
+                outcome: Outcome::Skipped,
+                reasons: Vec::new(),
+                duration_ms,
+                restored_from: None,
+                failure: None,
+                job: None,
+                attempts: None,
+            })
+        })
+        .collect()
 }
 
 fn failed(stage: &Stage, reasons: Vec<DirtyReason>, start: Instant, f: StageFailure) -> Done {

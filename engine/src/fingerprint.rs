@@ -18,9 +18,10 @@ use crate::repo_path::RepoPath;
 /// of the canonical encoding (`netsec_common::canonical`), no longer of serde_json's output.
 pub const FORMAT: u32 = 2;
 
-/// What a stage does, as fingerprinted.
+/// What a stage does, as fingerprinted. Read through [`ActionWire`]: serde's internally tagged
+/// enums buffer each value into an intermediate tree first, once per lock entry.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case", try_from = "ActionWire")]
 pub enum ActionFingerprint {
     Command {
         cmd: Vec<String>,
@@ -31,6 +32,46 @@ pub enum ActionFingerprint {
         version: u32,
         with: Value,
     },
+}
+
+/// The fields of every kind of [`ActionFingerprint`], read in one pass.
+#[derive(Deserialize)]
+struct ActionWire {
+    kind: String,
+    cmd: Option<Vec<String>>,
+    wdir: Option<String>,
+    id: Option<String>,
+    version: Option<u32>,
+    with: Option<Value>,
+}
+
+impl TryFrom<ActionWire> for ActionFingerprint {
+    type Error = String;
+    fn try_from(w: ActionWire) -> Result<Self, String> {
+        let ActionWire {
+            kind,
+            cmd,
+            wdir,
+            id,
+            version,
+            with,
+        } = w;
+        let missing = |f: &str| format!("missing field `{f}` in a `{kind}` action");
+        match kind.as_str() {
+            "command" => Ok(ActionFingerprint::Command {
+                cmd: cmd.ok_or_else(|| missing("cmd"))?,
+                wdir: wdir.ok_or_else(|| missing("wdir"))?,
+            }),
+            "builtin" => Ok(ActionFingerprint::Builtin {
+                id: id.ok_or_else(|| missing("id"))?,
+                version: version.ok_or_else(|| missing("version"))?,
+                with: with.ok_or_else(|| missing("with"))?,
+            }),
+            other => Err(format!(
+                "unknown action kind `{other}`, expected `command` or `builtin`"
+            )),
+        }
+    }
 }
 
 impl ActionFingerprint {

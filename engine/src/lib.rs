@@ -34,6 +34,7 @@ pub mod interpolate;
 pub mod local_config;
 pub mod lock;
 pub mod lock_journal;
+pub mod lock_preload;
 pub mod manifest;
 pub mod memo;
 pub mod orphans;

@@ -22,6 +22,7 @@ pub const VERSION: u32 = 1;
 
 /// An out as recorded after success.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "OutRecordWire")]
 pub struct OutRecord {
     #[serde(flatten)]
     pub record: PathRecord,
@@ -30,6 +31,30 @@ pub struct OutRecord {
 }
 
 /// One stage's entry.
+/// [`OutRecord`]'s fields as written, read without `flatten` (which buffers every record into
+/// an intermediate tree before reading it again).
+#[derive(Deserialize)]
+struct OutRecordWire {
+    digest: crate::digest::Digest,
+    size: u64,
+    #[serde(default)]
+    nfiles: Option<u64>,
+    cache: bool,
+}
+
+impl From<OutRecordWire> for OutRecord {
+    fn from(w: OutRecordWire) -> Self {
+        OutRecord {
+            record: PathRecord {
+                digest: w.digest,
+                size: w.size,
+                nfiles: w.nfiles,
+            },
+            cache: w.cache,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LockEntry {
     pub fingerprint: Fingerprint,

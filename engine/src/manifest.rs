@@ -7,27 +7,56 @@ use std::ops::Range;
 use serde::Deserialize;
 use toml::Spanned;
 
-/// The whole file as written.
-#[derive(Debug, Deserialize)]
+/// The whole file as written. Deserialized by hand (below) rather than with
+/// `#[serde(flatten)]`, which would buffer the whole document into an intermediate tree before
+/// reading it a second time: a third of the parse of a 10,000-stage file.
+#[derive(Debug, Default)]
 pub struct RawManifest {
-    #[serde(default)]
     pub params: Option<Spanned<toml::Table>>,
-    #[serde(default)]
     pub stages: BTreeMap<Spanned<String>, Spanned<RawStage>>,
     /// `[vars]`: values for `${vars.NAME}` that are not params (see `interpolate`).
-    #[serde(default)]
     pub vars: Option<Spanned<toml::Table>>,
     /// `[remotes.NAME]` tables, kept untyped with spans so that `remote::config` can name the
     /// line of an unknown or mistyped key (an error there, not a warning).
-    #[serde(default)]
     pub remotes: Option<Spanned<BTreeMap<Spanned<String>, Spanned<RawRemote>>>>,
     /// `[executor]`: where stages run (see `run_settings`).
-    #[serde(default)]
     pub executor: Option<Spanned<RawRemote>>,
     /// Every other top-level key: the tables a binary registers (`[tracking]`) are checked
     /// by their owner (`Extensions::tables`); the rest are reported as unknown.
-    #[serde(flatten)]
     pub other: BTreeMap<String, toml::Value>,
+}
+
+impl<'de> Deserialize<'de> for RawManifest {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RawManifest;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a pipeline.toml document (`[stages.NAME]` tables)")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<RawManifest, A::Error> {
+                let mut m = RawManifest::default();
+                while let Some(key) = map.next_key::<String>()? {
+                    match key.as_str() {
+                        "params" => m.params = Some(map.next_value()?),
+                        "stages" => m.stages = map.next_value()?,
+                        "vars" => m.vars = Some(map.next_value()?),
+                        "remotes" => m.remotes = Some(map.next_value()?),
+                        "executor" => m.executor = Some(map.next_value()?),
+                        _ => {
+                            let value = map.next_value()?;
+                            m.other.insert(key, value);
+                        }
+                    }
+                }
+                Ok(m)
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 
 /// One `[remotes.NAME]` (or `[executor]`) table: key → value, both with their spans.
@@ -98,11 +127,40 @@ impl<'de> Deserialize<'de> for RawMatrix {
 }
 
 /// `cmd = "…"` or `cmd = ["…", "…"]`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone)]
 pub enum RawCmd {
     One(String),
     Many(Vec<String>),
+}
+
+// By hand rather than `untagged` (which buffers every value to try each variant in turn).
+impl<'de> Deserialize<'de> for RawCmd {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RawCmd;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a command string or a list of command strings")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<RawCmd, E> {
+                Ok(RawCmd::One(v.to_string()))
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<RawCmd, E> {
+                Ok(RawCmd::One(v))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<RawCmd, A::Error> {
+                let mut cmds = Vec::new();
+                while let Some(c) = seq.next_element::<String>()? {
+                    cmds.push(c);
+                }
+                Ok(RawCmd::Many(cmds))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// `"path"` or `{ path = "…", cache = false, persist = true, metric = true, plot = true }`.

@@ -633,6 +633,7 @@ fn check_deps_exist(
     spans: &PathSpans,
 ) -> Result<(), PipelineError> {
     let mut passed = std::collections::HashSet::new();
+    let mut found: std::collections::HashSet<&RepoPath> = std::collections::HashSet::new();
     let mut sources = None;
     for s in stages.values() {
         // No out and no wdir may lead outside the workspace (or into `.git`/`.netsec`) through
@@ -654,7 +655,9 @@ fn check_deps_exist(
             }
         }
         for d in &s.deps {
+            // A source shared by many stages (a dataset read by 1,000 members) is looked at once.
             if !outs.is_produced(d)
+                && found.insert(d)
                 && std::fs::symlink_metadata(d.to_path(root)).is_err()
                 && !is_tracked_source(root, d, &mut sources)
             {

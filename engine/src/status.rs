@@ -267,6 +267,7 @@ pub fn status(
         })?;
         todo.push((stage, params));
     }
+    let jobs = crate::exec::slurm::any_job_records(repo);
     todo.par_iter()
         .map(|(stage, params)| {
             let ev = evaluate(repo, stage, lock.stages.get(&stage.name), params)?;
@@ -281,7 +282,9 @@ pub fn status(
                 stage: stage.name.clone(),
                 status,
                 reasons: ev.reasons,
-                job: crate::exec::slurm::running_job(repo, &stage.name).map(|r| r.job),
+                job: jobs
+                    .then(|| crate::exec::slurm::running_job(repo, &stage.name).map(|r| r.job))
+                    .flatten(),
             })
         })
         .collect()

@@ -28,6 +28,8 @@ pub struct Repo {
     pub backends: RemoteBackends,
     /// The process environment, snapshotted by the caller.
     pub env: BTreeMap<String, String>,
+    /// The lock as read while the pipeline was parsed (see [`Repo::load_lock`]).
+    preloaded: crate::lock_preload::Preloaded,
 }
 
 /// The nearest ancestor of `start` (inclusive) holding `pipeline.toml`.
@@ -54,9 +56,24 @@ impl Repo {
         env: BTreeMap<String, String>,
     ) -> Result<(Repo, Vec<Warning>), Error> {
         let root = std::fs::canonicalize(root).map_err(|e| Error::io("open", root, e))?;
-        let (pipeline, warnings) = Pipeline::load(&root.join(MANIFEST), &ext)?;
         let dot = root.join(DOT_DIR);
-        let memo = Memo::load(&dot.join("state").join("memo-v3"));
+        // The lock and the memo are read on a second thread while pipeline.toml is parsed: at
+        // 10,000 stages each is tens of milliseconds that need not be spent one after the other.
+        let (parsed, (memo, preloaded)) = std::thread::scope(|s| {
+            let side = s.spawn(|| {
+                let memo = Memo::load(&dot.join("state").join("memo-v3"));
+                (memo, crate::lock_preload::Preloaded::read(&root))
+            });
+            let parsed = Pipeline::load(&root.join(MANIFEST), &ext);
+            let side = side.join().unwrap_or_else(|_| {
+                (
+                    Memo::load(&dot.join("state").join("memo-v3")),
+                    crate::lock_preload::Preloaded::default(),
+                )
+            });
+            (parsed, side)
+        });
+        let (pipeline, warnings) = parsed?;
         // The previous format's memo is never read again (a failure to remove it is harmless).
         let _ = std::fs::remove_file(dot.join("state").join("memo-v2"));
         Ok((
@@ -69,9 +86,17 @@ impl Repo {
                 registry: ext.builtins,
                 backends: ext.remotes,
                 env,
+                preloaded,
             },
             warnings,
         ))
+    }
+
+    /// `netsec.lock` with its journal folded in: the copy read when the repository was opened
+    /// if neither file has changed since (same inode, size and mtime), else read now. The
+    /// first call may take the preloaded copy; later calls read the files.
+    pub fn load_lock(&self) -> Result<crate::lock::Lockfile, crate::lock::LockError> {
+        self.preloaded.take(&self.root)
     }
 
     pub fn tmp_dir(&self) -> PathBuf {

@@ -50,7 +50,8 @@ pub struct Args {
 }
 
 pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
-    let repo = super::open(ui, cwd)?;
+    // Never freed, as in `status`: the process exits right after.
+    let repo = std::mem::ManuallyDrop::new(super::open(ui, cwd)?);
     let _lock = RepoLock::acquire(&repo.dot)?;
     // Leftovers of a killed run (staging dirs, half-moved trash) are garbage once we hold the
     // repository lock: nobody else can be using them.

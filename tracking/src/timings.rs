@@ -36,15 +36,22 @@ impl Timings {
     /// `Ok(None)` when no repro has recorded timings yet.
     pub fn load(root: &Path) -> Result<Option<Timings>> {
         let path = Self::path(root);
-        match std::fs::read(&path) {
+        // A state file, but on disk: bounded (10,000 stages take about 1 MiB).
+        match netsec_common::read_regular(&path, Some(64 << 20)) {
             Ok(b) => serde_json::from_slice(&b)
                 .map(Some)
                 .map_err(|e| TrackingError::Artifact {
                     path,
                     message: e.to_string(),
                 }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(TrackingError::Read { path, source: e }),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(netsec_common::BoundedReadError::Io(source)) => {
+                Err(TrackingError::Read { path, source })
+            }
+            Err(refused) => Err(TrackingError::Artifact {
+                path,
+                message: refused.to_string(),
+            }),
         }
     }
 

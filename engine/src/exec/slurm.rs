@@ -52,8 +52,15 @@ fn record_path(repo: &Repo, stage: &str) -> PathBuf {
 
 /// The job a stage has in flight, as last recorded by a `repro` (gone once it is committed).
 pub fn running_job(repo: &Repo, stage: &str) -> Option<JobRecord> {
-    let bytes = std::fs::read(record_path(repo, stage)).ok()?;
+    // Written by netsec, but on disk: bounded like any other state file.
+    let bytes = netsec_common::read_regular(&record_path(repo, stage), Some(64 * 1024)).ok()?;
     serde_json::from_slice(&bytes).ok()
+}
+
+/// Whether any stage has a job record at all: `status` looks each stage up only then (one
+/// `stat` instead of one failed `open` per stage).
+pub fn any_job_records(repo: &Repo) -> bool {
+    record_path(repo, "").parent().is_some_and(|d| d.is_dir())
 }
 
 fn save_record(repo: &Repo, rec: &JobRecord) {

@@ -1,0 +1,93 @@
+//! The lock read ahead, on a second thread, while `Repo::open` parses pipeline.toml; used only
+//! if `netsec.lock` and its journal are still the files that were read (another process may
+//! have committed in between: then they are read again).
+
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+use std::sync::Mutex;
+
+use crate::lock::{LockError, Lockfile};
+
+/// What identifies one version of a file: a lock is replaced by rename (new inode) and the
+/// journal only grows, so an unchanged stamp means unchanged contents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Stamp(Option<(u64, u64, u64, i64, i64)>);
+
+impl Stamp {
+    fn of(path: &Path) -> Stamp {
+        Stamp(
+            std::fs::metadata(path)
+                .ok()
+                .map(|m| (m.dev(), m.ino(), m.size(), m.mtime(), m.mtime_nsec())),
+        )
+    }
+}
+
+#[derive(Debug)]
+struct Read {
+    stamps: (Stamp, Stamp),
+    lock: Result<Lockfile, LockError>,
+}
+
+/// A lock read ahead, taken at most once.
+#[derive(Debug, Default)]
+pub struct Preloaded(Mutex<Option<Read>>);
+
+fn stamps(root: &Path) -> (Stamp, Stamp) {
+    (
+        Stamp::of(&Lockfile::path(root)),
+        Stamp::of(&crate::lock_journal::path(root)),
+    )
+}
+
+impl Preloaded {
+    /// Read the lock now, stamping the files before reading (a change during the read makes
+    /// the stamps differ later, never match by accident).
+    pub fn read(root: &Path) -> Preloaded {
+        let stamps = stamps(root);
+        let lock = Lockfile::load(root);
+        Preloaded(Mutex::new(Some(Read { stamps, lock })))
+    }
+
+    /// The preloaded lock if the files are unchanged, else a fresh read.
+    pub fn take(&self, root: &Path) -> Result<Lockfile, LockError> {
+        let read = self.0.lock().ok().and_then(|mut g| g.take());
+        match read {
+            Some(r) if r.stamps == stamps(root) => r.lock,
+            _ => Lockfile::load(root),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lock_changed_after_the_read_is_read_again() {
+        let t = tempfile::tempdir().unwrap();
+        let root = t.path();
+        let p = Lockfile::path(root);
+        std::fs::write(&p, r#"{"version": 1, "stages": {}}"#).unwrap();
+        let pre = Preloaded::read(root);
+        // Replaced by rename, as netsec writes it: a new inode.
+        let tmp = root.join("new");
+        std::fs::write(&tmp, r#"{"version": 2, "stages": {}}"#).unwrap();
+        std::fs::rename(&tmp, &p).unwrap();
+        assert!(matches!(
+            pre.take(root),
+            Err(LockError::Version { found: 2, .. })
+        ));
+        // The preloaded copy is taken once: a second call reads the files as they are now.
+        std::fs::write(&p, r#"{"version": 1, "stages": {}}"#).unwrap();
+        let pre = Preloaded::read(root);
+        assert!(pre.take(root).is_ok());
+        std::fs::write(&p, r#"{"version": 3, "stages": {}}"#).unwrap();
+        assert!(matches!(
+            pre.take(root),
+            Err(LockError::Version { found: 3, .. })
+        ));
+        std::fs::remove_file(&p).unwrap();
+        assert!(pre.take(root).unwrap().stages.is_empty());
+    }
+}

@@ -466,7 +466,11 @@ fn report_renders_with_all_plots_in_headless_chromium() {
             psi[psi.find('>').unwrap() + 1..psi.find("</td>").unwrap()].to_string()
         })
         .collect();
-    assert_eq!(got.len(), 31, "one row per column: 30 features and the label");
+    assert_eq!(
+        got.len(),
+        31,
+        "one row per column: 30 features and the label"
+    );
     want.sort();
     got.sort();
     assert_eq!(got, want, "PSI cells against report.yaml");

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use netsec_engine::{Error, Lockfile, Repo};
-use netsec_tracking::metrics::{diff, diff_table, flatten, git_show, parse, show_table, Flat};
+use netsec_tracking::metrics::{diff, diff_table, flatten, parse, show_table, Flat};
 
 use crate::render::Ui;
 
@@ -121,41 +121,28 @@ pub(crate) fn current(ui: &Ui, repo: &Repo, lock: &Lockfile) -> BTreeMap<String,
     files
 }
 
-/// Metric outs at `rev`: those its netsec.lock records, read with `git show REV:path`, or from
-/// the cache by the digest that lock recorded when git does not track the file.
+/// Metric outs at `rev`: those its netsec.lock records (validated as the workspace's lock is),
+/// read from the cache by the digest that lock recorded, else with `git show REV:path`.
 pub(crate) fn at_revision(
     ui: &Ui,
     repo: &Repo,
     rev: &str,
 ) -> Result<BTreeMap<String, Flat>, netsec_tracking::TrackingError> {
     let mut files = BTreeMap::new();
-    let Some(lock_text) = git_show(&repo.root, rev, "netsec.lock")? else {
+    let revision = crate::revision_files::Revision::open(&repo.root, rev)?;
+    if let Some(e) = revision.lock_error() {
+        ui.warn(&format!("netsec.lock at {rev} is unreadable: {e}"));
+    }
+    let Some(old) = revision.lock() else {
         return Ok(files);
     };
-    let old: Lockfile = match serde_json::from_slice(&lock_text) {
-        Ok(l) => l,
-        Err(e) => {
-            ui.warn(&format!("netsec.lock at {rev} is unreadable: {e}"));
-            return Ok(files);
-        }
-    };
     for path in metric_paths(repo) {
-        let Some(rec) = old.stages.values().find_map(|e| {
-            e.outs
-                .iter()
-                .find(|(o, _)| o.as_str() == path)
-                .map(|(_, r)| r)
-        }) else {
-            continue;
-        };
-        if let Some(bytes) = git_show(&repo.root, rev, &path)? {
-            add(ui, &mut files, &path, &bytes);
+        if !old.all_records().any(|(o, _)| o.as_str() == path) {
             continue;
         }
-        let object = repo.cache.object_path(&rec.record.digest);
-        match std::fs::read(&object) {
-            Ok(b) => add(ui, &mut files, &path, &b),
-            Err(_) => ui.warn(&format!(
+        match revision.read(&repo.cache, &path) {
+            Some(bytes) => add(ui, &mut files, &path, &bytes),
+            None => ui.warn(&format!(
                 "`{path}` at {rev} is neither in git nor in the cache; its metrics are shown as removed"
             )),
         }

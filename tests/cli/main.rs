@@ -21,6 +21,7 @@ mod gc_scopes;
 mod golden;
 mod hardening;
 mod json_outputs;
+mod metrics;
 mod outs;
 mod own_pipelines;
 mod parallel;

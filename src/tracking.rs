@@ -141,8 +141,9 @@ pub fn track(ui: &Ui, repo: &Repo, result: &ReproResult) -> i32 {
 /// stages and the digests of source data (deps no stage produces).
 fn context(repo: &Repo, ran: &[&str]) -> netsec_tracking::Result<RunContext> {
     {
-        let lock =
-            Lockfile::load(&repo.root).map_err(|e| netsec_tracking::TrackingError::Artifact {
+        let lock = repo
+            .load_lock()
+            .map_err(|e| netsec_tracking::TrackingError::Artifact {
                 path: Lockfile::path(&repo.root),
                 message: e.to_string(),
             })?;

@@ -21,7 +21,7 @@ pub fn add(repo: &Repo, paths: &[RepoPath]) -> Result<Vec<AddedSource>, Error> {
     for path in paths {
         check_addable(repo, path)?;
     }
-    let mut lock = Lockfile::load(&repo.root)?;
+    let mut lock = repo.load_lock()?;
     let mut added = Vec::new();
     for path in paths {
         let abs = path.to_path(&repo.root);
@@ -53,7 +53,7 @@ pub fn add(repo: &Repo, paths: &[RepoPath]) -> Result<Vec<AddedSource>, Error> {
 
 /// Stop tracking `paths` as sources (the files stay; their objects go at the next `gc`).
 pub fn remove(repo: &Repo, paths: &[RepoPath]) -> Result<Vec<String>, Error> {
-    let mut lock = Lockfile::load(&repo.root)?;
+    let mut lock = repo.load_lock()?;
     for path in paths {
         if !lock.sources.contains_key(path) {
             return Err(Error::Usage {

@@ -10,7 +10,7 @@ use crate::error::{exit, Error};
 use crate::events::{FailureKind, StageFailure};
 use crate::fingerprint::Fingerprint;
 use crate::insert::hash_insert_path;
-use crate::lock::{LockEntry, Lockfile, OutRecord};
+use crate::lock::{LockEntry, OutRecord};
 use crate::pipeline::Stage;
 use crate::run_cache;
 use crate::status::record_of;
@@ -100,7 +100,7 @@ pub fn commit_stages(repo: &Repo, targets: &[String]) -> Result<Vec<CommittedSta
             downstream: false,
         },
     )?;
-    let mut lock = Lockfile::load(&repo.root)?;
+    let mut lock = repo.load_lock()?;
     let mut store = repo.pipeline.param_store();
     let mut report = Vec::new();
     for name in &selected {

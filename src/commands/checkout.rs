@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use netsec_engine::checkout::CheckoutReport;
-use netsec_engine::{exit, Error, Lockfile, RepoLock};
+use netsec_engine::{exit, Error, RepoLock};
 use netsec_protocol::CheckoutJson;
 
 use crate::render::Ui;
@@ -23,7 +23,7 @@ pub struct Args {
 pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
     let repo = super::open(ui, cwd)?;
     let _lock = RepoLock::acquire(&repo.dot)?;
-    let lock = Lockfile::load(&repo.root)?;
+    let lock = repo.load_lock()?;
     let report = netsec_engine::checkout::checkout(&repo, &lock, &args.stages, args.force)?;
     repo.save_memo();
     let code = render(ui, &report, "checkout");

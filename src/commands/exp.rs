@@ -10,7 +10,7 @@ use netsec_engine::exp::runner::{Collected, RunnerEvent, RunnerOptions};
 use netsec_engine::exp::{names, record::now_ms, ExpRecord, ExpStatus, Store};
 use netsec_engine::params_edit::Override;
 use netsec_engine::plan::Selection;
-use netsec_engine::{find_root, Cancel, Error, Lockfile, Repo, RepoLock, ReproOptions};
+use netsec_engine::{find_root, Cancel, Error, Repo, RepoLock, ReproOptions};
 
 use crate::render::Ui;
 
@@ -263,7 +263,7 @@ fn run_here(
         rec.stages
             .insert(r.stage.clone(), r.outcome.as_str().to_string());
     }
-    if let Ok(lock) = Lockfile::load(&repo.root) {
+    if let Ok(lock) = repo.load_lock() {
         rec.lock = serde_json::to_value(&lock).ok();
     }
     let c = collect_repo(ui, &repo);
@@ -291,7 +291,7 @@ fn run_here(
 /// Params (every tracked key, flat) and metrics (metric outs of the lock) of a workspace.
 pub fn collect_repo(ui: &Ui, repo: &Repo) -> Collected {
     let params = super::params::tracked(&repo.pipeline);
-    let lock = Lockfile::load(&repo.root).unwrap_or_default();
+    let lock = repo.load_lock().unwrap_or_default();
     let metrics = super::metrics::current(ui, repo, &lock);
     Collected { params, metrics }
 }

@@ -28,7 +28,7 @@ fn flatten(v: &Value) -> BTreeMap<String, Value> {
 pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
     let repo = super::open(ui, cwd)?;
     let names = repo.resolve_stage_names(std::slice::from_ref(&args.stage))?;
-    let lock = Lockfile::load(&repo.root)?;
+    let lock = repo.load_lock()?;
     let mut store = repo.pipeline.param_store();
     for (i, name) in names.iter().enumerate() {
         if i > 0 && !args.json {

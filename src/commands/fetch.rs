@@ -66,7 +66,7 @@ pub fn summary(named: &Named, r: &FetchReport) -> FetchJson {
 pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
     let repo = super::open(ui, cwd)?;
     let _lock = RepoLock::acquire(&repo.dot)?;
-    let lock = Lockfile::load(&repo.root)?;
+    let lock = repo.load_lock()?;
     let (named, report) = fetch(ui, &repo, &lock, &args)?;
     if args.json {
         crate::output::json_line(&summary(&named, &report));

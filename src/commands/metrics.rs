@@ -37,7 +37,7 @@ enum Action {
 
 pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
     let repo = super::open(ui, cwd)?;
-    let lock = Lockfile::load(&repo.root)?;
+    let lock = repo.load_lock()?;
     match args.action {
         Action::Show { json } => {
             let files = current(ui, &repo, &lock);

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use netsec_engine::{Error, Lockfile, RepoLock};
+use netsec_engine::{Error, RepoLock};
 
 use crate::render::Ui;
 
@@ -18,7 +18,7 @@ pub struct PullArgs {
 pub fn run(ui: &Ui, cwd: &Path, args: PullArgs) -> Result<i32, Error> {
     let repo = super::open(ui, cwd)?;
     let _lock = RepoLock::acquire(&repo.dot)?;
-    let lock = Lockfile::load(&repo.root)?;
+    let lock = repo.load_lock()?;
     let (named, fetched) = super::fetch::fetch(ui, &repo, &lock, &args.fetch)?;
     let report = netsec_engine::checkout::checkout(&repo, &lock, &args.fetch.stages, args.force)?;
     repo.save_memo();

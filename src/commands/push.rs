@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use netsec_engine::remote::{snapshot, PushOptions, SnapshotOptions};
-use netsec_engine::{Error, Lockfile, RepoLock};
+use netsec_engine::{Error, RepoLock};
 
 use netsec_protocol::{PushJson, SnapshotRef};
 
@@ -35,7 +35,7 @@ pub struct Args {
 pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
     let repo = super::open(ui, cwd)?;
     let _lock = RepoLock::acquire(&repo.dot)?;
-    let lock = Lockfile::load(&repo.root)?;
+    let lock = repo.load_lock()?;
     let named = open_named(&repo, args.remote.as_deref())?;
     let obs = Lines::new(ui);
     let opts = PushOptions {

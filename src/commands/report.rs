@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use netsec_engine::pipeline::Action;
-use netsec_engine::{Error, Lockfile, Repo};
+use netsec_engine::{Error, Repo};
 use netsec_tracking::{write_report, ArtifactPaths, DagRow, ReportInputs};
 
 use crate::render::Ui;
@@ -17,7 +17,7 @@ pub struct Args {}
 
 pub fn run(ui: &Ui, cwd: &Path, _args: Args) -> Result<i32, Error> {
     let repo = super::open(ui, cwd)?;
-    let lock = Lockfile::load(&repo.root)?;
+    let lock = repo.load_lock()?;
     let inputs = ReportInputs {
         metrics: super::metrics::current(ui, &repo, &lock),
         plots: super::plots::declared(&repo)

@@ -5,7 +5,6 @@
 
 use crate::error::Error;
 use crate::exp::record::ExpRecord;
-use crate::lock::Lockfile;
 use crate::run_cache;
 use crate::workspace::Repo;
 
@@ -17,7 +16,7 @@ pub fn restore_outs(repo: &Repo, rec: &ExpRecord) -> Result<Vec<String>, Error> 
             hint: Some("only a finished experiment can be applied".into()),
         });
     };
-    let mut lock = Lockfile::load(&repo.root)?;
+    let mut lock = repo.load_lock()?;
     let mut applied = Vec::new();
     for (name, entry) in exp_lock.stages {
         let Some(stage) = repo.pipeline.stages.get(&name) else {

@@ -15,13 +15,6 @@ use common::*;
 use tokio::net::TcpListener;
 use tokio::process::Command;
 
-fn chromium() -> Option<PathBuf> {
-    ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
-        .iter()
-        .map(PathBuf::from)
-        .find(|p| p.exists())
-}
-
 /// `target/serve-artifacts/` (next to the profile directories).
 fn artifacts_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("current_exe");
@@ -59,26 +52,19 @@ async fn run_chromium_in(
         .expect("write Preferences");
     }
     let mut cmd = Command::new(exe);
-    cmd.args([
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-dev-shm-usage",
-        "--hide-scrollbars",
-        // Virtual time waits for the page's fetches (sample download, upload) to settle.
-        "--virtual-time-budget=20000",
-    ])
-    .arg(format!("--user-data-dir={}", profile.path().display()))
-    .args(extra)
-    .arg(url)
-    .stdin(Stdio::null())
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .kill_on_drop(true);
+    cmd.args(common::chromium::HEADLESS_FLAGS)
+        .args([
+            "--hide-scrollbars",
+            // Virtual time waits for the page's fetches (sample download, upload) to settle.
+            "--virtual-time-budget=20000",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(extra)
+        .arg(url)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
     let child = cmd.spawn().expect("spawn chromium");
     let out = tokio::time::timeout(Duration::from_secs(90), child.wait_with_output())
         .await
@@ -93,10 +79,7 @@ async fn run_chromium_in(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn page_uploads_the_sample_in_headless_chromium_and_shows_12_rows() {
-    let Some(browser) = chromium() else {
-        eprintln!(
-            "NOTE: chromium not installed (apt-get install chromium); real-browser test skipped"
-        );
+    let Some(browser) = common::chromium::chromium() else {
         return;
     };
     let repo = temp_repo(true);
@@ -192,11 +175,7 @@ fn tuned_repo() -> tempfile::TempDir {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn page_shows_the_threshold_and_downloads_the_shown_results_as_csv() {
-    let Some(browser) = chromium() else {
-        if std::env::var("NETSEC_REQUIRE_SERVICES").as_deref() == Ok("1") {
-            panic!("chromium is not installed (scripts/test.sh installs it)");
-        }
-        eprintln!("NOTE: chromium not installed; real-browser test skipped");
+    let Some(browser) = common::chromium::chromium() else {
         return;
     };
     let repo = tuned_repo();

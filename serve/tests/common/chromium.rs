@@ -21,23 +21,25 @@ pub fn chromium() -> Option<PathBuf> {
     found
 }
 
+/// The flags every page test starts Chromium with (headless, no sandbox, no network of its own).
+pub const HEADLESS_FLAGS: &[&str] = &[
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+];
+
 /// `chromium --headless --dump-dom URL` with a fresh profile; virtual time lets the page's
 /// fetches finish first. Panics with chromium's stderr when it fails.
 pub fn dump_dom(exe: &Path, url: &str) -> String {
     let profile = tempfile::tempdir().expect("profile dir");
     let out = Command::new(exe)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-dev-shm-usage",
-            "--virtual-time-budget=15000",
-            "--dump-dom",
-        ])
+        .args(HEADLESS_FLAGS)
+        .args(["--virtual-time-budget=15000", "--dump-dom"])
         .arg(format!("--user-data-dir={}", profile.path().display()))
         .arg(url)
         .stdin(Stdio::null())

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::io::{BufRead, BufReader, Write};
 use std::os::fd::AsFd;
-use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::os::unix::process::ExitStatusExt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::process::{Command, Stdio};
 
@@ -97,7 +97,7 @@ fn run_commands(
             .as_fd()
             .try_clone_to_owned()
             .map_err(|e| io_failure(stage, "duplicate stderr", e))?;
-        let mut command = Command::new("sh");
+        let mut command = Command::new(crate::exec::guard::SHELL);
         command
             .arg("-c")
             .arg(cmd)
@@ -106,11 +106,8 @@ fn run_commands(
             .env("NETSEC_STAGE", &stage.name)
             .stdin(Stdio::null())
             .stdout(Stdio::from(out))
-            .stderr(Stdio::piped())
-            .process_group(0);
-        die_with_parent(&mut command);
-        let mut child = command
-            .spawn()
+            .stderr(Stdio::piped());
+        let (mut child, registration) = crate::exec::guard::spawn(&mut command)
             .map_err(|e| io_failure(stage, &format!("start `sh -c {cmd}`"), e))?;
         let pgid = child.id() as i32;
         cancel.register(pgid);
@@ -120,6 +117,7 @@ fn run_commands(
         let status = child.wait();
         let timed_out = watchdog.is_some_and(|w| w.stop());
         cancel.unregister(pgid);
+        drop(registration);
         crate::orphans::clear(repo, &stage.name);
         // The command has exited; a process it left in the background may still hold its
         // stderr. Wait briefly for the last lines, never for that process.
@@ -154,28 +152,6 @@ fn run_commands(
         }
     }
     Ok(())
-}
-
-/// The command's leader gets SIGKILL when netsec dies (even by `kill -9`), so a killed run
-/// leaves no command writing into its outs. Needs one `unsafe`: `pre_exec` runs between fork
-/// and exec, where only async-signal-safe calls are allowed; `prctl` and `getppid` are.
-#[expect(
-    unsafe_code,
-    reason = "pre_exec hook calling two async-signal-safe syscalls"
-)]
-pub(crate) fn die_with_parent(command: &mut Command) {
-    let parent = rustix::process::getpid();
-    // SAFETY: the closure only makes two raw syscalls (prctl, getppid): no allocation, no locks.
-    unsafe {
-        command.pre_exec(move || {
-            rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL))?;
-            // netsec died before the prctl: the signal will never come, so stop now.
-            if rustix::process::getppid() != Some(parent) {
-                return Err(std::io::Error::other("netsec exited"));
-            }
-            Ok(())
-        });
-    }
 }
 
 /// How long to wait for a command's last stderr lines after it exited.

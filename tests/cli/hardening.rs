@@ -156,6 +156,29 @@ fn a_killed_run_leaves_no_command_writing_and_the_next_run_records_a_whole_out()
     assert!(p.status().up_to_date());
 }
 
+/// netsec's guard (a process of its own) kills the whole group of a running command when netsec
+/// is killed, background processes included, without waiting for the next run.
+#[test]
+fn a_killed_run_kills_the_command_group_with_its_background_processes() {
+    let p = Project::with_pipeline(
+        "[stages.slow]\ncmd = \"sleep 60 & echo $! > bg.pid; echo $$ > sh.pid; wait\"\ndeps = [\"in.txt\"]\nouts = [\"out.txt\"]\n",
+    );
+    p.file("in.txt", "x\n");
+    let mut child = p.spawn(&["repro"]);
+    assert!(p.wait_for("sh.pid", Some("\n"), Duration::from_secs(20)));
+    assert!(p.wait_for("bg.pid", Some("\n"), Duration::from_secs(20)));
+    child.kill().expect("SIGKILL netsec");
+    let _ = child.wait();
+    let alive = |pid: &str| std::path::Path::new(&format!("/proc/{}", pid.trim())).exists();
+    let (sh, bg) = (p.read("sh.pid"), p.read("bg.pid"));
+    let until = Instant::now() + Duration::from_secs(20);
+    while (alive(&sh) || alive(&bg)) && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(!alive(&sh), "the command's shell {sh} outlived netsec");
+    assert!(!alive(&bg), "its background process {bg} outlived netsec");
+}
+
 #[test]
 fn a_background_child_holding_stderr_does_not_block_repro() {
     let p = Project::with_pipeline(

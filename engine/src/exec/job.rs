@@ -156,19 +156,16 @@ pub fn run_child(
         .current_dir(&repo.root)
         .stdin(Stdio::null())
         .stdout(Stdio::from(out))
-        .stderr(Stdio::inherit())
-        .process_group(0);
-    crate::action::die_with_parent(&mut command);
-    use std::os::unix::process::CommandExt;
-    let mut child = command
-        .spawn()
-        .map_err(|e| io("start a netsec for the stage", e))?;
+        .stderr(Stdio::inherit());
+    let (mut child, registration) =
+        super::guard::spawn(&mut command).map_err(|e| io("start a netsec for the stage", e))?;
     let pgid = child.id() as i32;
     req.cancel.register(pgid);
     let watchdog = deadline.map(|d| Watchdog::start(pgid, d));
     let status = child.wait();
     let timed_out = watchdog.is_some_and(Watchdog::stop);
     req.cancel.unregister(pgid);
+    drop(registration);
     let status = status.map_err(|e| io("wait for the stage's netsec", e))?;
     if let Some(d) = deadline.filter(|_| timed_out) {
         return Err(d.failure(&stage.name));

@@ -8,6 +8,7 @@
 //! - [`slurm::Slurm`]: one `sbatch` job per attempt running [`job::SUBCOMMAND`] in the
 //!   workspace (a shared filesystem), polled with `scontrol`.
 
+pub mod guard;
 pub mod job;
 pub mod local;
 pub mod slurm;

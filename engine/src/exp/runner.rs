@@ -7,7 +7,6 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -50,6 +49,8 @@ pub enum RunnerEvent<'a> {
 struct Slot {
     rec: ExpRecord,
     child: Child,
+    /// Held until the child has been waited for (dropped with the slot).
+    _guard: crate::exec::guard::Registration,
     ws: PathBuf,
 }
 
@@ -179,10 +180,8 @@ fn start(
         .env_remove("NETSEC_STAGE")
         .stdin(Stdio::null())
         .stdout(events)
-        .stderr(log)
-        .process_group(0);
-    crate::action::die_with_parent(&mut cmd);
-    let child = match cmd.spawn() {
+        .stderr(log);
+    let (child, guard) = match crate::exec::guard::spawn(&mut cmd) {
         Ok(c) => c,
         Err(e) => {
             crate::exp::workspace::cleanup(&ws);
@@ -198,7 +197,12 @@ fn start(
     if let Err(e) = store.save(&rec) {
         tracing::warn!("cannot record that `{}` started: {e}", rec.name);
     }
-    Ok(Slot { rec, child, ws })
+    Ok(Slot {
+        rec,
+        child,
+        _guard: guard,
+        ws,
+    })
 }
 
 /// Record the outcome of a finished child and remove its workspace.

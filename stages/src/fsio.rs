@@ -20,6 +20,19 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .map_err(|e| StageError::write(path, e))
 }
 
+/// Like [`write_atomic`], with the content streamed by `fill` into the temp file (no whole-file
+/// buffer in memory).
+pub fn write_atomic_with<F>(path: &Path, fill: F) -> Result<()>
+where
+    F: FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+{
+    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| StageError::write(dir, e))?;
+    }
+    netsec_common::atomic::write_atomic_with(path, Durability::NoFsync, fill)
+        .map_err(|e| StageError::write(path, e))
+}
+
 fn cannot_serialize(path: &Path, e: serde_json::Error) -> StageError {
     StageError::Artifact {
         path: path.to_path_buf(),

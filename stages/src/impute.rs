@@ -81,6 +81,14 @@ impl KnnImputer {
     /// Fills the missing cells of `x`. Without missing cells `x` is returned as is (no distance
     /// work); otherwise the receiver rows are processed in parallel.
     pub fn transform(&self, x: &Array2<f64>) -> Result<Array2<f64>> {
+        let mut out = x.clone();
+        self.transform_in_place(&mut out)?;
+        Ok(out)
+    }
+
+    /// [`KnnImputer::transform`] without a copy: the missing cells of `x` are filled where they
+    /// are (each from the fitted rows only, so the order of filling does not matter).
+    pub fn transform_in_place(&self, x: &mut Array2<f64>) -> Result<()> {
         if x.ncols() != self.n_features {
             return Err(StageError::Fit {
                 message: format!(
@@ -90,21 +98,21 @@ impl KnnImputer {
                 ),
             });
         }
-        let mut out = x.clone();
         if !Self::needs_imputation(x) {
-            return Ok(out);
+            return Ok(());
         }
-        let filled: Vec<(usize, Vec<(usize, f64)>)> = (0..x.nrows())
+        let view = x.view();
+        let filled: Vec<(usize, Vec<(usize, f64)>)> = (0..view.nrows())
             .into_par_iter()
-            .filter(|&r| x.row(r).iter().any(|v| v.is_nan()))
-            .map(|r| (r, self.impute_row(x.row(r))))
+            .filter(|&r| view.row(r).iter().any(|v| v.is_nan()))
+            .map(|r| (r, self.impute_row(view.row(r))))
             .collect();
         for (r, cells) in filled {
             for (c, v) in cells {
-                out[[r, c]] = v;
+                x[[r, c]] = v;
             }
         }
-        Ok(out)
+        Ok(())
     }
 
     fn fit_row(&self, i: usize) -> &[f64] {

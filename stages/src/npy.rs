@@ -3,34 +3,79 @@
 use std::io::Read;
 use std::path::Path;
 
-use ndarray::Array2;
+use ndarray::{Array2, ArrayView2};
 
 use crate::error::{Result, StageError};
 
 const MAGIC: &[u8] = b"\x93NUMPY";
 
-/// The bytes of a C-order `<f8` 2-D array in `.npy` format 1.0.
-pub fn to_npy_bytes(a: &Array2<f64>) -> Vec<u8> {
-    let (r, c) = a.dim();
-    let mut header = format!("{{'descr': '<f8', 'fortran_order': False, 'shape': ({r}, {c}), }}");
+/// The `.npy` 1.0 preamble (magic, version, header length, header) of a C-order `<f8` array of
+/// `rows` × `cols`.
+fn preamble(rows: usize, cols: usize) -> Vec<u8> {
+    let mut header =
+        format!("{{'descr': '<f8', 'fortran_order': False, 'shape': ({rows}, {cols}), }}");
     // Magic (6) + version (2) + length (2) + header + '\n' is padded to a multiple of 64.
     let unpadded = MAGIC.len() + 4 + header.len() + 1;
     header.push_str(&" ".repeat((64 - unpadded % 64) % 64));
     header.push('\n');
-    let mut out = Vec::with_capacity(10 + header.len() + r * c * 8);
+    let mut out = Vec::with_capacity(10 + header.len());
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&[1, 0]);
     out.extend_from_slice(&(header.len() as u16).to_le_bytes());
     out.extend_from_slice(header.as_bytes());
-    for v in a.iter() {
-        out.extend_from_slice(&v.to_le_bytes());
-    }
     out
 }
 
-/// Writes `a` atomically as `.npy`.
+/// The bytes of a C-order `<f8` 2-D array in `.npy` format 1.0.
+#[cfg(test)]
+fn to_npy_bytes(a: &Array2<f64>) -> Vec<u8> {
+    let mut out = Vec::new();
+    write_rows(&mut out, a.view(), None).expect("writing to a Vec cannot fail");
+    out
+}
+
+/// Writes `x` (with `y` as one more, last column when given) as `.npy` into `w`, row by row.
+fn write_rows(
+    w: &mut dyn std::io::Write,
+    x: ArrayView2<'_, f64>,
+    y: Option<&[u8]>,
+) -> std::io::Result<()> {
+    let (r, c) = x.dim();
+    w.write_all(&preamble(r, c + usize::from(y.is_some())))?;
+    let mut row = Vec::with_capacity((c + 1) * 8);
+    for (i, xs) in x.outer_iter().enumerate() {
+        row.clear();
+        for v in xs.iter() {
+            row.extend_from_slice(&v.to_le_bytes());
+        }
+        if let Some(y) = y {
+            row.extend_from_slice(&f64::from(y[i]).to_le_bytes());
+        }
+        w.write_all(&row)?;
+    }
+    Ok(())
+}
+
+/// Writes `a` atomically as `.npy`, streamed to the file.
 pub fn write_npy(path: &Path, a: &Array2<f64>) -> Result<()> {
-    crate::fsio::write_atomic(path, &to_npy_bytes(a))
+    crate::fsio::write_atomic_with(path, |w| write_rows(w, a.view(), None))
+}
+
+/// Writes the features `x` with the classes `y` appended as the last column (the layout of
+/// `train.npy`/`test.npy`) atomically as `.npy`, streamed to the file: no `x` + `y` matrix and
+/// no file image in memory.
+pub fn write_xy_npy(path: &Path, x: ArrayView2<'_, f64>, y: &[u8]) -> Result<()> {
+    if y.len() != x.nrows() {
+        return Err(StageError::Fit {
+            message: format!(
+                "internal: {} labels for {} rows of `{}`",
+                y.len(),
+                x.nrows(),
+                path.display()
+            ),
+        });
+    }
+    crate::fsio::write_atomic_with(path, |w| write_rows(w, x, Some(y)))
 }
 
 /// Reads a 2-D `<f8` C-order `.npy` file (format 1.x, 2.x or 3.x).
@@ -219,5 +264,21 @@ mod tests {
         std::fs::write(&path, &bytes[..40]).expect("w");
         let err = read_npy(&path).expect_err("header").to_string();
         assert!(err.contains("truncated .npy header"), "{err}");
+    }
+
+    #[test]
+    fn xy_files_hold_the_class_as_the_last_column() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("xy.npy");
+        let x = Array2::from_shape_fn((3000, 4), |(i, j)| (i % 3) as f64 - 1.0 + j as f64 * 0.5);
+        let y: Vec<u8> = (0..3000).map(|i| (i % 2) as u8).collect();
+        write_xy_npy(&path, x.view(), &y).expect("write");
+        let mut xy = Array2::zeros((3000, 5));
+        xy.slice_mut(ndarray::s![.., ..4]).assign(&x);
+        for (i, v) in y.iter().enumerate() {
+            xy[[i, 4]] = f64::from(*v);
+        }
+        assert_eq!(std::fs::read(&path).expect("read"), to_npy_bytes(&xy));
+        assert!(write_xy_npy(&path, x.view(), &y[1..]).is_err());
     }
 }

@@ -3,14 +3,14 @@
 
 use std::path::Path;
 
-use ndarray::{s, Array1, Array2};
+use ndarray::{Array1, Array2};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, StageError};
 use crate::frame::{Frame, LabelMode};
 use crate::fsio::{read_json, write_json};
 use crate::impute::KnnImputer;
-use crate::npy::{read_npy_values, write_npy};
+use crate::npy::{read_npy_values, write_xy_npy};
 use crate::schema::Schema;
 
 /// `params.transform`.
@@ -89,52 +89,43 @@ pub fn transform(
     schema: &Schema,
     out_dir: &Path,
 ) -> Result<TransformReport> {
-    let train = Frame::read_csv(train_csv, schema, LabelMode::Required)?;
-    let test = Frame::read_csv(test_csv, schema, LabelMode::Required)?;
+    let mut train = Frame::read_csv(train_csv, schema, LabelMode::Required)?;
+    let ytr = classes(&train, schema)?;
+    let train_missing_cells = train.missing_cells();
     let imputer = KnnImputer::fit_bounded(&train.features, cfg.neighbors, cfg.max_fit_rows)?;
     let pre = Preprocessor {
         format: 1,
         features: schema.feature_names(),
         imputer,
     };
-    let xtr = pre.transform(&train.features)?;
-    let xte = pre.transform(&test.features)?;
-    let ytr = classes(&train, schema)?;
-    let yte = classes(&test, schema)?;
+    // Each matrix is imputed where it lies and streamed to its file: one copy in memory.
+    pre.imputer.transform_in_place(&mut train.features)?;
     std::fs::create_dir_all(out_dir).map_err(|e| StageError::write(out_dir, e))?;
-    write_npy(&out_dir.join("train.npy"), &xy_matrix(&xtr, &ytr))?;
-    write_npy(&out_dir.join("test.npy"), &xy_matrix(&xte, &yte))?;
+    write_xy_npy(&out_dir.join("train.npy"), train.features.view(), &ytr)?;
+    let train_rows = train.n_rows();
+    drop(train);
+    let mut test = Frame::read_csv(test_csv, schema, LabelMode::Required)?;
+    let yte = classes(&test, schema)?;
+    let test_missing_cells = test.missing_cells();
+    pre.imputer.transform_in_place(&mut test.features)?;
+    write_xy_npy(&out_dir.join("test.npy"), test.features.view(), &yte)?;
     pre.save(&out_dir.join("preprocessor.json"))?;
     Ok(TransformReport {
         features: schema.n_features(),
-        train_rows: train.n_rows(),
+        train_rows,
         test_rows: test.n_rows(),
-        train_missing_cells: train.missing_cells(),
-        test_missing_cells: test.missing_cells(),
+        train_missing_cells,
+        test_missing_cells,
     })
 }
 
-fn classes(frame: &Frame, schema: &Schema) -> Result<Array1<u8>> {
-    frame
-        .classes(schema)
-        .map(Array1::from)
-        .ok_or_else(|| StageError::Fit {
-            message: format!(
-                "`{}` has no `{}` column",
-                frame.origin, schema.target.column
-            ),
-        })
-}
-
-/// Features with the class appended as the last column.
-pub fn xy_matrix(x: &Array2<f64>, y: &Array1<u8>) -> Array2<f64> {
-    let (r, c) = x.dim();
-    let mut out = Array2::zeros((r, c + 1));
-    out.slice_mut(s![.., ..c]).assign(x);
-    for (i, v) in y.iter().enumerate() {
-        out[[i, c]] = f64::from(*v);
-    }
-    out
+fn classes(frame: &Frame, schema: &Schema) -> Result<Vec<u8>> {
+    frame.classes(schema).ok_or_else(|| StageError::Fit {
+        message: format!(
+            "`{}` has no `{}` column",
+            frame.origin, schema.target.column
+        ),
+    })
 }
 
 /// Loads a `train.npy`/`test.npy`: (features, classes with phishing = 1). The label column is
@@ -174,6 +165,7 @@ pub fn load_xy(path: &Path) -> Result<(Array2<f64>, Array1<u8>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::npy::write_npy;
 
     const SCHEMA: &str = "version: 1\ntarget:\n  column: y\n  labels: {phishing: -1, legitimate: 1}\n  positive: phishing\ncolumns:\n  - { name: a, dtype: int64, allowed: [-1, 0, 1], nullable: true }\n  - { name: b, dtype: int64, allowed: [-1, 1] }\n";
 

@@ -77,21 +77,24 @@ pub fn compare(
     let (train_rows, test_rows) = split(&frame, &split_cfg)?;
     let groups = crate::split::duplicate_groups(&frame);
     let summary = summarize(&frame, schema, &split_cfg, &train_rows, &test_rows, &groups);
-    let train = frame.select(&train_rows);
-    let test = frame.select(&test_rows);
-
-    // Exactly as the main branch: the imputer sees train only.
-    let imputer =
-        KnnImputer::fit_bounded(&train.features, transform.neighbors, transform.max_fit_rows)?;
-    let x_train = imputer.transform(&train.features)?;
-    let x_test = imputer.transform(&test.features)?;
+    drop(groups);
     let classes = |f: &Frame| {
         f.classes(schema).ok_or_else(|| StageError::Fit {
             message: format!("`{}` has no `{}` column", f.origin, schema.target.column),
         })
     };
+    let mut train = frame.select(&train_rows);
+    let mut test = frame.select(&test_rows);
+    drop(frame);
     let y_train = classes(&train)?;
     let y_test = classes(&test)?;
+
+    // Exactly as the main branch: the imputer sees train only.
+    let imputer =
+        KnnImputer::fit_bounded(&train.features, transform.neighbors, transform.max_fit_rows)?;
+    imputer.transform_in_place(&mut train.features)?;
+    imputer.transform_in_place(&mut test.features)?;
+    let (x_train, x_test) = (train.features, test.features);
 
     let selection =
         netsec_models::select(x_train.view(), &y_train, select_cfg).map_err(model_error)?;

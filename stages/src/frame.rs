@@ -208,6 +208,17 @@ impl Frame {
         out: W,
         extra: &[(&str, &[String])],
     ) -> std::io::Result<()> {
+        self.write_rows_to(out, extra, None)
+    }
+
+    /// [`Frame::write_csv_to`] of the rows `rows` only (in that order; all rows when `None`),
+    /// without a selected copy of the frame.
+    fn write_rows_to<W: std::io::Write>(
+        &self,
+        out: W,
+        extra: &[(&str, &[String])],
+        rows: Option<&[usize]>,
+    ) -> std::io::Result<()> {
         let mut w = ::csv::WriterBuilder::new()
             .terminator(::csv::Terminator::Any(b'\n'))
             .from_writer(out);
@@ -222,8 +233,10 @@ impl Frame {
         }
         w.write_record(None::<&[u8]>)?;
         let mut cell = String::with_capacity(32);
-        for (r, row) in self.features.outer_iter().enumerate() {
-            for (j, v) in row.iter().enumerate() {
+        let count = rows.map_or(self.n_rows(), <[usize]>::len);
+        for k in 0..count {
+            let r = rows.map_or(k, |rows| rows[k]);
+            for (j, v) in self.features.row(r).iter().enumerate() {
                 cell.clear();
                 format_cell(&mut cell, *v, self.dtypes[j]);
                 w.write_field(&cell)?;
@@ -234,19 +247,23 @@ impl Frame {
                 w.write_field(&cell)?;
             }
             for (_, cells) in extra {
-                w.write_field(cells.get(r).map(String::as_str).unwrap_or(""))?;
+                w.write_field(cells.get(k).map(String::as_str).unwrap_or(""))?;
             }
             w.write_record(None::<&[u8]>)?;
         }
         w.flush()
     }
 
-    /// Writes the table as CSV atomically.
+    /// Writes the table as CSV atomically, streamed to the file.
     pub fn write_csv(&self, path: &Path) -> Result<()> {
-        let mut bytes = Vec::with_capacity(self.n_rows() * (self.feature_names.len() + 1) * 3);
-        self.write_csv_to(&mut bytes, &[])
-            .map_err(|e| StageError::write(path, e))?;
-        crate::fsio::write_atomic(path, &bytes)
+        crate::fsio::write_atomic_with(path, |w| self.write_rows_to(w, &[], None))
+    }
+
+    /// Writes the rows `rows` (indices into this frame, in that order) as CSV atomically,
+    /// streamed to the file: the same bytes as `self.select(rows).write_csv(path)` without the
+    /// selected copy.
+    pub fn write_csv_rows(&self, path: &Path, rows: &[usize]) -> Result<()> {
+        crate::fsio::write_atomic_with(path, |w| self.write_rows_to(w, &[], Some(rows)))
     }
 }
 

@@ -251,3 +251,25 @@ fn csv_cells_with_commas_quotes_or_newlines_are_quoted() {
         "a,b_col,c,note\n1,1,0.5,\"x, y\"\n0,0,,\"say \"\"hi\"\"\nbye\"\n"
     );
 }
+
+#[test]
+fn rows_written_without_a_copy_match_the_selected_frame() {
+    let f = load(
+        "a,b_col,c,Result\n-1,1,0.5,-1\n1,0,,1\n0,1,2.25,1\n",
+        LabelMode::Required,
+    )
+    .expect("ok");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (direct, copied) = (dir.path().join("d.csv"), dir.path().join("c.csv"));
+    let rows = [2, 0];
+    f.write_csv_rows(&direct, &rows).expect("rows");
+    f.select(&rows).write_csv(&copied).expect("select");
+    let text = std::fs::read_to_string(&direct).expect("read");
+    assert_eq!(text, "a,b_col,c,Result\n0,1,2.25,1\n-1,1,0.5,-1\n");
+    assert_eq!(text, std::fs::read_to_string(&copied).expect("read"));
+    f.write_csv(&copied).expect("all");
+    assert_eq!(
+        std::fs::read_to_string(&copied).expect("read"),
+        f.to_csv_string().expect("csv")
+    );
+}

@@ -87,8 +87,8 @@ pub fn ingest_from(
     let report = summarize(&frame, schema, &split_cfg, &train, &test, &groups);
     std::fs::create_dir_all(out_dir).map_err(|e| StageError::write(out_dir, e))?;
     frame.write_csv(&out_dir.join("feature_store.csv"))?;
-    frame.select(&train).write_csv(&out_dir.join("train.csv"))?;
-    frame.select(&test).write_csv(&out_dir.join("test.csv"))?;
+    frame.write_csv_rows(&out_dir.join("train.csv"), &train)?;
+    frame.write_csv_rows(&out_dir.join("test.csv"), &test)?;
     write_json(&out_dir.join("split.json"), &report)?;
     Ok(report)
 }

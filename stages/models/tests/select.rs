@@ -22,14 +22,41 @@ fn select_fills_the_table_and_is_deterministic() {
         ..Default::default()
     };
     let a = select(x.view(), &y, &cfg).unwrap();
-    // Two candidates per family, then the vote of the two best families.
-    assert_eq!(a.table.len(), 7);
-    assert_eq!(a.table[6].model, "vote");
-    let Params::Vote(vote) = &a.table[6].params else {
-        panic!("{:?}", a.table[6].params)
-    };
-    assert_eq!(vote.members.len(), 2);
-    assert_ne!(vote.members[0].name(), vote.members[1].name());
+    // Two trees, three forests, two logistic regressions, then the votes of the best candidate
+    // with each candidate of the second-best family.
+    let singles = &a.table[..7];
+    let votes = &a.table[7..];
+    assert!(singles.iter().all(|r| r.model != "vote"));
+    let best = singles.iter().map(|r| r.f1_mean).fold(f64::MIN, f64::max);
+    let leader = singles.iter().position(|r| r.f1_mean == best).unwrap();
+    let partners: Vec<&Params> = votes
+        .iter()
+        .map(|r| {
+            let Params::Vote(vote) = &r.params else {
+                panic!("{:?}", r.params)
+            };
+            assert_eq!(vote.members.len(), 2);
+            assert_eq!(vote.members[0], singles[leader].params);
+            &vote.members[1]
+        })
+        .collect();
+    let runner_up = partners[0].name();
+    assert_ne!(runner_up, singles[leader].model);
+    let family: Vec<&Params> = singles
+        .iter()
+        .filter(|r| r.model == runner_up)
+        .map(|r| &r.params)
+        .collect();
+    assert_eq!(partners, family);
+    // The runner-up family holds the best candidate outside the leader's family.
+    let outside = singles
+        .iter()
+        .filter(|r| r.model != singles[leader].model)
+        .map(|r| r.f1_mean)
+        .fold(f64::MIN, f64::max);
+    assert!(singles
+        .iter()
+        .any(|r| r.model == runner_up && r.f1_mean == outside));
     assert!(a.threshold > 0.0 && a.threshold < 1.0);
     assert!(a.oof_f1_at_threshold >= a.oof_f1, "{a:?}");
     assert_eq!(a.other_cv.cv, CvKind::Stratified);

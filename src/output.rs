@@ -31,7 +31,13 @@ fn write(mut w: impl Write, args: fmt::Arguments<'_>) {
     if STATE.load(Ordering::Relaxed) != OK {
         return;
     }
-    if let Err(e) = w.write_fmt(args).and_then(|()| w.flush()) {
+    // Formatted first and written whole: stderr is unbuffered, and `write_fmt` would make one
+    // system call per piece (a status line and its newline: two).
+    let written = match args.as_str() {
+        Some(s) => w.write_all(s.as_bytes()),
+        None => w.write_all(fmt::format(args).as_bytes()),
+    };
+    if let Err(e) = written.and_then(|()| w.flush()) {
         let state = if e.kind() == std::io::ErrorKind::BrokenPipe {
             BROKEN_PIPE
         } else {

@@ -56,11 +56,28 @@ impl Ui {
     /// A right-aligned verb and a message, cargo style, on stderr.
     pub fn status(&self, verb: &str, color: &str, msg: &str) {
         if !self.quiet {
-            crate::progress::line(&format!(
-                "{} {msg}",
-                self.paint(&format!("1;{color}"), &format!("{verb:>12}"))
-            ));
+            crate::progress::line(&self.status_text(verb, color, msg));
         }
+    }
+
+    fn status_text(&self, verb: &str, color: &str, msg: &str) -> String {
+        format!(
+            "{} {msg}",
+            self.paint(&format!("1;{color}"), &format!("{verb:>12}"))
+        )
+    }
+
+    /// The lines of stages found fresh all at once, as [`Ui::event`] would print them one by
+    /// one, in a single write (10,000 stages: one write, not 10,000).
+    pub fn skipped_all(&self, reports: &[StageReport]) {
+        if self.quiet || reports.is_empty() {
+            return;
+        }
+        let lines: Vec<String> = reports
+            .iter()
+            .map(|r| self.status_text("Skipping", "2", &format!("`{}` (fresh)", r.stage)))
+            .collect();
+        crate::progress::line(&lines.join("\n"));
     }
 
     pub fn warn(&self, msg: &str) {

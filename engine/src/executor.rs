@@ -444,16 +444,7 @@ fn settle_fresh(
         .into_iter()
         .enumerate()
         .filter_map(|(i, ms)| {
-            ms.map(|duration_ms| StageReport {
-                stage: selected[i].clone(),
-                outcome: Outcome::Skipped,
-                reasons: Vec::new(),
-                duration_ms,
-                restored_from: None,
-                failure: None,
-                job: None,
-                attempts: None,
-            })
+            ms.map(|duration_ms| StageReport::skipped(selected[i].clone(), duration_ms))
         })
         .collect()
 }

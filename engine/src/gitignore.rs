@@ -80,6 +80,28 @@ pub fn sync_recorded(repo: &Repo, lock: &Lockfile) {
     }
 }
 
+/// Every file [`sync_recorded`] reads or may write (the record and each `.gitignore` it keeps),
+/// relative to the root; empty outside a git work tree. Their stamps vouch that a sync would
+/// change nothing (the fresh seal).
+pub fn files_synced(repo: &Repo, lock: &Lockfile) -> Vec<String> {
+    if !in_git_work_tree(&repo.root) {
+        return Vec::new();
+    }
+    let record = repo.dot.join("state").join("gitignores");
+    let mut dirs = read_record(&record);
+    let outs = repo
+        .pipeline
+        .stages
+        .values()
+        .filter(|s| lock.stages.contains_key(&s.name))
+        .flat_map(|s| s.outs.iter().filter(|o| o.cache).map(|o| &o.path))
+        .chain(lock.sources.keys());
+    dirs.extend(outs.map(|o| split(o).0));
+    let mut files: Vec<String> = dirs.iter().map(file_of).collect();
+    files.push(format!("{}/state/gitignores", crate::workspace::DOT_DIR));
+    files
+}
+
 fn in_git_work_tree(root: &Path) -> bool {
     root.ancestors().any(|a| a.join(".git").exists())
 }

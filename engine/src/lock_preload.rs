@@ -2,26 +2,15 @@
 //! if `netsec.lock` and its journal are still the files that were read (another process may
 //! have committed in between: then they are read again).
 
-use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::sync::Mutex;
 
 use crate::lock::{LockError, Lockfile};
+use crate::stamp::FileStamp;
 
 /// What identifies one version of a file: a lock is replaced by rename (new inode) and the
 /// journal only grows, so an unchanged stamp means unchanged contents.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Stamp(Option<(u64, u64, u64, i64, i64)>);
-
-impl Stamp {
-    fn of(path: &Path) -> Stamp {
-        Stamp(
-            std::fs::metadata(path)
-                .ok()
-                .map(|m| (m.dev(), m.ino(), m.size(), m.mtime(), m.mtime_nsec())),
-        )
-    }
-}
+type Stamp = Option<FileStamp>;
 
 #[derive(Debug)]
 struct Read {
@@ -35,8 +24,8 @@ pub struct Preloaded(Mutex<Option<Read>>);
 
 fn stamps(root: &Path) -> (Stamp, Stamp) {
     (
-        Stamp::of(&Lockfile::path(root)),
-        Stamp::of(&crate::lock_journal::path(root)),
+        FileStamp::stat(&Lockfile::path(root)),
+        FileStamp::stat(&crate::lock_journal::path(root)),
     )
 }
 

@@ -32,9 +32,8 @@ const MAGIC: &[u8; 8] = b"NSMEMO3\n";
 const RECORD: usize = 88;
 /// The bytes of a record covered by its check.
 const BODY: usize = 80;
-/// Files modified this recently are not memoised: a second write within the same timestamp
-/// tick would keep the same key with different content (git's "racy" problem).
-const RACY_NS: i128 = 100_000_000;
+/// Files modified this recently are not memoised (see [`crate::stamp::RACY_NS`]).
+use crate::stamp::RACY_NS;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct MemoKey {

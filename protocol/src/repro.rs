@@ -137,6 +137,22 @@ pub struct StageEvent {
     pub attempts: Option<u32>,
 }
 
+impl StageEvent {
+    /// A stage found fresh and not run, after `duration_ms` spent finding so.
+    pub fn skipped(stage: String, duration_ms: u64) -> StageEvent {
+        StageEvent {
+            stage,
+            outcome: Outcome::Skipped,
+            reasons: Vec::new(),
+            duration_ms,
+            restored_from: None,
+            failure: None,
+            job: None,
+            attempts: None,
+        }
+    }
+}
+
 /// A stage's batch job (`--executor slurm`), in `repro --json` and `status --json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobInfo {

@@ -58,14 +58,21 @@ pub fn extensions() -> netsec_engine::Extensions {
 
 /// Find and open the repository around `cwd`, printing pipeline warnings.
 pub fn open(ui: &Ui, cwd: &Path) -> Result<Repo, Error> {
+    open_noting_warnings(ui, cwd).map(|(repo, _)| repo)
+}
+
+/// [`open`], and whether pipeline.toml loaded without a warning (only such a pipeline is
+/// sealed fresh: the shortcut would not repeat its warnings).
+pub fn open_noting_warnings(ui: &Ui, cwd: &Path) -> Result<(Repo, bool), Error> {
     let root = find_root(cwd)?;
     let env = std::env::vars().collect();
     let (repo, warnings) = Repo::open(&root, extensions(), env)?;
+    let clean = warnings.is_empty();
     for w in warnings {
         match &w.location {
             Some(l) => ui.warn(&format!("{l}: {}", w.message)),
             None => ui.warn(&format!("pipeline.toml: {}", w.message)),
         }
     }
-    Ok(repo)
+    Ok((repo, clean))
 }

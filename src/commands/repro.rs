@@ -50,9 +50,22 @@ pub struct Args {
 }
 
 pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
+    // A plain `repro` of everything may be answered by the fresh seal: nothing to run.
+    let whole =
+        args.stages.is_empty() && !args.force && !args.dry_run && !args.pull && ui.verbose == 0;
+    if whole {
+        if let Some(code) = sealed_noop(ui, cwd, args.json)? {
+            return Ok(code);
+        }
+    }
     // Never freed, as in `status`: the process exits right after.
-    let repo = std::mem::ManuallyDrop::new(super::open(ui, cwd)?);
+    let (repo, clean) = super::open_noting_warnings(ui, cwd)?;
+    let repo = std::mem::ManuallyDrop::new(repo);
     let _lock = RepoLock::acquire(&repo.dot)?;
+    // Stamped before anything is evaluated; sealed only if every stage turns out fresh.
+    let seal = (whole && clean)
+        .then(|| netsec_engine::fresh_seal::Pending::collect(&repo))
+        .flatten();
     // Leftovers of a killed run (staging dirs, half-moved trash) are garbage once we hold the
     // repository lock: nobody else can be using them.
     let _ = netsec_engine::restore::remove_path(&repo.tmp_dir());
@@ -105,6 +118,15 @@ pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
         .iter()
         .any(|r| !matches!(r.outcome, Outcome::Skipped | Outcome::Frozen));
     if !changed && result.exit_code == 0 {
+        if let Some(seal) = seal {
+            let all_skipped = result.reports.iter().all(|r| r.outcome == Outcome::Skipped);
+            if all_skipped {
+                let order: Vec<String> = result.reports.iter().map(|r| r.stage.clone()).collect();
+                if let Ok(lock) = repo.load_lock() {
+                    seal.commit(&repo, &lock, &order, true);
+                }
+            }
+        }
         ui.status("Fresh", "32", "Pipeline is up to date.");
     }
     if result.exit_code == 0 && !args.dry_run {
@@ -112,4 +134,36 @@ pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
         return Ok(crate::tracking::track(ui, &repo, &result));
     }
     Ok(result.exit_code)
+}
+
+/// `repro` when the fresh seal holds (checked under the repository lock, so no run is half
+/// way): every stage is reported skipped, as a full evaluation would, without parsing
+/// pipeline.toml or the lock. `None`: no valid seal, evaluate normally.
+fn sealed_noop(ui: &Ui, cwd: &Path, json: bool) -> Result<Option<i32>, Error> {
+    let root = netsec_engine::find_root(cwd)?;
+    let dot = root.join(netsec_engine::workspace::DOT_DIR);
+    let lock = RepoLock::acquire(&dot)?;
+    let Some(sealed) = netsec_engine::fresh_seal::check(&root, true) else {
+        drop(lock);
+        return Ok(None);
+    };
+    let _ = netsec_engine::restore::remove_path(&dot.join("tmp"));
+    let reports: Vec<netsec_engine::StageReport> = sealed
+        .stages
+        .into_iter()
+        .map(|stage| netsec_engine::StageReport::skipped(stage, 0))
+        .collect();
+    ui.skipped_all(&reports);
+    let result = netsec_engine::ReproResult {
+        reports,
+        exit_code: 0,
+    };
+    if json {
+        for r in &result.reports {
+            crate::output::json_line(&ReproLine::Stage(r.clone()));
+        }
+        crate::output::json_line(&ReproLine::Summary(result.summary()));
+    }
+    ui.status("Fresh", "32", "Pipeline is up to date.");
+    Ok(Some(0))
 }

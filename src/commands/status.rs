@@ -5,7 +5,8 @@ use std::path::Path;
 
 use netsec_engine::status::status;
 use netsec_engine::Error;
-use netsec_protocol::{SourceState, StageState, StatusJson};
+use netsec_protocol::repro::JobInfo;
+use netsec_protocol::{SourceState, SourceStatus, StageState, StageStatus, StatusJson};
 
 use crate::render::Ui;
 
@@ -22,12 +23,41 @@ pub struct Args {
 }
 
 pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
+    // Everything fresh when last evaluated and no file since changed: answered from stamps.
+    if args.stages.is_empty() && ui.verbose == 0 {
+        let root = netsec_engine::find_root(cwd)?;
+        if let Some(sealed) = netsec_engine::fresh_seal::check(&root, false) {
+            let stages = sealed
+                .stages
+                .into_iter()
+                .map(|stage| StageStatus {
+                    stage,
+                    status: StageState::Fresh,
+                    reasons: Vec::new(),
+                    job: None,
+                })
+                .collect();
+            let sources = sealed
+                .sources
+                .into_iter()
+                .map(|path| SourceStatus {
+                    path,
+                    state: SourceState::Fresh,
+                })
+                .collect();
+            return Ok(print(ui, args.json, stages, sources, None));
+        }
+    }
     // Never freed: the process exits right after, and freeing 10,000 stages' structures one by
     // one is a tenth of a no-op `status` (the OS takes the pages back at once).
-    let repo = std::mem::ManuallyDrop::new(super::open(ui, cwd)?);
+    let (repo, clean) = super::open_noting_warnings(ui, cwd)?;
+    let repo = std::mem::ManuallyDrop::new(repo);
     let names = repo.resolve_stage_names(&args.stages)?;
     let lock = repo.load_lock()?;
     let only = (!names.is_empty()).then_some(names.as_slice());
+    let seal = (only.is_none() && clean)
+        .then(|| netsec_engine::fresh_seal::Pending::collect(&repo))
+        .flatten();
     let stages = status(&repo, &lock, only)?;
     let sources = if only.is_none() {
         netsec_engine::add::sources_status(&repo, &lock)?
@@ -35,75 +65,116 @@ pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
         Vec::new()
     };
     repo.save_memo();
+    if let Some(seal) = seal {
+        if stages
+            .iter()
+            .all(|s| s.status == StageState::Fresh && s.reasons.is_empty())
+            && sources.iter().all(|s| s.state == SourceState::Fresh)
+        {
+            let order: Vec<String> = stages.iter().map(|s| s.stage.clone()).collect();
+            seal.commit(&repo, &lock, &order, false);
+        }
+    }
+    let verbose = (ui.verbose > 0).then_some(&*repo);
+    let jobs: Vec<(String, JobInfo)> = match verbose {
+        Some(_) => stages
+            .iter()
+            .filter_map(|s| Some((s.stage.clone(), s.job.clone()?)))
+            .collect(),
+        None => Vec::new(),
+    };
+    let code = print(ui, args.json, stages, sources, verbose);
+    if args.json || ui.quiet || verbose.is_none() {
+        return Ok(code);
+    }
+    for (stage, job) in &jobs {
+        crate::outln!(
+            "Job of `{stage}`: Slurm job {} ({}), {}{}",
+            job.id,
+            job.name,
+            job.state,
+            job.node
+                .as_deref()
+                .map(|n| format!(" on {n}"))
+                .unwrap_or_default()
+        );
+    }
+    print_timings(&repo.root);
+    Ok(code)
+}
+
+/// The answer on stdout, and the exit code (`-q`: 1 when anything is stale). `verbose`: the
+/// repository whose stages' commands `-v` lists under each stage.
+fn print(
+    ui: &Ui,
+    json: bool,
+    stages: Vec<StageStatus>,
+    sources: Vec<SourceStatus>,
+    verbose: Option<&netsec_engine::Repo>,
+) -> i32 {
     let up_to_date = stages.iter().all(|s| s.reasons.is_empty())
         && sources.iter().all(|s| s.state == SourceState::Fresh);
     // `-q` (global: only errors on stderr) also silences stdout here, and the exit code says
     // whether anything is stale; `--json -q` still prints the object it was asked for.
     let code = if ui.quiet && !up_to_date { STALE } else { 0 };
-    if args.json {
+    if json {
         crate::output::json_line(&StatusJson {
             up_to_date,
             stages,
             sources,
         });
-        return Ok(code);
+        return code;
     }
     if ui.quiet {
-        return Ok(code);
+        return code;
     }
+    let mut text = String::new();
     for s in &stages {
         let reasons = netsec_engine::dirty_reason::join(&s.reasons);
         match (s.status, s.reasons.is_empty()) {
-            (StageState::Dirty, _) => crate::outln!("Dirty `{}`: {reasons}", s.stage),
-            (StageState::Frozen, false) => crate::outln!("Frozen `{}`: {reasons}", s.stage),
-            (StageState::Frozen, true) if ui.verbose > 0 => crate::outln!("Frozen `{}`", s.stage),
-            (StageState::Fresh, _) if ui.verbose > 0 => crate::outln!("Fresh `{}`", s.stage),
+            (StageState::Dirty, _) => text.push_str(&format!("Dirty `{}`: {reasons}\n", s.stage)),
+            (StageState::Frozen, false) => {
+                text.push_str(&format!("Frozen `{}`: {reasons}\n", s.stage));
+            }
+            (StageState::Frozen, true) if ui.verbose > 0 => {
+                text.push_str(&format!("Frozen `{}`\n", s.stage));
+            }
+            (StageState::Fresh, _) if ui.verbose > 0 => {
+                text.push_str(&format!("Fresh `{}`\n", s.stage));
+            }
             _ => {}
         }
         // `-v`: each stage's command as it runs (`${…}` resolved).
-        if ui.verbose > 0 {
-            let action = repo.pipeline.stage(&s.stage).map(|st| &st.action);
-            if let Some(netsec_engine::pipeline::Action::Command(cmds)) = action {
-                for c in cmds {
-                    crate::outln!("    $ {c}");
-                }
+        let action = verbose
+            .and_then(|r| r.pipeline.stage(&s.stage))
+            .map(|st| &st.action);
+        if let Some(netsec_engine::pipeline::Action::Command(cmds)) = action {
+            for c in cmds {
+                text.push_str(&format!("    $ {c}\n"));
             }
         }
     }
     for s in &sources {
         match s.state {
-            SourceState::Modified => crate::outln!(
-                "Modified data `{}`: changed since `netsec add` (run it again to record this version)",
+            SourceState::Modified => text.push_str(&format!(
+                "Modified data `{}`: changed since `netsec add` (run it again to record this version)\n",
                 s.path
-            ),
-            SourceState::Missing => crate::outln!(
-                "Missing data `{}`: `netsec checkout` restores it",
+            )),
+            SourceState::Missing => text.push_str(&format!(
+                "Missing data `{}`: `netsec checkout` restores it\n",
                 s.path
-            ),
-            SourceState::Fresh if ui.verbose > 0 => crate::outln!("Fresh data `{}`", s.path),
+            )),
+            SourceState::Fresh if ui.verbose > 0 => {
+                text.push_str(&format!("Fresh data `{}`\n", s.path));
+            }
             SourceState::Fresh => {}
         }
     }
     if up_to_date {
-        crate::outln!("Pipeline is up to date.");
+        text.push_str("Pipeline is up to date.\n");
     }
-    if ui.verbose > 0 {
-        for (s, job) in stages.iter().filter_map(|s| Some((s, s.job.as_ref()?))) {
-            crate::outln!(
-                "Job of `{}`: Slurm job {} ({}), {}{}",
-                s.stage,
-                job.id,
-                job.name,
-                job.state,
-                job.node
-                    .as_deref()
-                    .map(|n| format!(" on {n}"))
-                    .unwrap_or_default()
-            );
-        }
-        print_timings(&repo.root);
-    }
-    Ok(0)
+    crate::out!("{text}");
+    code
 }
 
 /// `-v`: the stage durations of the last repro (`.netsec/state/timings.json`).

@@ -153,12 +153,7 @@ outs = ["hang.txt"]
 }
 
 fn kill_stage_pid(pid: &str) {
-    let group = Command::new("kill")
-        .args(["-9", "--", &format!("-{pid}")])
-        .status();
-    if !group.is_ok_and(|s| s.success()) {
-        let _ = Command::new("kill").args(["-9", pid]).status();
-    }
+    crate::support::kill_group(pid);
 }
 
 /// Whether any live (non-zombie) process is in process group `pgid`.

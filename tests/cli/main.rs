@@ -16,6 +16,7 @@ mod errors;
 mod exp_remote;
 mod experiments;
 mod flags;
+mod fresh_seal;
 mod freshness;
 mod gc_scopes;
 mod golden;

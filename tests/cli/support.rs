@@ -486,3 +486,21 @@ pub fn assert_reason(reasons: &[Value], kind: &str, field: Option<(&str, &str)>)
 pub fn tick() {
     std::thread::sleep(Duration::from_millis(15));
 }
+
+/// SIGKILL the process group led by the PID written in `pid_text` (a stage's `$$`), then the
+/// process itself. Anything but a plain PID above 1 is ignored: `kill -9 ""` or `-0` would
+/// signal the test's own process group (a file read before its PID was written is empty).
+pub fn kill_group(pid_text: &str) {
+    let Ok(pid) = pid_text.trim().parse::<u32>() else {
+        return;
+    };
+    if pid <= 1 {
+        return;
+    }
+    let group = Command::new("kill")
+        .args(["-9", "--", &format!("-{pid}")])
+        .status();
+    if !group.is_ok_and(|s| s.success()) {
+        let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+    }
+}

@@ -105,10 +105,11 @@ fn honest_split_meets_the_quality_bars() {
     let f1 = m["test"]["f1"].as_f64().expect("f1");
     let auc = m["test"]["roc_auc"].as_f64().expect("auc");
     // The model and its threshold are chosen by grouped CV on train only and test is scored
-    // once. The release run measures 0.9491 (boosting, 300 rounds, depth 6, learning rate 0.1,
-    // threshold 0.5079); the guard is that figure minus one standard error of a test F1 (0.0051,
-    // bootstrap over the 2,213 test rows), so it fails on a real loss, not on noise.
-    assert!(f1 >= 0.944, "duplicate-aware split: test F1 {f1} < 0.944");
+    // once. The release run measures 0.9538 (soft vote of boosting, 300 rounds of depth 6 at
+    // learning rate 0.1, and a 300-tree forest of 1 feature per split; threshold 0.5077); the
+    // guard is that figure minus one standard error of a test F1 (0.0051, bootstrap over the
+    // 2,213 test rows), so it fails on a real loss, not on noise.
+    assert!(f1 >= 0.948, "duplicate-aware split: test F1 {f1} < 0.948");
     // Selection is grouped; the plain stratified CV figure of the same model is reported.
     let cv = &m["cv"];
     assert_eq!(cv["config"]["cv"], "grouped");

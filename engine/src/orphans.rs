@@ -40,11 +40,19 @@ pub fn record(repo: &Repo, stage: &str, pgid: i32) {
         pgid,
         start: start_time(pgid),
     };
+    // Written in place, not through a temporary file and a rename (one per command): a record
+    // torn by a kill still exists (the stage counts as interrupted), it just names no group.
     let write = || -> std::io::Result<()> {
-        if let Some(dir) = p.parent() {
-            std::fs::create_dir_all(dir)?;
+        let bytes = serde_json::to_vec(&rec).map_err(std::io::Error::other)?;
+        match std::fs::write(&p, &bytes) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                if let Some(dir) = p.parent() {
+                    std::fs::create_dir_all(dir)?;
+                }
+                std::fs::write(&p, &bytes)
+            }
+            r => r,
         }
-        netsec_common::atomic::write_json_atomic(&p, &rec, netsec_common::Durability::NoFsync)
     };
     if let Err(e) = write() {
         tracing::debug!("cannot record the process group of `{stage}`: {e}");

@@ -126,13 +126,15 @@ pub fn lookup(repo: &Repo, fp: &Fingerprint) -> Option<RunEntry> {
     Some(entry)
 }
 
-/// Record a successful run.
+/// Record a successful run. Not fsynced (one per stage): the objects it names are not either,
+/// and an entry lost or torn by a power cut is a miss ([`lookup`] parses it and checks that
+/// its objects exist; restoring verifies them).
 pub fn record(repo: &Repo, fp: &Fingerprint, entry: &RunEntry) -> std::io::Result<()> {
     let path = entry_path(repo, &fp.key());
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    netsec_common::atomic::write_json_atomic(&path, entry, Durability::Fsync)
+    netsec_common::atomic::write_json_atomic(&path, entry, Durability::NoFsync)
 }
 
 /// A run-cache entry as stored: where, and when it was recorded (the file's mtime).

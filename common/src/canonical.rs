@@ -699,7 +699,10 @@ mod tests {
     }
 
     mod serde_bytes_like {
-        pub fn serialize<S: serde::Serializer>(v: &[u8], s: S) -> std::result::Result<S::Ok, S::Error> {
+        pub fn serialize<S: serde::Serializer>(
+            v: &[u8],
+            s: S,
+        ) -> std::result::Result<S::Ok, S::Error> {
             s.serialize_bytes(v)
         }
     }
@@ -760,7 +763,10 @@ mod tests {
     fn duplicate_keys_keep_the_last_value_as_a_tree_does() {
         struct Dup;
         impl Serialize for Dup {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+            fn serialize<S: serde::Serializer>(
+                &self,
+                s: S,
+            ) -> std::result::Result<S::Ok, S::Error> {
                 use serde::ser::SerializeMap;
                 let mut m = s.serialize_map(None)?;
                 m.serialize_entry("b", &1)?;

@@ -16,6 +16,11 @@
 //! compacted (rewritten atomically) when appended records would outnumber live ones. A torn
 //! append (a crash mid-write) leaves a misaligned tail or a record whose check fails: both
 //! are dropped on load, and the next save rewrites the file.
+//!
+//! Indexing is lazy: loading reads the bytes, and the first few lookups scan the records from
+//! the end (the last record of a key wins) instead of building a map of 100,000 entries that a
+//! `checkout` of one out would probe once. Past [`SCAN_LIMIT`] lookups, or when a save must
+//! rewrite the file, every record is indexed; entries looked up or added before stay on top.
 
 use std::collections::HashMap;
 use std::fs::Metadata;
@@ -104,7 +109,13 @@ pub struct Memo {
 
 #[derive(Debug, Default)]
 struct Inner {
+    /// Every entry once `indexed`; before, only the entries looked up or added so far.
     map: Map,
+    /// Whole records as read (after the magic), until they are indexed into `map`.
+    raw: Vec<u8>,
+    indexed: bool,
+    /// Lookups answered by scanning `raw`.
+    scans: u32,
     changed: bool,
     /// Records in the file as loaded (live, overridden or damaged).
     on_disk: usize,
@@ -116,6 +127,68 @@ struct Inner {
 /// or rewritten file leaves its old key behind forever otherwise).
 const PRUNE_ABOVE: usize = 100_000;
 
+/// Lookups answered by a scan of the unindexed records before they are all indexed (a scan of
+/// 100,000 records costs about what 50 map probes after indexing them would save).
+const SCAN_LIMIT: u32 = 8;
+
+impl Inner {
+    /// Index every record read from disk under the entries already in `map` (looked up or
+    /// added since, so at least as new).
+    fn index(&mut self) {
+        if self.indexed {
+            return;
+        }
+        let raw = std::mem::take(&mut self.raw);
+        let mut all = Map::default();
+        all.reserve(raw.len() / RECORD + self.map.len());
+        for rec in raw.chunks_exact(RECORD) {
+            match decode(rec) {
+                Some((key, slot)) => {
+                    all.insert(key, slot);
+                }
+                None => self.rewrite = true,
+            }
+        }
+        all.extend(self.map.drain());
+        self.map = all;
+        self.indexed = true;
+    }
+
+    /// The entry of `key`: from the map, else (unindexed) from the newest valid record.
+    fn find(&mut self, key: &MemoKey) -> Option<&mut Slot> {
+        if !self.indexed && !self.map.contains_key(key) {
+            if self.scans < SCAN_LIMIT {
+                self.scans += 1;
+                let want = key_bytes(key);
+                let found = self
+                    .raw
+                    .chunks_exact(RECORD)
+                    .rev()
+                    .filter(|rec| rec[..32] == want)
+                    .find_map(decode);
+                if let Some((k, slot)) = found {
+                    self.map.insert(k, slot);
+                }
+            } else {
+                self.index();
+            }
+        }
+        self.map.get_mut(key)
+    }
+}
+
+/// A key as the first 32 bytes of its records.
+fn key_bytes(key: &MemoKey) -> [u8; 32] {
+    let mut b = [0u8; 32];
+    for (i, w) in [key.dev, key.ino, key.size, key.mtime_ns as u64]
+        .iter()
+        .enumerate()
+    {
+        b[i * 8..i * 8 + 8].copy_from_slice(&w.to_le_bytes());
+    }
+    b
+}
+
 impl Memo {
     /// An in-memory memo that is never saved.
     pub fn ephemeral() -> Memo {
@@ -124,29 +197,25 @@ impl Memo {
 
     /// Load from `path`; a missing or unreadable file gives an empty memo.
     pub fn load(path: &Path) -> Memo {
-        let mut map = Map::default();
+        let mut raw = Vec::new();
         let mut on_disk = 0;
         let mut rewrite = true;
-        if let Ok(bytes) = std::fs::read(path) {
+        if let Ok(mut bytes) = std::fs::read(path) {
             if bytes.len() >= 8 && &bytes[..8] == MAGIC {
-                let records = bytes[8..].chunks_exact(RECORD);
-                rewrite = !records.remainder().is_empty();
-                on_disk = records.len();
-                map.reserve(records.len());
-                for rec in records {
-                    match decode(rec) {
-                        Some((key, slot)) => {
-                            map.insert(key, slot);
-                        }
-                        None => rewrite = true,
-                    }
-                }
+                bytes.drain(..8);
+                on_disk = bytes.len() / RECORD;
+                rewrite = bytes.len() % RECORD != 0;
+                bytes.truncate(on_disk * RECORD);
+                raw = bytes;
             }
         }
         Memo {
             path: Some(path.to_path_buf()),
             inner: Mutex::new(Inner {
-                map,
+                map: Map::default(),
+                raw,
+                indexed: false,
+                scans: 0,
                 changed: false,
                 on_disk,
                 rewrite,
@@ -158,18 +227,19 @@ impl Memo {
         let now = Seal::of(meta);
         let mut guard = self.inner.lock().ok()?;
         let inner = &mut *guard;
-        let slot = inner.map.get_mut(&MemoKey::of(meta))?;
+        let slot = inner.find(&MemoKey::of(meta))?;
         if !slot.seal.admits(now) {
             return None;
         }
         slot.used = true;
+        let digest = slot.digest;
         if slot.seal != now {
             // A link made or removed: re-seal, so a later edit (ctime alone) is still caught.
             slot.seal = now;
             slot.dirty = true;
             inner.changed = true;
         }
-        Some(Digest::from_bytes(slot.digest))
+        Some(Digest::from_bytes(digest))
     }
 
     pub fn insert(&self, meta: &Metadata, digest: &Digest) {
@@ -197,6 +267,8 @@ impl Memo {
                 used: true,
                 dirty: true,
             };
+            // Unindexed, an identical record on disk is not looked for: appending it again
+            // costs 88 bytes, a scan costs a pass over every record.
             match inner.map.get_mut(&key) {
                 Some(old) if (old.digest, old.seal) == (slot.digest, slot.seal) => old.used = true,
                 _ => {
@@ -221,6 +293,23 @@ impl Memo {
             return Ok(());
         }
         let dirty = inner.map.values().filter(|s| s.dirty).count();
+        // Unindexed, the live count is unknown: append while the changes are few against what
+        // the file holds, else index everything and decide as below (compact, prune).
+        if !inner.indexed {
+            let few = dirty * 4 <= inner.on_disk && inner.on_disk + dirty <= 2 * PRUNE_ABOVE;
+            if !inner.rewrite
+                && few
+                && append_records(path, inner.map.iter().filter(|(_, s)| s.dirty))?
+            {
+                inner.on_disk += dirty;
+                for slot in inner.map.values_mut() {
+                    slot.dirty = false;
+                }
+                inner.changed = false;
+                return Ok(());
+            }
+            inner.index();
+        }
         let live = inner.map.len();
         let prune = live > PRUNE_ABOVE;
         let append = !inner.rewrite && !prune && inner.on_disk + dirty <= 2 * live;
@@ -251,7 +340,13 @@ impl Memo {
 
     /// Number of remembered files.
     pub fn len(&self) -> usize {
-        self.inner.lock().map(|i| i.map.len()).unwrap_or(0)
+        self.inner
+            .lock()
+            .map(|mut i| {
+                i.index();
+                i.map.len()
+            })
+            .unwrap_or(0)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -459,7 +554,7 @@ mod tests {
             mtime_ns: 1,
         };
         let d = |i: u64| Digest::of_bytes(&i.to_le_bytes());
-        let get = |m: &Memo, i: u64| m.inner.lock().unwrap().map.get(&key(i)).map(|s| s.digest);
+        let get = |m: &Memo, i: u64| m.inner.lock().unwrap().find(&key(i)).map(|s| s.digest);
         let memo = Memo::load(&path);
         for i in 0..100 {
             memo.put(key(i), SEAL, &d(i));
@@ -522,5 +617,48 @@ mod tests {
         assert!(len(&path) <= 8 + 2 * 101 * RECORD, "{}", len(&path));
         let last = Memo::load(&path);
         assert_eq!(get(&last, 7), Some(*d(9).as_bytes()));
+    }
+
+    #[test]
+    fn unindexed_lookups_find_the_newest_record_and_index_past_the_limit() {
+        let t = tempfile::tempdir().unwrap();
+        let path = t.path().join("memo");
+        let key = |i: u64| MemoKey {
+            dev: 7,
+            ino: i,
+            size: 10,
+            mtime_ns: 5,
+        };
+        let d = |i: u64| Digest::of_bytes(&i.to_le_bytes());
+        let first = Memo::load(&path);
+        for i in 0..50 {
+            first.put(key(i), SEAL, &d(i));
+        }
+        first.save().unwrap();
+        // A later record of key 3 (appended) overrides the first one.
+        let second = Memo::load(&path);
+        second.put(key(3), SEAL, &d(333));
+        second.save().unwrap();
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().len() as usize,
+            8 + 51 * RECORD,
+            "appended without indexing"
+        );
+        let memo = Memo::load(&path);
+        let probe = |m: &Memo, i: u64| {
+            let mut g = m.inner.lock().unwrap();
+            g.find(&key(i)).map(|s| s.digest)
+        };
+        assert_eq!(probe(&memo, 3), Some(*d(333).as_bytes()));
+        assert_eq!(probe(&memo, 4), Some(*d(4).as_bytes()));
+        assert_eq!(probe(&memo, 99), None);
+        assert!(!memo.inner.lock().unwrap().indexed, "a few lookups scan");
+        for i in 10..20 {
+            assert_eq!(probe(&memo, i), Some(*d(i).as_bytes()));
+        }
+        let g = memo.inner.lock().unwrap();
+        assert!(g.indexed && g.raw.is_empty(), "indexed past the limit");
+        assert_eq!(g.map.len(), 50);
+        assert_eq!(g.map[&key(3)].digest, *d(333).as_bytes());
     }
 }

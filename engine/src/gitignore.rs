@@ -68,16 +68,19 @@ pub fn sync<'a>(repo: &Repo, outs: impl IntoIterator<Item = &'a RepoPath>) -> Ve
 /// [`sync`] with the cached outs of every pipeline stage the lock has recorded and the data
 /// sources of `netsec add`; problems are logged as warnings.
 pub fn sync_recorded(repo: &Repo, lock: &Lockfile) {
-    let outs = repo
-        .pipeline
+    for w in sync(repo, recorded(repo, lock)) {
+        tracing::warn!("{w}");
+    }
+}
+
+/// The paths [`sync_recorded`] keeps out of git: cached outs of recorded stages, and sources.
+fn recorded<'a>(repo: &'a Repo, lock: &'a Lockfile) -> impl Iterator<Item = &'a RepoPath> {
+    repo.pipeline
         .stages
         .values()
         .filter(|s| lock.stages.contains_key(&s.name))
         .flat_map(|s| s.outs.iter().filter(|o| o.cache).map(|o| &o.path))
-        .chain(lock.sources.keys());
-    for w in sync(repo, outs) {
-        tracing::warn!("{w}");
-    }
+        .chain(lock.sources.keys())
 }
 
 /// Every file [`sync_recorded`] reads or may write (the record and each `.gitignore` it keeps),
@@ -89,14 +92,7 @@ pub fn files_synced(repo: &Repo, lock: &Lockfile) -> Vec<String> {
     }
     let record = repo.dot.join("state").join("gitignores");
     let mut dirs = read_record(&record);
-    let outs = repo
-        .pipeline
-        .stages
-        .values()
-        .filter(|s| lock.stages.contains_key(&s.name))
-        .flat_map(|s| s.outs.iter().filter(|o| o.cache).map(|o| &o.path))
-        .chain(lock.sources.keys());
-    dirs.extend(outs.map(|o| split(o).0));
+    dirs.extend(recorded(repo, lock).map(|o| split(o).0));
     let mut files: Vec<String> = dirs.iter().map(file_of).collect();
     files.push(format!("{}/state/gitignores", crate::workspace::DOT_DIR));
     files

@@ -53,11 +53,12 @@ pub fn run(ui: &Ui, cwd: &Path, args: Args) -> Result<i32, Error> {
     let (repo, clean) = super::open_noting_warnings(ui, cwd)?;
     let repo = std::mem::ManuallyDrop::new(repo);
     let names = repo.resolve_stage_names(&args.stages)?;
-    let lock = repo.load_lock()?;
     let only = (!names.is_empty()).then_some(names.as_slice());
+    // Stamped before the lock is taken: a lock committed in between shows as a newer stamp.
     let seal = (only.is_none() && clean)
         .then(|| netsec_engine::fresh_seal::Pending::collect(&repo))
         .flatten();
+    let lock = repo.load_lock()?;
     let stages = status(&repo, &lock, only)?;
     let sources = if only.is_none() {
         netsec_engine::add::sources_status(&repo, &lock)?

@@ -77,11 +77,6 @@ fn exe() -> Option<(String, FileStamp)> {
     Some((p.to_str()?.to_string(), s))
 }
 
-/// Forget the seal (best effort: a seal that cannot be removed still fails its stamps).
-pub fn discard(root: &Path) {
-    let _ = std::fs::remove_file(seal_path(root));
-}
-
 /// The seal of the workspace at `root`, if it is intact and every stamp still holds.
 /// `with_gitignores`: only a seal that also vouches for the `.gitignore` blocks (`repro`).
 pub fn check(root: &Path, with_gitignores: bool) -> Option<Sealed> {
@@ -292,12 +287,10 @@ impl<'a> Collector<'a> {
             return Some(());
         }
         let own = self.push(Follow::No, rel)?;
-        let kind = own.mode & libc_mode::S_IFMT;
-        let dir = if kind == libc_mode::S_IFLNK {
-            let target = self.push(Follow::Yes, rel)?;
-            target.mode & libc_mode::S_IFMT == libc_mode::S_IFDIR
+        let dir = if own.is_symlink() {
+            self.push(Follow::Yes, rel)?.is_dir()
         } else {
-            kind == libc_mode::S_IFDIR
+            own.is_dir()
         };
         if dir {
             self.dvcignores_above(rel);
@@ -340,7 +333,7 @@ impl<'a> Collector<'a> {
                 let Some(s) = self.push(Follow::No, &child) else {
                     return;
                 };
-                if s.mode & libc_mode::S_IFMT == libc_mode::S_IFDIR {
+                if s.is_dir() {
                     stack.push(child);
                 }
             }
@@ -356,13 +349,6 @@ impl<'a> Collector<'a> {
             stamps: self.stamps,
         })
     }
-}
-
-/// File type bits of `st_mode` (POSIX values, the same on every Linux target).
-mod libc_mode {
-    pub const S_IFMT: u32 = 0o170_000;
-    pub const S_IFDIR: u32 = 0o040_000;
-    pub const S_IFLNK: u32 = 0o120_000;
 }
 
 #[derive(Debug, PartialEq)]

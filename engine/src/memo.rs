@@ -28,7 +28,6 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::digest::Digest;
 use netsec_common::atomic::{write_atomic, Durability};
@@ -244,10 +243,7 @@ impl Memo {
 
     pub fn insert(&self, meta: &Metadata, digest: &Digest) {
         let key = MemoKey::of(meta);
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as i128);
-        if now - i128::from(key.mtime_ns) < RACY_NS {
+        if crate::stamp::now_ns() - i128::from(key.mtime_ns) < RACY_NS {
             return;
         }
         self.put(key, Seal::of(meta), digest);

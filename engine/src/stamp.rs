@@ -74,6 +74,19 @@ impl FileStamp {
         self.mode != 0
     }
 
+    /// File type bits of `st_mode` (POSIX values, the same on every Linux target).
+    fn kind(&self) -> u32 {
+        self.mode & 0o170_000
+    }
+
+    pub fn is_dir(&self) -> bool {
+        self.kind() == 0o040_000
+    }
+
+    pub fn is_symlink(&self) -> bool {
+        self.kind() == 0o120_000
+    }
+
     /// Changed within [`RACY_NS`] before `now_ns`, so this stamp cannot vouch for contents.
     pub fn is_racy(&self, now_ns: i128) -> bool {
         self.exists()

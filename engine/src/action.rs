@@ -112,19 +112,22 @@ fn run_commands(
         let pgid = child.id() as i32;
         cancel.register(pgid);
         crate::orphans::record(repo, &stage.name, pgid);
-        let tail = child.stderr.take().map(spawn_tail_reader);
         let watchdog = deadline.map(|d| crate::exec::Watchdog::start(pgid, d));
+        // stderr is copied by this thread until the command exits and the pipe closes; a
+        // process it left in the background may still hold the pipe: its last lines are
+        // awaited briefly, never that process.
+        let tail: VecDeque<String> = match child.stderr.take() {
+            Some(err) => match pump_stderr(child.id(), &err, stage) {
+                Some(tail) => tail,
+                None => spawn_tail_reader(err).finish(stage),
+            },
+            None => VecDeque::new(),
+        };
         let status = child.wait();
         let timed_out = watchdog.is_some_and(|w| w.stop());
         cancel.unregister(pgid);
         drop(registration);
-        crate::orphans::clear(repo, &stage.name);
-        // The command has exited; a process it left in the background may still hold its
-        // stderr. Wait briefly for the last lines, never for that process.
-        let tail: VecDeque<String> = match tail {
-            Some(t) => t.finish(stage),
-            None => VecDeque::new(),
-        };
+        crate::orphans::clear(repo, pgid);
         let status = status.map_err(|e| io_failure(stage, "wait for the command", e))?;
         if !status.success() {
             if cancel.is_cancelled() {
@@ -156,6 +159,97 @@ fn run_commands(
 
 /// How long to wait for a command's last stderr lines after it exited.
 const TAIL_GRACE: std::time::Duration = std::time::Duration::from_millis(300);
+
+/// The last [`TAIL_LINES`] lines of a command's stderr, each copied to ours as it comes (one
+/// write per line under the lock of our stderr, so parallel stages never mix within a line).
+#[derive(Default)]
+struct Tail {
+    lines: VecDeque<String>,
+}
+
+impl Tail {
+    fn line(&mut self, line: &[u8]) {
+        let mut e = std::io::stderr().lock();
+        let _ = e.write_all(line);
+        if !line.ends_with(b"\n") {
+            let _ = e.write_all(b"\n");
+        }
+        drop(e);
+        if self.lines.len() == TAIL_LINES {
+            self.lines.pop_front();
+        }
+        self.lines
+            .push_back(String::from_utf8_lossy(line).trim_end().to_string());
+    }
+}
+
+/// Copies a command's stderr to ours on the calling thread (no thread per command), keeping
+/// the last lines, until the pipe closes or, once the command has exited (its pidfd is
+/// readable), [`TAIL_GRACE`] has passed. `None` when no pidfd can be had (then a thread reads
+/// instead, see [`spawn_tail_reader`]).
+fn pump_stderr(
+    pid: u32,
+    err: &std::process::ChildStderr,
+    stage: &Stage,
+) -> Option<VecDeque<String>> {
+    use rustix::event::{poll, PollFd, PollFlags};
+    let pid = rustix::process::Pid::from_raw(i32::try_from(pid).ok()?)?;
+    let pidfd = rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).ok()?;
+    let mut tail = Tail::default();
+    let mut pending: Vec<u8> = Vec::new();
+    let mut buf = [0u8; 8192];
+    let mut exited: Option<std::time::Instant> = None;
+    loop {
+        let wait = match exited {
+            Some(at) => {
+                let left = TAIL_GRACE.saturating_sub(at.elapsed());
+                if left.is_zero() {
+                    tracing::warn!(
+                        "stage `{}`: the command exited but a process it started still holds its stderr; not waiting for it",
+                        stage.name
+                    );
+                    break;
+                }
+                rustix::event::Timespec::try_from(left).ok()
+            }
+            None => None,
+        };
+        let mut fds = [
+            PollFd::new(err, PollFlags::IN),
+            PollFd::new(&pidfd, PollFlags::IN),
+        ];
+        let watched = if exited.is_some() { 1 } else { 2 };
+        match poll(&mut fds[..watched], wait.as_ref()) {
+            Ok(_) => {}
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(_) => break,
+        }
+        if watched == 2 && !fds[1].revents().is_empty() {
+            exited = Some(std::time::Instant::now());
+        }
+        if fds[0].revents().is_empty() {
+            continue;
+        }
+        match rustix::io::read(err, &mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                pending.extend_from_slice(&buf[..n]);
+                let mut start = 0;
+                while let Some(end) = pending[start..].iter().position(|b| *b == b'\n') {
+                    tail.line(&pending[start..start + end + 1]);
+                    start += end + 1;
+                }
+                pending.drain(..start);
+            }
+            Err(rustix::io::Errno::INTR | rustix::io::Errno::AGAIN) => continue,
+            Err(_) => break,
+        }
+    }
+    if !pending.is_empty() {
+        tail.line(&pending);
+    }
+    Some(tail.lines)
+}
 
 /// Copies a command's stderr to ours on a thread of its own, keeping the last lines.
 struct TailReader {

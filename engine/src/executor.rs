@@ -86,6 +86,8 @@ pub fn repro(
     } else {
         run(repo, opts, &selected, &mut lock, &params, cancel, on_event)
     };
+    // Every command has ended: this process's log of running commands goes (see `orphans`).
+    repo.running.close();
     if let Ok(r) = &result {
         if !opts.dry_run && r.exit_code == 0 {
             prune_orphans(repo, &mut lock)?;

@@ -1,11 +1,22 @@
-//! Commands that outlived a killed netsec. Each running command's process group is recorded
-//! in `.netsec/state/running/` (pgid and the leader's start time) and the record removed when
-//! it ends. A `kill -9` of netsec leaves the record behind; before the stage runs again its
-//! leftover group, if still alive, is killed, so an orphan can never keep writing an out that
-//! the new run is about to record as fresh. (The leader also gets `SIGKILL` from the kernel when
-//! netsec dies, see `action.rs`; this catches what it started in the background.)
+//! Commands that outlived a killed netsec. Each netsec process that runs commands appends to a
+//! log of its own, `.netsec/state/running/cmds-PID.log`: one line when a command starts (its
+//! stage, process group and the leader's start time), one when it ends. The process holds an
+//! `flock` on its log and removes it when done (see [`Log`]), so a log nobody holds was left
+//! by a killed netsec. The next process that runs a command folds such a log into one record
+//! per command that had not ended (`.netsec/state/running/<stage hash>.json`), and before the
+//! stage runs again its leftover group, if still alive, is killed: an orphan can never keep
+//! writing an out that the new run is about to record as fresh. (The guard kills the groups of
+//! a killed netsec too, see `exec/guard.rs`; this is the fallback when the guard could not.)
+//!
+//! One log per process instead of a record file written and removed per command: creating and
+//! deleting a file for each of 10,000 stages cost an inode allocation each, which on ext4
+//! without a journal scans past every inode deleted in the last minutes.
 
-use std::path::PathBuf;
+use std::collections::BTreeMap;
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use rustix::process::{kill_process_group, test_kill_process_group, Pid, Signal};
@@ -21,9 +32,16 @@ struct Record {
     start: Option<u64>,
 }
 
+fn dir(repo: &Repo) -> PathBuf {
+    repo.dot.join("state").join("running")
+}
+
 fn path(repo: &Repo, stage: &str) -> PathBuf {
     repo.stage_state("running", stage)
 }
+
+const LOG_PREFIX: &str = "cmds-";
+const LOG_SUFFIX: &str = ".log";
 
 /// Start time of `pid`, if it is alive.
 fn start_time(pid: i32) -> Option<u64> {
@@ -32,47 +50,204 @@ fn start_time(pid: i32) -> Option<u64> {
     after.split_whitespace().nth(19)?.parse().ok()
 }
 
-/// Remember that `stage`'s command runs as process group `pgid`.
-pub fn record(repo: &Repo, stage: &str, pgid: i32) {
-    let p = path(repo, stage);
-    let rec = Record {
-        stage: stage.to_string(),
-        pgid,
-        start: start_time(pgid),
+/// This process's log of running commands in one workspace, opened with the first command,
+/// removed when no command is running any more and the [`Repo`] is dropped (or [`Log::close`]).
+#[derive(Debug, Default)]
+pub struct Log(Mutex<LogState>);
+
+#[derive(Debug, Default)]
+struct LogState {
+    open: Option<(File, PathBuf)>,
+    running: usize,
+    /// Opening failed once: not tried again (recording is best effort).
+    failed: bool,
+}
+
+impl Log {
+    /// Remove the log if no command it recorded is still running.
+    pub fn close(&self) {
+        if let Ok(mut st) = self.0.lock() {
+            if st.running == 0 {
+                if let Some((file, p)) = st.open.take() {
+                    // Removed before the lock is released (by closing): a log found unlocked
+                    // is always a killed process's.
+                    let _ = std::fs::remove_file(&p);
+                    drop(file);
+                }
+            }
+        }
+    }
+
+    /// Open the log if it is not: this folds the logs killed processes left (see
+    /// [`fold_leftovers`]), so call it before looking for their records.
+    fn ensure_open(&self, repo: &Repo) {
+        if let Ok(mut st) = self.0.lock() {
+            st.ensure_open(repo);
+        }
+    }
+
+    fn append(&self, repo: &Repo, line: &[u8], delta: isize) {
+        let Ok(mut st) = self.0.lock() else { return };
+        st.ensure_open(repo);
+        if let Some((file, _)) = st.open.as_mut() {
+            // One `write` of a whole line (O_APPEND): a kill tears at most the last line.
+            if let Err(e) = file.write_all(line) {
+                tracing::debug!("cannot record a running command: {e}");
+            }
+        }
+        st.running = st.running.saturating_add_signed(delta);
+    }
+}
+
+impl LogState {
+    fn ensure_open(&mut self, repo: &Repo) {
+        if self.open.is_none() && !self.failed {
+            match open_log(repo) {
+                Ok(o) => self.open = Some(o),
+                Err(e) => {
+                    self.failed = true;
+                    tracing::debug!("cannot open the log of running commands: {e}");
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Log {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+/// Fold the logs of killed processes, then create this process's log, locked, under a name
+/// other processes only see once it is locked.
+fn open_log(repo: &Repo) -> std::io::Result<(File, PathBuf)> {
+    let d = dir(repo);
+    std::fs::create_dir_all(&d)?;
+    fold_leftovers(repo);
+    let pid = std::process::id();
+    let tmp = d.join(format!("{LOG_PREFIX}{pid}.tmp"));
+    let file = OpenOptions::new().create(true).append(true).open(&tmp)?;
+    file.lock()?;
+    // A killed process of the same pid may have left this name.
+    file.set_len(0)?;
+    let mut n = 0u32;
+    let p = loop {
+        let p = d.join(match n {
+            0 => format!("{LOG_PREFIX}{pid}{LOG_SUFFIX}"),
+            _ => format!("{LOG_PREFIX}{pid}-{n}{LOG_SUFFIX}"),
+        });
+        if !p.exists() {
+            break p;
+        }
+        n += 1;
     };
-    // Written in place, not through a temporary file and a rename (one per command): a record
-    // torn by a kill still exists (the stage counts as interrupted), it just names no group.
+    std::fs::rename(&tmp, &p)?;
+    Ok((file, p))
+}
+
+/// The commands a log says started and did not end, by process group.
+fn unfinished(bytes: &[u8]) -> BTreeMap<i32, Record> {
+    let mut open = BTreeMap::new();
+    for line in bytes.split(|b| *b == b'\n') {
+        if let Some(pgid) = line.strip_prefix(b"-") {
+            if let Some(p) = std::str::from_utf8(pgid).ok().and_then(|s| s.parse().ok()) {
+                open.remove(&p);
+            }
+        } else if let Ok(r) = serde_json::from_slice::<Record>(line) {
+            open.insert(r.pgid, r);
+        }
+    }
+    open
+}
+
+/// Every log in the running directory that no live process holds: (path, its unfinished
+/// commands), the file still locked by us so nobody else folds it at the same time.
+fn leftovers(repo: &Repo) -> Vec<(PathBuf, File, BTreeMap<i32, Record>)> {
+    let Ok(entries) = std::fs::read_dir(dir(repo)) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        if !(name.starts_with(LOG_PREFIX) && name.ends_with(LOG_SUFFIX)) {
+            continue;
+        }
+        let p = e.path();
+        let Ok(file) = File::open(&p) else { continue };
+        if file.try_lock().is_err() {
+            continue; // a live process's
+        }
+        let bytes = std::fs::read(&p).unwrap_or_default();
+        out.push((p, file, unfinished(&bytes)));
+    }
+    out
+}
+
+/// Turn the logs of killed processes into one record per unfinished command, then remove them.
+fn fold_leftovers(repo: &Repo) {
+    for (p, file, open) in leftovers(repo) {
+        for r in open.values() {
+            write_record(&path(repo, &r.stage), r);
+        }
+        let _ = std::fs::remove_file(&p);
+        drop(file);
+    }
+}
+
+fn write_record(p: &Path, rec: &Record) {
     let write = || -> std::io::Result<()> {
-        let bytes = serde_json::to_vec(&rec).map_err(std::io::Error::other)?;
-        match std::fs::write(&p, &bytes) {
+        let bytes = serde_json::to_vec(rec).map_err(std::io::Error::other)?;
+        match std::fs::write(p, &bytes) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 if let Some(dir) = p.parent() {
                     std::fs::create_dir_all(dir)?;
                 }
-                std::fs::write(&p, &bytes)
+                std::fs::write(p, &bytes)
             }
             r => r,
         }
     };
     if let Err(e) = write() {
-        tracing::debug!("cannot record the process group of `{stage}`: {e}");
+        tracing::debug!("cannot record the process group of `{}`: {e}", rec.stage);
     }
 }
 
-/// Whether a command of `stage` was cut off by a killed netsec (its record is still there):
-/// its outs may be half-written, never a user's edit.
-pub fn interrupted(repo: &Repo, stage: &str) -> bool {
-    path(repo, stage).exists()
+/// Remember that `stage`'s command runs as process group `pgid`.
+pub fn record(repo: &Repo, stage: &str, pgid: i32) {
+    let rec = Record {
+        stage: stage.to_string(),
+        pgid,
+        start: start_time(pgid),
+    };
+    let Ok(mut line) = serde_json::to_vec(&rec) else {
+        return;
+    };
+    line.push(b'\n');
+    repo.running.append(repo, &line, 1);
 }
 
-/// The command of `stage` ended normally.
-pub fn clear(repo: &Repo, stage: &str) {
-    let _ = std::fs::remove_file(path(repo, stage));
+/// Whether a command of `stage` was cut off by a killed netsec (a record of it is still
+/// there, or a killed process's log says it started and never ended): its outs may be
+/// half-written, never a user's edit.
+pub fn interrupted(repo: &Repo, stage: &str) -> bool {
+    path(repo, stage).exists()
+        || leftovers(repo)
+            .iter()
+            .any(|(_, _, open)| open.values().any(|r| r.stage == stage))
+}
+
+/// The command of `stage` running as process group `pgid` ended normally.
+pub fn clear(repo: &Repo, pgid: i32) {
+    repo.running
+        .append(repo, format!("-{pgid}\n").as_bytes(), -1);
 }
 
 /// Before `stage` runs: kill the process group a killed netsec left running for it, if it is
 /// still alive and still ours. Returns a message saying what was done.
 pub fn reap(repo: &Repo, stage: &str) -> Option<String> {
+    repo.running.ensure_open(repo);
     let p = path(repo, stage);
     let bytes = std::fs::read(&p).ok()?;
     let _ = std::fs::remove_file(&p);
@@ -98,4 +273,86 @@ pub fn reap(repo: &Repo, stage: &str) -> Option<String> {
         "killed the command of `{stage}` left running by a killed netsec (process group {})",
         rec.pgid
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::process::CommandExt;
+
+    fn open(root: &Path) -> Repo {
+        std::fs::write(
+            root.join("pipeline.toml"),
+            "[stages.a]\ncmd = \"true\"\ndeps = []\nouts = [\"a.txt\"]\n",
+        )
+        .expect("pipeline");
+        Repo::open(root, crate::Extensions::default(), BTreeMap::new())
+            .expect("open")
+            .0
+    }
+
+    fn group_alive(pgid: i32) -> bool {
+        Pid::from_raw(pgid).is_some_and(|p| test_kill_process_group(p).is_ok())
+    }
+
+    #[test]
+    fn a_finished_process_leaves_no_log_and_a_killed_ones_log_is_folded_and_reaped() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let repo = open(t.path());
+        // A normal run: start and end recorded, the log gone once closed.
+        record(&repo, "b", 4_000_000);
+        clear(&repo, 4_000_000);
+        repo.running.close();
+        let d = dir(&repo);
+        assert_eq!(std::fs::read_dir(&d).expect("dir").count(), 0);
+
+        // A killed process's log: `a` started (still running), `b` started and ended.
+        let mut orphan = std::process::Command::new("/bin/sh")
+            .args(["-c", "sleep 60 & wait"])
+            .process_group(0)
+            .spawn()
+            .expect("spawn");
+        let pgid = orphan.id() as i32;
+        let a = Record {
+            stage: "a".into(),
+            pgid,
+            start: start_time(pgid),
+        };
+        let b = Record {
+            stage: "b".into(),
+            pgid: 4_000_001,
+            start: None,
+        };
+        let log = format!(
+            "{}\n{}\n-4000001\n{{\"stage\":\"a\",\"pg",
+            serde_json::to_string(&a).expect("json"),
+            serde_json::to_string(&b).expect("json")
+        );
+        std::fs::write(d.join("cmds-1.log"), log).expect("log");
+        // A live process's log (locked) is neither read nor folded.
+        let live = d.join("cmds-2.log");
+        std::fs::write(
+            &live,
+            format!("{}\n", serde_json::to_string(&b).expect("json")),
+        )
+        .expect("live log");
+        let held = File::open(&live).expect("open live");
+        held.lock().expect("lock live");
+
+        assert!(interrupted(&repo, "a"));
+        assert!(!interrupted(&repo, "b"));
+        let msg = reap(&repo, "a").expect("the orphan group is killed");
+        assert!(msg.contains(&pgid.to_string()), "{msg}");
+        let _ = orphan.wait();
+        assert!(!group_alive(pgid));
+        assert!(
+            !d.join("cmds-1.log").exists(),
+            "the killed process's log is folded"
+        );
+        assert!(live.exists(), "a live process's log is left alone");
+        assert!(!interrupted(&repo, "a"), "reaped: no longer interrupted");
+        assert!(!path(&repo, "b").exists());
+        drop(held);
+        repo.running.close();
+    }
 }

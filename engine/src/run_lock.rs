@@ -1,26 +1,30 @@
 //! One computation per fingerprint across processes that share a cache (experiments running
 //! side by side, or the user's `repro` beside a queue): before running a run-cacheable stage,
-//! a process takes an `flock` on `.netsec/cache/running-v1/<key>.lock` and looks the run-cache
-//! up again; whoever waited finds the first one's entry and restores it instead of recomputing.
+//! a process takes an `flock` on one of the lock files `.netsec/cache/running-v1/<abc>.lock`
+//! (the first three hex digits of the fingerprint key) and looks the run-cache up again;
+//! whoever waited finds the first one's entry and restores it instead of recomputing.
 //!
-//! The lock file is removed by its holder once the stage has been recorded (or failed). A
-//! process that opened the file before the removal still locks the removed inode, and one that
-//! opens after it creates a new file: both then look the run-cache up first, so the worst case
-//! is that two processes compute the same stage after a failure, never a wrong result (the
-//! cache and run-cache are written by temp file + rename). The kernel releases the lock of a
-//! killed holder.
+//! There are at most 4,096 lock files, created on first use and never removed: a file created
+//! and deleted for every stage cost an inode allocation each, which on ext4 without a journal
+//! scans past every inode deleted in the last minutes (quadratic over a run of 10,000 stages).
+//! Two fingerprints sharing a lock file wait for each other (with two workers, about one stage
+//! in 4,096), which only delays the second. The kernel releases the lock of a killed holder;
+//! a `flock` is per open file, so two threads of one process exclude each other too. The
+//! cache and run-cache are written by temp file + rename, so whatever the locks, the worst
+//! case is a stage computed twice, never a wrong result.
 
 use std::fs::{File, OpenOptions};
-use std::path::PathBuf;
 
 use crate::digest::Digest;
 use crate::workspace::Repo;
 
-/// Held while the stage of one fingerprint is computed.
+/// How many hex digits of the key name the lock file (16^3 = 4,096 files at most).
+const STRIPE_DIGITS: usize = 3;
+
+/// Held while the stage of one fingerprint is computed; dropping it releases the lock.
 #[derive(Debug)]
 pub struct RunLock {
-    file: Option<File>,
-    path: PathBuf,
+    _file: File,
 }
 
 impl RunLock {
@@ -28,27 +32,19 @@ impl RunLock {
     /// simply runs, as before this lock existed).
     pub fn acquire(repo: &Repo, key: &Digest) -> Option<RunLock> {
         let dir = repo.dot.join("cache").join("running-v1");
-        std::fs::create_dir_all(&dir).ok()?;
-        let path = dir.join(format!("{}.lock", key.to_hex()));
-        let file = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .ok()?;
+        let hex = key.to_hex();
+        let path = dir.join(format!("{}.lock", &hex[..STRIPE_DIGITS]));
+        let mut opts = OpenOptions::new();
+        opts.write(true).create(true).truncate(false);
+        let file = match opts.open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                std::fs::create_dir_all(&dir).ok()?;
+                opts.open(&path).ok()?
+            }
+            Err(_) => return None,
+        };
         file.lock().ok()?;
-        Some(RunLock {
-            file: Some(file),
-            path,
-        })
-    }
-}
-
-impl Drop for RunLock {
-    fn drop(&mut self) {
-        // Remove first, then unlock (by closing): a waiter then holds the removed inode and
-        // looks the run-cache up, where it finds the entry this holder recorded.
-        let _ = std::fs::remove_file(&self.path);
-        drop(self.file.take());
+        Some(RunLock { _file: file })
     }
 }

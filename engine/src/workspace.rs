@@ -30,6 +30,10 @@ pub struct Repo {
     pub env: BTreeMap<String, String>,
     /// The lock as read while the pipeline was parsed (see [`Repo::load_lock`]).
     preloaded: crate::lock_preload::Preloaded,
+    /// This process's log of the commands it runs here (see `orphans`).
+    pub(crate) running: crate::orphans::Log,
+    /// The claims log, read on first use (see `claims`).
+    pub(crate) claims: crate::claims::Index,
 }
 
 /// The nearest ancestor of `start` (inclusive) holding `pipeline.toml`.
@@ -87,6 +91,8 @@ impl Repo {
                 backends: ext.remotes,
                 env,
                 preloaded,
+                running: crate::orphans::Log::default(),
+                claims: crate::claims::Index::default(),
             },
             warnings,
         ))

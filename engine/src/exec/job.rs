@@ -116,6 +116,7 @@ pub fn run(repo: &Repo, stage: &str, cancel: &Cancel) -> i32 {
     };
     let progress = |s: &str, m: &str| eprintln!("[{s}] {m}");
     let outcome = crate::action::run_action(repo, st, &spec.params, cancel, &progress);
+    repo.running.close();
     let code = match &outcome {
         Ok(()) => exit::OK,
         Err(f) => {

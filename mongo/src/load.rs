@@ -147,7 +147,7 @@ pub fn row_document(frame: &Frame, i: usize, stamp: u32) -> Document {
     d.insert("_id", row_id(stamp, i as u64 + 1));
     let row = frame.features.row(i);
     for ((name, dtype), v) in frame.feature_names.iter().zip(&frame.dtypes).zip(row) {
-        d.insert(name.as_str(), number(*v, *dtype));
+        d.insert(name.as_str(), number(f64::from(*v), *dtype));
     }
     if let Some(labels) = &frame.labels {
         d.insert(

@@ -132,7 +132,7 @@ pub fn compact_columns(frame: &Frame) -> Vec<&str> {
 }
 
 /// A feature cell as JSON: null for a missing value, an integer for an integer column.
-fn serialize_cell<S: SerializeSeq>(seq: &mut S, v: f64, dtype: Dtype) -> Result<(), S::Error> {
+fn serialize_cell<S: SerializeSeq>(seq: &mut S, v: f32, dtype: Dtype) -> Result<(), S::Error> {
     if v.is_nan() {
         seq.serialize_element(&())
     } else if dtype == Dtype::Int64 && v.fract() == 0.0 && v.abs() < 9.0e15 {

@@ -83,11 +83,17 @@ pub fn compare(
             message: format!("`{}` has no `{}` column", f.origin, schema.target.column),
         })
     };
-    let mut train = frame.select(&train_rows);
+    // The test rows are copied out, then the train rows moved down within the frame's buffers.
     let mut test = frame.select(&test_rows);
-    drop(frame);
+    let mut train = frame.into_rows(&train_rows);
+    drop((train_rows, test_rows));
     let y_train = classes(&train)?;
     let y_test = classes(&test)?;
+    // Only the features are used from here on.
+    for f in [&mut train, &mut test] {
+        f.labels = None;
+        f.lines = Vec::new();
+    }
 
     // Exactly as the main branch: the imputer sees train only.
     let imputer =

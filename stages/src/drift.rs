@@ -61,7 +61,7 @@ fn column(frames: &[&Frame], j: Option<usize>) -> Vec<f64> {
     let mut out = Vec::new();
     for f in frames {
         match j {
-            Some(j) => out.extend(f.features.column(j).iter().copied()),
+            Some(j) => out.extend(f.features.column(j).iter().map(|&v| f64::from(v))),
             None => {
                 if let Some(l) = &f.labels {
                     out.extend(l.iter().map(|v| *v as f64));

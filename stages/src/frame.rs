@@ -1,4 +1,4 @@
-//! `Frame`: a table loaded and checked against the schema (features as `Array2<f64>`).
+//! `Frame`: a table loaded and checked against the schema (features as `Array2<f32>`).
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -29,8 +29,10 @@ pub struct Frame {
     pub feature_names: Vec<String>,
     /// Dtype of each feature, used to write the table back.
     pub dtypes: Vec<Dtype>,
-    /// rows × features.
-    pub features: Array2<f64>,
+    /// rows × features, as `f32`: half the memory of `f64`, and exact for integer codes up to
+    /// ±2²⁴ (the dataset's cells are -1, 0 or 1); a `float64` column keeps about 7 significant
+    /// digits.
+    pub features: Array2<f32>,
     /// Label name and values in the dataset coding (`-1` phishing / `1` legitimate).
     pub label_name: String,
     pub labels: Option<Vec<i64>>,
@@ -67,7 +69,7 @@ impl Frame {
         let plan = ColumnPlan::new(&header, schema, labels, &mut problems);
 
         let n_feat = schema.n_features();
-        let mut values: Vec<f64> = Vec::new();
+        let mut values: Vec<f32> = Vec::new();
         let mut label_values: Vec<i64> = Vec::new();
         let mut lines: Vec<usize> = Vec::new();
         let mut checks: Vec<CellCheck> = plan.cols.iter().map(|_| CellCheck::default()).collect();
@@ -105,7 +107,7 @@ impl Frame {
                         row[k] = checks[k].cell(&plan.cols[k], cell, line);
                     }
                 }
-                values.extend_from_slice(&row[..n_feat]);
+                values.extend(row[..n_feat].iter().map(|&v| v as f32));
                 if plan.has_label {
                     let v = row[n_feat];
                     label_values.push(if v.is_nan() { 0 } else { v as i64 });
@@ -130,6 +132,8 @@ impl Frame {
             return Err(reject(problems));
         }
         let rows = lines.len();
+        // Growth by doubling can leave up to half the values' size unused.
+        values.shrink_to_fit();
         let features =
             Array2::from_shape_vec((rows, n_feat), values).map_err(|e| StageError::Fit {
                 message: format!("internal shape error: {e}"),
@@ -179,6 +183,38 @@ impl Frame {
                 .as_ref()
                 .map(|l| rows.iter().map(|&i| l[i]).collect()),
             lines: rows.iter().map(|&i| self.lines[i]).collect(),
+        }
+    }
+
+    /// The rows `rows` of this frame, in that order, like [`Frame::select`]; when `rows` is
+    /// ascending (as the splits return) the rows are moved down within the frame's own buffers
+    /// instead of copied, so memory does not hold the frame and the selection at once.
+    pub fn into_rows(self, rows: &[usize]) -> Frame {
+        let standard = self.features.is_standard_layout();
+        if !standard || rows.windows(2).any(|w| w[0] >= w[1]) {
+            return self.select(rows);
+        }
+        let p = self.features.ncols();
+        let (mut values, offset) = self.features.into_raw_vec_and_offset();
+        debug_assert_eq!(offset.unwrap_or(0), 0);
+        keep_rows(&mut values, p, rows);
+        let mut lines = self.lines;
+        keep_rows(&mut lines, 1, rows);
+        let labels = self.labels.map(|mut l| {
+            keep_rows(&mut l, 1, rows);
+            l
+        });
+        Frame {
+            origin: self.origin,
+            header: self.header,
+            feature_names: self.feature_names,
+            dtypes: self.dtypes,
+            // Cannot fail: `values` holds rows × p values.
+            features: Array2::from_shape_vec((rows.len(), p), values)
+                .unwrap_or_else(|_| Array2::zeros((0, p))),
+            label_name: self.label_name,
+            labels,
+            lines,
         }
     }
 
@@ -267,9 +303,21 @@ impl Frame {
     }
 }
 
+/// Keeps the `width`-wide rows `rows` (ascending) of the row-major `v`, moved down in place,
+/// and gives the rest of the buffer back.
+fn keep_rows<T: Copy>(v: &mut Vec<T>, width: usize, rows: &[usize]) {
+    for (k, &i) in rows.iter().enumerate() {
+        // `i >= k`: a source row is never overwritten before it is read.
+        v.copy_within(i * width..(i + 1) * width, k * width);
+    }
+    v.truncate(rows.len() * width);
+    v.shrink_to_fit();
+}
+
 /// Appends one cell as written to CSV (and shown in tables): an `int64` value as an integer,
-/// anything else in Rust's shortest round-trip form, NaN (a missing cell) as nothing.
-pub fn format_cell(out: &mut String, v: f64, dtype: Dtype) {
+/// anything else in Rust's shortest round-trip form of the stored `f32`, NaN (a missing cell)
+/// as nothing.
+pub fn format_cell(out: &mut String, v: f32, dtype: Dtype) {
     if v.is_nan() {
         return;
     }

@@ -273,3 +273,26 @@ fn rows_written_without_a_copy_match_the_selected_frame() {
         f.to_csv_string().expect("csv")
     );
 }
+
+#[test]
+fn rows_moved_in_place_equal_the_selected_rows() {
+    let f = load(
+        "a,b_col,c,Result\n-1,1,0.5,-1\n1,0,,1\n0,1,2.25,1\n1,1,0.1,-1\n",
+        LabelMode::Required,
+    )
+    .expect("ok");
+    for rows in [vec![1, 3], vec![0, 1, 2, 3], vec![], vec![3, 0]] {
+        let selected = f.select(&rows);
+        let moved = f.clone().into_rows(&rows);
+        assert_eq!(moved.features.dim(), selected.features.dim());
+        assert!(moved
+            .features
+            .iter()
+            .zip(selected.features.iter())
+            .all(|(a, b)| a.to_bits() == b.to_bits()));
+        assert_eq!(moved.labels, selected.labels);
+        assert_eq!(moved.lines, selected.lines);
+    }
+    // A float64 cell keeps its short decimal form through the f32 storage.
+    assert!(f.to_csv_string().expect("csv").contains(",0.1,"));
+}

@@ -9,7 +9,8 @@
 //! column mean of the fitted data. The fitted rows are stored, so the imputer can be saved in the
 //! model bundle and applied to new data later.
 
-use ndarray::{Array2, ArrayView1, Axis};
+use ndarray::{Array1, Array2, ArrayView1, Axis};
+use netsec_models::Feature;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -30,7 +31,8 @@ pub struct KnnImputer {
 
 impl KnnImputer {
     /// Fits on `x` (rows × features). Every column needs at least one observed value.
-    pub fn fit(x: &Array2<f64>, n_neighbors: usize) -> Result<KnnImputer> {
+    /// The fitted rows and means are kept as `f64` whatever `x`'s element type.
+    pub fn fit<T: Feature>(x: &Array2<T>, n_neighbors: usize) -> Result<KnnImputer> {
         if n_neighbors == 0 {
             return Err(StageError::Config {
                 key: "transform.neighbors".into(),
@@ -42,6 +44,7 @@ impl KnnImputer {
         for (j, col) in x.axis_iter(Axis(1)).enumerate() {
             let (sum, count) = col
                 .iter()
+                .map(|v| v.to_f64())
                 .filter(|v| !v.is_nan())
                 .fold((0.0, 0usize), |(s, c), v| (s + v, c + 1));
             if count == 0 {
@@ -55,7 +58,7 @@ impl KnnImputer {
             n_neighbors,
             n_features,
             n_rows,
-            fit: x.iter().copied().collect(),
+            fit: x.iter().map(|v| v.to_f64()).collect(),
             means,
         })
     }
@@ -64,7 +67,11 @@ impl KnnImputer {
     /// from the first; all rows when `max_rows` is 0 or not below n). The imputer stores its
     /// fitted rows and searches them all for every row it fills, so the cap bounds its size
     /// (and the bundle's) and the cost of each imputed row whatever the training size.
-    pub fn fit_bounded(x: &Array2<f64>, n_neighbors: usize, max_rows: usize) -> Result<KnnImputer> {
+    pub fn fit_bounded<T: Feature>(
+        x: &Array2<T>,
+        n_neighbors: usize,
+        max_rows: usize,
+    ) -> Result<KnnImputer> {
         if max_rows == 0 || x.nrows() <= max_rows {
             return Self::fit(x, n_neighbors);
         }
@@ -74,21 +81,22 @@ impl KnnImputer {
     }
 
     /// Whether `x` has any missing cell.
-    pub fn needs_imputation(x: &Array2<f64>) -> bool {
-        x.iter().any(|v| v.is_nan())
+    pub fn needs_imputation<T: Feature>(x: &Array2<T>) -> bool {
+        x.iter().any(|v| v.to_f64().is_nan())
     }
 
     /// Fills the missing cells of `x`. Without missing cells `x` is returned as is (no distance
     /// work); otherwise the receiver rows are processed in parallel.
-    pub fn transform(&self, x: &Array2<f64>) -> Result<Array2<f64>> {
+    pub fn transform<T: Feature>(&self, x: &Array2<T>) -> Result<Array2<T>> {
         let mut out = x.clone();
         self.transform_in_place(&mut out)?;
         Ok(out)
     }
 
     /// [`KnnImputer::transform`] without a copy: the missing cells of `x` are filled where they
-    /// are (each from the fitted rows only, so the order of filling does not matter).
-    pub fn transform_in_place(&self, x: &mut Array2<f64>) -> Result<()> {
+    /// are (each from the fitted rows only, so the order of filling does not matter). A fill
+    /// is computed in `f64` and stored as the nearest `T`.
+    pub fn transform_in_place<T: Feature>(&self, x: &mut Array2<T>) -> Result<()> {
         if x.ncols() != self.n_features {
             return Err(StageError::Fit {
                 message: format!(
@@ -104,12 +112,15 @@ impl KnnImputer {
         let view = x.view();
         let filled: Vec<(usize, Vec<(usize, f64)>)> = (0..view.nrows())
             .into_par_iter()
-            .filter(|&r| view.row(r).iter().any(|v| v.is_nan()))
-            .map(|r| (r, self.impute_row(view.row(r))))
+            .filter(|&r| view.row(r).iter().any(|v| v.to_f64().is_nan()))
+            .map(|r| {
+                let row: Array1<f64> = view.row(r).mapv(Feature::to_f64);
+                (r, self.impute_row(row.view()))
+            })
             .collect();
         for (r, cells) in filled {
             for (c, v) in cells {
-                x[[r, c]] = v;
+                x[[r, c]] = T::from_f64(v);
             }
         }
         Ok(())

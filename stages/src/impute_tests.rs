@@ -163,7 +163,7 @@ fn wrong_width_and_empty_column_are_errors() {
     assert!(KnnImputer::fit(&fit, 3).is_err());
     let ok = Array2::from_shape_vec((1, 2), vec![1.0, 2.0]).expect("shape");
     let imp = KnnImputer::fit(&ok, 3).expect("fit");
-    assert!(imp.transform(&Array2::zeros((1, 3))).is_err());
+    assert!(imp.transform(&Array2::<f64>::zeros((1, 3))).is_err());
 }
 
 #[test]

@@ -68,8 +68,12 @@ pub fn ingest(
             message: "source `mongodb` reads a database, not a file: use `ingest_from` with a MongoDB source".into(),
         });
     }
-    let mut source = CsvSource::open(input)?;
-    ingest_from(cfg, &mut source, schema, out_dir)
+    // The source holds the file's bytes: it is gone before the split and the writing.
+    let frame = {
+        let mut source = CsvSource::open(input)?;
+        Frame::from_source(&mut source, schema, LabelMode::Required)?
+    };
+    ingest_frame(cfg, &frame, schema, out_dir)
 }
 
 /// Ingests any source: writes `feature_store.csv`, `train.csv`, `test.csv` and `split.json`
@@ -81,10 +85,21 @@ pub fn ingest_from(
     out_dir: &Path,
 ) -> Result<IngestReport> {
     let frame = Frame::from_source(source, schema, LabelMode::Required)?;
+    ingest_frame(cfg, &frame, schema, out_dir)
+}
+
+/// Splits a loaded frame and writes the four outputs.
+fn ingest_frame(
+    cfg: &IngestConfig,
+    frame: &Frame,
+    schema: &Schema,
+    out_dir: &Path,
+) -> Result<IngestReport> {
     let split_cfg = cfg.split_config();
-    let (train, test) = split(&frame, &split_cfg)?;
-    let groups = duplicate_groups(&frame);
-    let report = summarize(&frame, schema, &split_cfg, &train, &test, &groups);
+    let (train, test) = split(frame, &split_cfg)?;
+    let groups = duplicate_groups(frame);
+    let report = summarize(frame, schema, &split_cfg, &train, &test, &groups);
+    drop(groups);
     std::fs::create_dir_all(out_dir).map_err(|e| StageError::write(out_dir, e))?;
     frame.write_csv(&out_dir.join("feature_store.csv"))?;
     frame.write_csv_rows(&out_dir.join("train.csv"), &train)?;

@@ -111,8 +111,8 @@ fn golden_scipy_fixture_every_column_within_1e9() {
         let (a, b): (Vec<f64>, Vec<f64>) = match schema.columns.iter().position(|c| &c.name == name)
         {
             Some(j) => (
-                train.features.column(j).to_vec(),
-                test.features.column(j).to_vec(),
+                train.features.column(j).mapv(f64::from).to_vec(),
+                test.features.column(j).mapv(f64::from).to_vec(),
             ),
             None => {
                 let la = train.labels.as_ref().expect("labels");

@@ -1,19 +1,42 @@
-//! `.npy` (NumPy format 1.0) for 2-D little-endian f64 arrays, written and read by hand.
+//! `.npy` (NumPy format 1.0) for 2-D little-endian float arrays, written and read by hand:
+//! written as `<f4` (the pipeline's `f32` features) or `<f8`, read as `f32` from either (an
+//! `<f8` file of an older `transform` holds the same codes).
 
 use std::io::Read;
 use std::path::Path;
 
 use ndarray::{Array2, ArrayView2};
+use netsec_models::Feature;
 
 use crate::error::{Result, StageError};
 
 const MAGIC: &[u8] = b"\x93NUMPY";
 
-/// The `.npy` 1.0 preamble (magic, version, header length, header) of a C-order `<f8` array of
-/// `rows` × `cols`.
-fn preamble(rows: usize, cols: usize) -> Vec<u8> {
+/// An element type written to `.npy`: its NumPy `descr` and little-endian bytes.
+pub trait NpyValue: Feature {
+    const DESCR: &'static str;
+    fn put_le(self, out: &mut Vec<u8>);
+}
+
+impl NpyValue for f32 {
+    const DESCR: &'static str = "<f4";
+    fn put_le(self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.to_le_bytes());
+    }
+}
+
+impl NpyValue for f64 {
+    const DESCR: &'static str = "<f8";
+    fn put_le(self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.to_le_bytes());
+    }
+}
+
+/// The `.npy` 1.0 preamble (magic, version, header length, header) of a C-order `descr` array
+/// of `rows` × `cols`.
+fn preamble(descr: &str, rows: usize, cols: usize) -> Vec<u8> {
     let mut header =
-        format!("{{'descr': '<f8', 'fortran_order': False, 'shape': ({rows}, {cols}), }}");
+        format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': ({rows}, {cols}), }}");
     // Magic (6) + version (2) + length (2) + header + '\n' is padded to a multiple of 64.
     let unpadded = MAGIC.len() + 4 + header.len() + 1;
     header.push_str(&" ".repeat((64 - unpadded % 64) % 64));
@@ -26,30 +49,30 @@ fn preamble(rows: usize, cols: usize) -> Vec<u8> {
     out
 }
 
-/// The bytes of a C-order `<f8` 2-D array in `.npy` format 1.0.
+/// The bytes of a C-order 2-D array in `.npy` format 1.0.
 #[cfg(test)]
-fn to_npy_bytes(a: &Array2<f64>) -> Vec<u8> {
+fn to_npy_bytes<T: NpyValue>(a: &Array2<T>) -> Vec<u8> {
     let mut out = Vec::new();
     write_rows(&mut out, a.view(), None).expect("writing to a Vec cannot fail");
     out
 }
 
 /// Writes `x` (with `y` as one more, last column when given) as `.npy` into `w`, row by row.
-fn write_rows(
+fn write_rows<T: NpyValue>(
     w: &mut dyn std::io::Write,
-    x: ArrayView2<'_, f64>,
+    x: ArrayView2<'_, T>,
     y: Option<&[u8]>,
 ) -> std::io::Result<()> {
     let (r, c) = x.dim();
-    w.write_all(&preamble(r, c + usize::from(y.is_some())))?;
+    w.write_all(&preamble(T::DESCR, r, c + usize::from(y.is_some())))?;
     let mut row = Vec::with_capacity((c + 1) * 8);
     for (i, xs) in x.outer_iter().enumerate() {
         row.clear();
         for v in xs.iter() {
-            row.extend_from_slice(&v.to_le_bytes());
+            v.put_le(&mut row);
         }
         if let Some(y) = y {
-            row.extend_from_slice(&f64::from(y[i]).to_le_bytes());
+            T::from_f64(f64::from(y[i])).put_le(&mut row);
         }
         w.write_all(&row)?;
     }
@@ -57,14 +80,14 @@ fn write_rows(
 }
 
 /// Writes `a` atomically as `.npy`, streamed to the file.
-pub fn write_npy(path: &Path, a: &Array2<f64>) -> Result<()> {
+pub fn write_npy<T: NpyValue>(path: &Path, a: &Array2<T>) -> Result<()> {
     crate::fsio::write_atomic_with(path, |w| write_rows(w, a.view(), None))
 }
 
 /// Writes the features `x` with the classes `y` appended as the last column (the layout of
 /// `train.npy`/`test.npy`) atomically as `.npy`, streamed to the file: no `x` + `y` matrix and
 /// no file image in memory.
-pub fn write_xy_npy(path: &Path, x: ArrayView2<'_, f64>, y: &[u8]) -> Result<()> {
+pub fn write_xy_npy<T: NpyValue>(path: &Path, x: ArrayView2<'_, T>, y: &[u8]) -> Result<()> {
     if y.len() != x.nrows() {
         return Err(StageError::Fit {
             message: format!(
@@ -78,8 +101,9 @@ pub fn write_xy_npy(path: &Path, x: ArrayView2<'_, f64>, y: &[u8]) -> Result<()>
     crate::fsio::write_atomic_with(path, |w| write_rows(w, x, Some(y)))
 }
 
-/// Reads a 2-D `<f8` C-order `.npy` file (format 1.x, 2.x or 3.x).
-pub fn read_npy(path: &Path) -> Result<Array2<f64>> {
+/// Reads a 2-D `<f4` or `<f8` C-order `.npy` file (format 1.x, 2.x or 3.x) as `f32` (an `<f8`
+/// value is rounded to the nearest `f32`: exact for the dataset's codes).
+pub fn read_npy(path: &Path) -> Result<Array2<f32>> {
     let (values, rows, cols) = read_npy_values(path)?;
     Array2::from_shape_vec((rows, cols), values).map_err(|e| StageError::Artifact {
         path: path.to_path_buf(),
@@ -90,7 +114,7 @@ pub fn read_npy(path: &Path) -> Result<Array2<f64>> {
 /// The values of a `.npy` file ([`read_npy`]'s kind), row-major, with its rows and columns.
 /// The data is decoded in 1 MiB chunks straight from the file, so memory peaks at the values
 /// alone, not at the values plus the file's bytes.
-pub fn read_npy_values(path: &Path) -> Result<(Vec<f64>, usize, usize)> {
+pub fn read_npy_values(path: &Path) -> Result<(Vec<f32>, usize, usize)> {
     let artifact = |message: String| StageError::Artifact {
         path: path.to_path_buf(),
         message,
@@ -113,32 +137,42 @@ pub fn read_npy_values(path: &Path) -> Result<(Vec<f64>, usize, usize)> {
     let (hlen, start) = header_span(&head).map_err(artifact)?;
     head.resize(start + hlen, 0);
     read(&mut head[start..], "truncated .npy header")?;
-    let (rows, cols) = parse_header(&head, hlen, start).map_err(artifact)?;
+    let (rows, cols, width) = parse_header(&head, hlen, start).map_err(artifact)?;
     let data_len = file_len.saturating_sub(start + hlen);
-    if data_len != rows * cols * 8 {
+    if data_len != rows * cols * width {
         return Err(artifact(format!(
             "expected {} data bytes for shape ({rows}, {cols}), found {data_len}",
-            rows * cols * 8
+            rows * cols * width
         )));
     }
-    let mut values: Vec<f64> = Vec::with_capacity(rows * cols);
+    let mut values: Vec<f32> = Vec::with_capacity(rows * cols);
+    // A multiple of both widths, so no value straddles two chunks.
     let mut buf = vec![0u8; 1 << 20];
     let mut left = data_len;
     while left > 0 {
         let n = left.min(buf.len());
         read(&mut buf[..n], "the .npy file shrank while it was read")?;
-        decode(&buf[..n], &mut values);
+        decode(&buf[..n], width, &mut values);
         left -= n;
     }
     Ok((values, rows, cols))
 }
 
-fn decode(bytes: &[u8], out: &mut Vec<f64>) {
-    out.extend(
-        bytes
-            .chunks_exact(8)
-            .map(|c| f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])),
-    );
+/// Appends the `width`-byte (4: `<f4`, 8: `<f8`) little-endian values of `bytes` as `f32`.
+fn decode(bytes: &[u8], width: usize, out: &mut Vec<f32>) {
+    if width == 4 {
+        out.extend(
+            bytes
+                .chunks_exact(4)
+                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])),
+        );
+    } else {
+        out.extend(
+            bytes.chunks_exact(8).map(|c| {
+                f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]) as f32
+            }),
+        );
+    }
 }
 
 /// The header's length and where it starts, from the first (up to 12) bytes of a file.
@@ -156,22 +190,27 @@ fn header_span(bytes: &[u8]) -> std::result::Result<(usize, usize), String> {
     }
 }
 
-/// The shape in the header `bytes[start..start + hlen]`, checked to be a 2-D C-order `<f8`.
+/// The shape in the header `bytes[start..start + hlen]`, checked to be a 2-D C-order `<f4` or
+/// `<f8`, and the width of one value in bytes.
 fn parse_header(
     bytes: &[u8],
     hlen: usize,
     start: usize,
-) -> std::result::Result<(usize, usize), String> {
+) -> std::result::Result<(usize, usize, usize), String> {
     let header = bytes
         .get(start..start + hlen)
         .ok_or("truncated .npy header")?;
     let header = std::str::from_utf8(header).map_err(|_| "the .npy header is not text")?;
-    if !header.contains("'descr': '<f8'") {
+    let width = if header.contains("'descr': '<f4'") {
+        4
+    } else if header.contains("'descr': '<f8'") {
+        8
+    } else {
         return Err(format!(
-            "expected little-endian float64 ('<f8'), header is {}",
+            "expected little-endian float32 ('<f4') or float64 ('<f8'), header is {}",
             header.trim()
         ));
-    }
+    };
     if !header.contains("'fortran_order': False") {
         return Err("Fortran-order arrays are not supported".into());
     }
@@ -193,23 +232,23 @@ fn parse_header(
     let [rows, cols] = dims[..] else {
         return Err(format!("expected a 2-D array, shape is ({shape})"));
     };
-    Ok((rows, cols))
+    Ok((rows, cols, width))
 }
 
 #[cfg(test)]
-fn from_npy_bytes(bytes: &[u8]) -> std::result::Result<Array2<f64>, String> {
+fn from_npy_bytes(bytes: &[u8]) -> std::result::Result<Array2<f32>, String> {
     let (hlen, start) = header_span(bytes)?;
-    let (rows, cols) = parse_header(bytes, hlen, start)?;
+    let (rows, cols, width) = parse_header(bytes, hlen, start)?;
     let data = &bytes[start + hlen..];
-    if data.len() != rows * cols * 8 {
+    if data.len() != rows * cols * width {
         return Err(format!(
             "expected {} data bytes for shape ({rows}, {cols}), found {}",
-            rows * cols * 8,
+            rows * cols * width,
             data.len()
         ));
     }
     let mut values = Vec::with_capacity(rows * cols);
-    decode(data, &mut values);
+    decode(data, width, &mut values);
     Array2::from_shape_vec((rows, cols), values).map_err(|e| e.to_string())
 }
 
@@ -252,7 +291,7 @@ mod tests {
         let a = Array2::from_shape_fn((20_000, 7), |(i, j)| (i * 7 + j) as f64 - 0.5);
         write_npy(&path, &a).expect("write");
         let back = read_npy(&path).expect("read");
-        assert_eq!(back, a);
+        assert_eq!(back, a.mapv(|v| v as f32));
         let mut bytes = std::fs::read(&path).expect("bytes");
         bytes.truncate(bytes.len() - 3);
         std::fs::write(&path, &bytes).expect("w");
@@ -280,5 +319,40 @@ mod tests {
         }
         assert_eq!(std::fs::read(&path).expect("read"), to_npy_bytes(&xy));
         assert!(write_xy_npy(&path, x.view(), &y[1..]).is_err());
+    }
+
+    #[test]
+    fn f4_files_roundtrip_and_f8_files_read_as_the_same_values() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (f4, f8) = (dir.path().join("x4.npy"), dir.path().join("x8.npy"));
+        // Over one 1 MiB chunk; codes, halves, a NaN.
+        let mut a = Array2::from_shape_fn((40_000, 9), |(i, j)| ((i + j) % 3) as f32 - 1.0);
+        a[[7, 2]] = 0.5;
+        a[[39_999, 8]] = f32::NAN;
+        let y: Vec<u8> = (0..40_000).map(|i| (i % 2) as u8).collect();
+        write_xy_npy(&f4, a.view(), &y).expect("write f4");
+        write_xy_npy(&f8, a.mapv(f64::from).view(), &y).expect("write f8");
+        let bytes = std::fs::read(&f4).expect("bytes");
+        let hlen = u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
+        assert!(std::str::from_utf8(&bytes[10..10 + hlen])
+            .expect("utf8")
+            .contains("'descr': '<f4'"));
+        assert_eq!(bytes.len(), 10 + hlen + 40_000 * 10 * 4);
+        let (b4, b8) = (read_npy(&f4).expect("f4"), read_npy(&f8).expect("f8"));
+        let same = |u: &Array2<f32>| {
+            u.iter()
+                .zip(b4.iter())
+                .all(|(p, q)| p.to_bits() == q.to_bits())
+        };
+        assert!(same(&b8));
+        assert_eq!(b4[[7, 2]], 0.5);
+        assert!(b4[[39_999, 8]].is_nan());
+        assert_eq!(b4.column(9).iter().map(|&v| v as u8).collect::<Vec<_>>(), y);
+        let mut bad = bytes.clone();
+        let at = bad.windows(3).position(|w| w == b"<f4").expect("descr");
+        bad[at..at + 3].copy_from_slice(b"<i4");
+        std::fs::write(&f4, &bad).expect("w");
+        let err = read_npy(&f4).expect_err("int").to_string();
+        assert!(err.contains("'<f4'") && err.contains("x4.npy"), "{err}");
     }
 }

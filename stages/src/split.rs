@@ -140,39 +140,37 @@ fn grouped_split(frame: &Frame, cfg: &SplitConfig) -> Result<(Vec<usize>, Vec<us
         .iter()
         .map(|t| (cfg.test_size * *t as f64).round() as i64)
         .collect();
-    let groups = duplicate_groups(frame).members();
-    let counts: Vec<Vec<i64>> = groups
-        .iter()
-        .map(|g| {
-            let mut c = vec![0i64; k];
-            for &r in g {
-                c[classes[&labels[r]]] += 1;
-            }
-            c
-        })
-        .collect();
+    // Per-group class counts in one flat table (`counts[g * k + c]`), not a vector per group:
+    // at 10⁶ rows nearly every row is its own group.
+    let groups = duplicate_groups(frame);
+    let mut counts = vec![0i64; groups.len() * k];
+    for (r, &g) in groups.of_row.iter().enumerate() {
+        counts[g as usize * k + classes[&labels[r]]] += 1;
+    }
     let mut order: Vec<usize> = (0..groups.len()).collect();
     SplitMix64::new(cfg.seed).shuffle(&mut order);
     let mut in_test = vec![false; groups.len()];
     let mut current = vec![0i64; k];
     for g in order {
+        let count = &counts[g * k..(g + 1) * k];
         let before: i64 = (0..k).map(|c| (targets[c] - current[c]).abs()).sum();
         let after: i64 = (0..k)
-            .map(|c| (targets[c] - current[c] - counts[g][c]).abs())
+            .map(|c| (targets[c] - current[c] - count[c]).abs())
             .sum();
         if after < before {
             in_test[g] = true;
             for c in 0..k {
-                current[c] += counts[g][c];
+                current[c] += count[c];
             }
         }
     }
+    // Rows in ascending order, each to its group's side.
     let (mut train, mut test) = (Vec::new(), Vec::new());
-    for (g, rows) in groups.iter().enumerate() {
-        if in_test[g] {
-            test.extend_from_slice(rows);
+    for (r, &g) in groups.of_row.iter().enumerate() {
+        if in_test[g as usize] {
+            test.push(r);
         } else {
-            train.extend_from_slice(rows);
+            train.push(r);
         }
     }
     Ok((train, test))
@@ -184,7 +182,7 @@ mod tests {
     use ndarray::Array2;
 
     fn frame(rows: &[[f64; 2]], labels: &[i64]) -> Frame {
-        let flat: Vec<f64> = rows.iter().flatten().copied().collect();
+        let flat: Vec<f32> = rows.iter().flatten().map(|&v| v as f32).collect();
         Frame {
             origin: "t".into(),
             header: vec!["a".into(), "b".into(), "y".into()],

@@ -57,7 +57,7 @@ pub struct Preprocessor {
 
 impl Preprocessor {
     /// Fills missing cells of `x` (rows × features in `self.features` order).
-    pub fn transform(&self, x: &Array2<f64>) -> Result<Array2<f64>> {
+    pub fn transform<T: netsec_models::Feature>(&self, x: &Array2<T>) -> Result<Array2<T>> {
         self.imputer.transform(x)
     }
 
@@ -128,9 +128,10 @@ fn classes(frame: &Frame, schema: &Schema) -> Result<Vec<u8>> {
     })
 }
 
-/// Loads a `train.npy`/`test.npy`: (features, classes with phishing = 1). The label column is
-/// cut out in place, so memory peaks at one copy of the matrix.
-pub fn load_xy(path: &Path) -> Result<(Array2<f64>, Array1<u8>)> {
+/// Loads a `train.npy`/`test.npy` (`<f4`, or `<f8` of an older `transform`): (features as `f32`,
+/// classes with phishing = 1). The label column is cut out in place, so memory peaks at one
+/// copy of the matrix.
+pub fn load_xy(path: &Path) -> Result<(Array2<f32>, Array1<u8>)> {
     let (mut values, rows, c) = read_npy_values(path)?;
     if c < 2 {
         return Err(StageError::Artifact {

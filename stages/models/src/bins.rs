@@ -6,6 +6,7 @@
 
 use ndarray::ArrayView2;
 
+use crate::data::Feature;
 use crate::error::{ModelError, Result};
 
 /// Most bins per feature; codes fit in a `u8`.
@@ -46,20 +47,31 @@ pub struct Binned {
 
 impl Binned {
     /// Bins every column of `x`; rejects NaN and infinities with the row and column.
-    pub fn new(x: ArrayView2<f64>) -> Result<Self> {
-        let (n_rows, n_features) = x.dim();
+    #[cfg(test)]
+    pub fn new<T: Feature>(x: ArrayView2<T>) -> Result<Self> {
+        let all: Vec<usize> = (0..x.nrows()).collect();
+        Self::of_rows(x, &all)
+    }
+
+    /// Bins the rows `rows` of `x` (in that order; row `k` of the result is `x[rows[k]]`), as
+    /// if they had been copied out first; rejects NaN and infinities with the position in
+    /// `rows` and the column.
+    pub fn of_rows<T: Feature>(x: ArrayView2<T>, rows: &[usize]) -> Result<Self> {
+        let (n_rows, n_features) = (rows.len(), x.ncols());
         if n_rows == 0 {
             return Err(ModelError::Empty);
         }
         let mut codes = vec![0u8; n_rows * n_features];
         let mut bins = Vec::with_capacity(n_features);
+        let mut values: Vec<f64> = Vec::with_capacity(n_rows);
         for j in 0..n_features {
             let col = x.column(j);
-            let mut values: Vec<f64> = Vec::with_capacity(n_rows);
-            for (i, &v) in col.iter().enumerate() {
+            values.clear();
+            for (k, &i) in rows.iter().enumerate() {
+                let v = col[i].to_f64();
                 if !v.is_finite() {
                     return Err(ModelError::NonFinite {
-                        row: i,
+                        row: k,
                         column: j,
                         value: v,
                     });
@@ -68,8 +80,8 @@ impl Binned {
             }
             values.sort_by(f64::total_cmp);
             let fb = make_bins(&values);
-            for (i, &v) in col.iter().enumerate() {
-                codes[i * n_features + j] = fb.code(v);
+            for (k, &i) in rows.iter().enumerate() {
+                codes[k * n_features + j] = fb.code(col[i].to_f64());
             }
             bins.push(fb);
         }
@@ -77,8 +89,10 @@ impl Binned {
         for (j, fb) in bins.iter_mut().enumerate() {
             fb.lo.iter_mut().for_each(|v| *v = f64::INFINITY);
             fb.hi.iter_mut().for_each(|v| *v = f64::NEG_INFINITY);
-            for (i, &v) in x.column(j).iter().enumerate() {
-                let b = codes[i * n_features + j] as usize;
+            let col = x.column(j);
+            for (k, &i) in rows.iter().enumerate() {
+                let v = col[i].to_f64();
+                let b = codes[k * n_features + j] as usize;
                 fb.lo[b] = fb.lo[b].min(v);
                 fb.hi[b] = fb.hi[b].max(v);
             }
@@ -114,8 +128,14 @@ impl Binned {
 }
 
 fn make_bins(sorted: &[f64]) -> FeatureBins {
-    let mut distinct: Vec<f64> = sorted.to_vec();
-    distinct.dedup();
+    // The distinct values, collected one by one: a copy of `sorted` deduplicated in place
+    // would keep the capacity of every row in each feature's bins.
+    let mut distinct: Vec<f64> = Vec::new();
+    for &v in sorted {
+        if distinct.last() != Some(&v) {
+            distinct.push(v);
+        }
+    }
     let edges: Vec<f64> = if distinct.len() <= MAX_BINS {
         distinct
     } else {

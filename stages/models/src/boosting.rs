@@ -7,14 +7,14 @@
 //! rounds up to its lowest log-loss on it. Every random choice comes from the seed, so the fit
 //! is deterministic whatever the thread count.
 
-use ndarray::{ArrayView2, Axis};
+use ndarray::ArrayView2;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::bins::Binned;
 use crate::cart::{normalise, MaxFeatures};
 use crate::cv::{stratified_group_folds, train_indices};
-use crate::data::{check_xy, sigmoid};
+use crate::data::{check_xy, sigmoid, Feature};
 use crate::dedup::Collapsed;
 use crate::error::{ModelError, Result};
 use crate::groups::Groups;
@@ -74,8 +74,8 @@ const VALIDATION_STREAM: u64 = 0xe5_7095;
 /// validation rows are one of round(1 / `fraction`) folds of `stratified_group_folds` over the
 /// rows' feature-vector groups, so both classes are in it and no feature vector is on both
 /// sides.
-pub fn validation_split(
-    x: ArrayView2<f64>,
+pub fn validation_split<T: Feature>(
+    x: ArrayView2<T>,
     y: &[u8],
     fraction: f64,
     seed: u64,
@@ -159,15 +159,15 @@ pub struct GradientBoosting {
 }
 
 /// The training data every bag shares.
-struct Shared<'a> {
-    uniq: &'a Collapsed,
+struct Shared<'a, 'x, T> {
+    uniq: &'a Collapsed<'x, T>,
     binned: &'a Binned,
     /// Copies of each unique row.
     copies: &'a [u32],
     spec: GrowSpec,
     base_score: f64,
     /// The held-out rows of early stopping, collapsed, with their copy counts.
-    validation: Option<(&'a Collapsed, &'a [u32])>,
+    validation: Option<(&'a Collapsed<'x, T>, &'a [u32])>,
     patience: usize,
 }
 
@@ -175,28 +175,33 @@ impl GradientBoosting {
     /// Fits `n_bags` boosters of up to `n_rounds` trees on the logistic-loss gradients; bag
     /// `b` draws from the stream `derive(seed, b)`. With early stopping the boosters are fitted
     /// on the rows outside [`validation_split`] and stop on it.
-    pub fn fit(x: ArrayView2<f64>, y: &[u8], params: &BoostingParams, seed: u64) -> Result<Self> {
+    pub fn fit<T: Feature>(
+        x: ArrayView2<T>,
+        y: &[u8],
+        params: &BoostingParams,
+        seed: u64,
+    ) -> Result<Self> {
         params.validate()?;
         check_xy(x, y)?;
-        // With early stopping: the fit rows (copied) and the held-out rows (collapsed).
+        // With early stopping: the fit rows and the held-out rows (collapsed); both index `x`,
+        // nothing is copied.
         let inner = match &params.early_stopping {
             None => None,
             Some(es) => {
                 let (fit, val) = validation_split(x, y, es.validation_fraction, seed)?;
-                let pick = |rows: &[usize]| -> Vec<u8> { rows.iter().map(|&i| y[i]).collect() };
-                let held = Collapsed::new(x.select(Axis(0), &val).view(), &pick(&val));
-                Some((x.select(Axis(0), &fit), pick(&fit), held))
+                let held = Collapsed::of_rows(x, y, Some(&val));
+                Some((fit, held))
             }
         };
-        let (x, y) = match &inner {
-            Some((fx, fy, _)) => (fx.view(), fy.as_slice()),
-            None => (x.reborrow(), y),
-        };
-        let held_out = inner.as_ref().map(|(_, _, held)| held);
-        let pos = y.iter().filter(|&&v| v == 1).count();
-        let prior = pos as f64 / y.len() as f64;
-        let uniq = Collapsed::new(x, y);
-        let binned = Binned::new(uniq.x.view())?;
+        let fit_rows = inner.as_ref().map(|(fit, _)| fit.as_slice());
+        let held_out = inner.as_ref().map(|(_, held)| held);
+        let pos = fit_rows.map_or_else(
+            || y.iter().filter(|&&v| v == 1).count(),
+            |rows| rows.iter().filter(|&&i| y[i] == 1).count(),
+        );
+        let prior = pos as f64 / fit_rows.map_or(y.len(), <[usize]>::len) as f64;
+        let uniq = Collapsed::of_rows(x, y, fit_rows);
+        let binned = Binned::of_rows(x, uniq.rows())?;
         let copies = uniq.counts();
         let held_copies = held_out.map(Collapsed::counts);
         let p = x.ncols();
@@ -253,8 +258,8 @@ fn log_loss(r: f64, y: u8) -> f64 {
 }
 
 /// The held-out rows' raw scores and the best round so far (early stopping).
-struct Watch<'a> {
-    rows: &'a Collapsed,
+struct Watch<'a, 'x, T> {
+    rows: &'a Collapsed<'x, T>,
     copies: &'a [u32],
     raw: Vec<f64>,
     best_loss: f64,
@@ -264,12 +269,12 @@ struct Watch<'a> {
     since_best: usize,
 }
 
-impl Watch<'_> {
+impl<T: Feature> Watch<'_, '_, T> {
     /// Adds `tree` to the held-out scores; `true` when the booster should stop.
     fn after(&mut self, tree: &Tree, n_trees: usize, importance: &[f64], patience: usize) -> bool {
         let mut loss = 0.0;
         for (i, r) in self.raw.iter_mut().enumerate() {
-            *r += tree.predict_row(self.rows.x.row(i));
+            *r += tree.predict_row(self.rows.row(i));
             loss += f64::from(self.copies[i]) * log_loss(*r, self.rows.y[i]);
         }
         if loss < self.best_loss {
@@ -285,13 +290,18 @@ impl Watch<'_> {
 }
 
 /// One booster: its trees (shrinkage applied) and its raw split gains per feature.
-fn boost(d: &Shared<'_>, params: &BoostingParams, mut rng: SplitMix64) -> (Vec<Tree>, Vec<f64>) {
-    let (ux, uy) = (&d.uniq.x, &d.uniq.y);
+fn boost<T: Feature>(
+    d: &Shared<'_, '_, T>,
+    params: &BoostingParams,
+    mut rng: SplitMix64,
+) -> (Vec<Tree>, Vec<f64>) {
+    let (uniq, uy) = (d.uniq, &d.uniq.y);
+    let p = uniq.matrix().ncols();
     let n = uy.len();
     let mut raw = vec![d.base_score; n];
     let mut stats = vec![[0.0; 3]; n];
     let mut weight: Vec<u32> = d.copies.to_vec();
-    let mut importance = vec![0.0; ux.ncols()];
+    let mut importance = vec![0.0; p];
     let mut trees = Vec::with_capacity(params.n_rounds);
     let mut watch = d.validation.map(|(rows, copies)| {
         let raw = vec![d.base_score; rows.y.len()];
@@ -306,7 +316,7 @@ fn boost(d: &Shared<'_>, params: &BoostingParams, mut rng: SplitMix64) -> (Vec<T
             raw,
             best_loss,
             best_len: 0,
-            best_importance: vec![0.0; ux.ncols()],
+            best_importance: vec![0.0; p],
             since_best: 0,
         }
     });
@@ -347,7 +357,7 @@ fn boost(d: &Shared<'_>, params: &BoostingParams, mut rng: SplitMix64) -> (Vec<T
             break;
         }
         for (i, r) in raw.iter_mut().enumerate() {
-            *r += tree.predict_row(ux.row(i));
+            *r += tree.predict_row(uniq.row(i));
         }
         trees.push(tree);
         if let Some(w) = &mut watch {

@@ -5,7 +5,7 @@ use ndarray::ArrayView2;
 use serde::{Deserialize, Serialize};
 
 use crate::bins::Binned;
-use crate::data::check_xy;
+use crate::data::{check_xy, Feature};
 use crate::dedup::Collapsed;
 use crate::error::{ModelError, Result};
 use crate::rng::SplitMix64;
@@ -146,11 +146,16 @@ pub(crate) fn normalise(v: &mut [f64]) {
 impl DecisionTree {
     /// Fits a tree on `x` (n × p) and labels `y` in {0, 1}; `seed` drives feature sampling
     /// when `max_features` is below `p`.
-    pub fn fit(x: ArrayView2<f64>, y: &[u8], params: &TreeParams, seed: u64) -> Result<Self> {
+    pub fn fit<T: Feature>(
+        x: ArrayView2<T>,
+        y: &[u8],
+        params: &TreeParams,
+        seed: u64,
+    ) -> Result<Self> {
         params.validate()?;
         check_xy(x, y)?;
         let uniq = Collapsed::new(x, y);
-        let binned = Binned::new(uniq.x.view())?;
+        let binned = Binned::of_rows(x, uniq.rows())?;
         let mut importance = vec![0.0; x.ncols()];
         let weights = uniq.counts();
         let tree = fit_weighted(

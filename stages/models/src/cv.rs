@@ -4,6 +4,7 @@
 use ndarray::ArrayView2;
 use serde::{Deserialize, Serialize};
 
+use crate::data::Feature;
 use crate::error::{ModelError, Result};
 use crate::groups::Groups;
 use crate::rng::SplitMix64;
@@ -40,9 +41,9 @@ impl CvKind {
     }
 
     /// The held-out rows of each of `k` folds of `x`/`y` (each sorted), seeded.
-    pub fn folds(
+    pub fn folds<T: Feature>(
         self,
-        x: ArrayView2<f64>,
+        x: ArrayView2<T>,
         y: &[u8],
         k: usize,
         seed: u64,
@@ -147,8 +148,8 @@ pub fn stratified_group_folds(
 /// ⌈n / `max_rows`⌉ folds of [`stratified_group_folds`] over [`Groups`], so identical feature
 /// vectors come whole and the class balance is kept. Seeded by its own stream of `seed`, so the
 /// subsample does not line up with the CV folds drawn from it.
-pub fn subsample_rows(
-    x: ArrayView2<f64>,
+pub fn subsample_rows<T: Feature>(
+    x: ArrayView2<T>,
     y: &[u8],
     max_rows: usize,
     seed: u64,

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::bins::Binned;
 use crate::cart::{fit_weighted, normalise, MaxFeatures, TreeParams};
-use crate::data::check_xy;
+use crate::data::{check_xy, Feature};
 use crate::dedup::Collapsed;
 use crate::error::{ModelError, Result};
 use crate::rng::SplitMix64;
@@ -75,7 +75,12 @@ pub struct RandomForest {
 impl RandomForest {
     /// Fits `params.n_trees` trees, each on `max_samples` rows drawn with replacement (all `n`
     /// by default); tree `t` uses the stream `derive(seed, t)`.
-    pub fn fit(x: ArrayView2<f64>, y: &[u8], params: &ForestParams, seed: u64) -> Result<Self> {
+    pub fn fit<T: Feature>(
+        x: ArrayView2<T>,
+        y: &[u8],
+        params: &ForestParams,
+        seed: u64,
+    ) -> Result<Self> {
         if params.n_trees == 0 {
             return Err(ModelError::BadConfig {
                 key: "n_trees",
@@ -92,7 +97,7 @@ impl RandomForest {
         tp.validate()?;
         check_xy(x, y)?;
         let uniq = Collapsed::new(x, y);
-        let binned = Binned::new(uniq.x.view())?;
+        let binned = Binned::of_rows(x, uniq.rows())?;
         let n = y.len();
         let draws = params.max_samples.map_or(n, |m| m.min(n));
         let copies = uniq.counts();

@@ -11,6 +11,8 @@ use std::hash::{DefaultHasher, Hasher};
 
 use ndarray::ArrayView2;
 
+use crate::data::Feature;
+
 /// End of a digest chain in [`Groups::new`].
 const NONE: u32 = u32::MAX;
 
@@ -40,38 +42,53 @@ impl Groups {
     ///
     /// Memory is linear in the row count with a small constant (a hash and a link per group,
     /// no copy of any row): rows are indexed by a 64-bit digest of their keys, and rows whose
-    /// digests collide are told apart by comparing the rows themselves.
-    pub fn new(x: ArrayView2<'_, f64>, labels: Option<&[u8]>) -> Self {
+    /// digests collide are told apart by comparing the rows themselves. Values are keyed as
+    /// `f64`, so `f32` and `f64` input of the same values group alike.
+    pub fn new<T: Feature>(x: ArrayView2<'_, T>, labels: Option<&[u8]>) -> Self {
+        Self::of_rows(x, labels, None)
+    }
+
+    /// [`Groups::new`] over the rows `rows` of `x` (in that order; all rows when `None`), as if
+    /// they had been copied out first: `of_row` and `first` count positions in `rows`, while
+    /// `labels` is indexed like `x`.
+    pub fn of_rows<T: Feature>(
+        x: ArrayView2<'_, T>,
+        labels: Option<&[u8]>,
+        rows: Option<&[usize]>,
+    ) -> Self {
+        let n = rows.map_or(x.nrows(), <[usize]>::len);
+        let at = |k: usize| rows.map_or(k, |r| r[k]);
         let label = |i: usize| labels.map_or(0, |y| y[i]);
         let same = |a: usize, b: usize| {
             label(a) == label(b)
                 && x.row(a)
                     .iter()
                     .zip(x.row(b))
-                    .all(|(u, v)| value_key(*u) == value_key(*v))
+                    .all(|(u, v)| value_key(u.to_f64()) == value_key(v.to_f64()))
         };
         // `head[digest]`: the newest group with that digest; `next[g]`: the previous one.
-        let mut head: HashMap<u64, u32> = HashMap::with_capacity(x.nrows());
+        let mut head: HashMap<u64, u32> = HashMap::with_capacity(n);
         let mut next: Vec<u32> = Vec::new();
         let mut first: Vec<usize> = Vec::new();
-        let of_row = x
-            .outer_iter()
-            .enumerate()
-            .map(|(i, row)| {
+        let of_row = (0..n)
+            .map(|k| {
+                let i = at(k);
                 let mut h = DefaultHasher::new();
-                row.iter().for_each(|v| h.write_u64(value_key(*v)));
+                x.row(i)
+                    .iter()
+                    .for_each(|v| h.write_u64(value_key(v.to_f64())));
                 h.write_u8(label(i));
                 let digest = h.finish();
                 let mut g = head.get(&digest).copied().unwrap_or(NONE);
                 while g != NONE {
-                    if same(first[g as usize], i) {
+                    if same(at(first[g as usize]), i) {
                         return g;
                     }
                     g = next[g as usize];
                 }
                 let new = first.len() as u32;
                 next.push(head.insert(digest, new).unwrap_or(NONE));
-                first.push(i);
+                first.push(k);
                 new
             })
             .collect();
@@ -133,5 +150,22 @@ mod tests {
         let g = Groups::new(x.view(), Some(&[0, 1, 0]));
         assert_eq!(g.of_row, vec![0, 1, 0]);
         assert_eq!(g.first, vec![0, 1]);
+    }
+
+    #[test]
+    fn a_subset_groups_as_its_copy_and_f32_as_f64() {
+        let x = array![[1.0, 2.0], [3.0, 4.0], [1.0, 2.0], [3.0, 4.0], [5.0, 6.0]];
+        let y = [0, 1, 0, 0, 1];
+        let rows = [4, 2, 1, 0];
+        let copy = x.select(ndarray::Axis(0), &rows);
+        let ycopy: Vec<u8> = rows.iter().map(|&i| y[i]).collect();
+        let sub = Groups::of_rows(x.view(), Some(&y), Some(&rows));
+        assert_eq!(sub, Groups::new(copy.view(), Some(&ycopy)));
+        assert_eq!(sub.first, vec![0, 1, 2]);
+        let narrow = x.mapv(|v| v as f32);
+        assert_eq!(
+            Groups::new(narrow.view(), Some(&y)),
+            Groups::new(x.view(), Some(&y))
+        );
     }
 }

@@ -29,6 +29,7 @@ pub use boosting::{validation_split, BoostingParams, EarlyStopping, GradientBoos
 pub use calibration::{Calibration, ReliabilityBin};
 pub use cart::{DecisionTree, MaxFeatures, TreeParams};
 pub use cv::{stratified_folds, stratified_group_folds, CvKind};
+pub use data::Feature;
 pub use error::{ModelError, Result};
 pub use forest::{ForestParams, RandomForest};
 pub use groups::Groups;

@@ -6,7 +6,7 @@ use linfa_logistic::LogisticRegression as LinfaLogistic;
 use ndarray::{Array1, ArrayView2};
 use serde::{Deserialize, Serialize};
 
-use crate::data::check_xy;
+use crate::data::{check_xy, Feature};
 use crate::error::{ModelError, Result};
 
 /// Hyper-parameters of logistic regression.
@@ -36,9 +36,12 @@ pub struct LogisticRegression {
 }
 
 impl LogisticRegression {
-    /// Fits on `x` and `y` in {0, 1}.
-    pub fn fit(x: ArrayView2<f64>, y: &[u8], params: &LogisticParams) -> Result<Self> {
+    /// Fits on `x` and `y` in {0, 1} (an `f32` input is widened to `f64` first: linfa's
+    /// solver works in `f64`).
+    pub fn fit<T: Feature>(x: ArrayView2<T>, y: &[u8], params: &LogisticParams) -> Result<Self> {
         check_xy(x, y)?;
+        let wide = T::widen(x);
+        let x = wide.view();
         let targets: Array1<u8> = Array1::from(y.to_vec());
         let dataset = DatasetBase::new(x, targets);
         let fitted = LinfaLogistic::default()

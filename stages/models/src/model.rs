@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::boosting::GradientBoosting;
 use crate::cart::DecisionTree;
-use crate::data::{check_width, sigmoid};
+use crate::data::{check_width, sigmoid, Feature};
 use crate::error::Result;
 use crate::forest::RandomForest;
 use crate::logistic::LogisticRegression;
@@ -95,34 +95,45 @@ impl Model {
     /// Probability of class 1 (phishing) for every row of `x`; rows are scored in parallel.
     /// Identical rows are scored once (the features are few-valued, so real inputs repeat a
     /// lot: the training data itself is 47% copies). Fails only on a wrong column count.
-    pub fn predict_proba(&self, x: ArrayView2<f64>) -> Result<Array1<f64>> {
+    /// `f32` rows are widened to `f64` (exactly) as the distinct rows are gathered.
+    pub fn predict_proba<T: Feature>(&self, x: ArrayView2<T>) -> Result<Array1<f64>> {
         check_width(self.n_features(), x)?;
         let std = x.as_standard_layout();
         let p = x.ncols().max(1);
         let flat = std.as_slice().unwrap_or(&[]);
-        let mut index: HashMap<RowKey<'_>, u32> = HashMap::with_capacity(x.nrows().min(1 << 16));
-        let mut uniq: Vec<f64> = Vec::new();
+        let mut index: HashMap<RowKey<'_, T>, u32> = HashMap::with_capacity(x.nrows().min(1 << 16));
+        // The first row of each distinct row: an index, not a copy (at 10⁶ rows nearly every
+        // row is distinct); each block is gathered, widened to `f64`, when it is scored.
+        let mut uniq: Vec<usize> = Vec::new();
         let slot: Vec<u32> = flat
             .chunks_exact(p)
-            .map(|row| {
+            .enumerate()
+            .map(|(i, row)| {
                 let next = index.len() as u32;
                 *index.entry(RowKey(row)).or_insert_with(|| {
-                    uniq.extend_from_slice(row);
+                    uniq.push(i);
                     next
                 })
             })
             .collect();
-        let n = uniq.len() / p;
+        drop(index);
+        let n = uniq.len();
         let chunks: Vec<Vec<f64>> = (0..n.div_ceil(CHUNK))
             .into_par_iter()
-            .map(|c| self.proba_chunk(&uniq[c * CHUNK * p..((c + 1) * CHUNK).min(n) * p], p))
+            .map(|c| {
+                let block: Vec<f64> = uniq[c * CHUNK..((c + 1) * CHUNK).min(n)]
+                    .iter()
+                    .flat_map(|&i| flat[i * p..(i + 1) * p].iter().map(|v| v.to_f64()))
+                    .collect();
+                self.proba_chunk(&block, p)
+            })
             .collect();
         let scores: Vec<f64> = chunks.concat();
         Ok(slot.iter().map(|&u| scores[u as usize]).collect())
     }
 
     /// Hard labels at threshold 0.5 (1 = phishing).
-    pub fn predict(&self, x: ArrayView2<f64>) -> Result<Vec<u8>> {
+    pub fn predict<T: Feature>(&self, x: ArrayView2<T>) -> Result<Vec<u8>> {
         Ok(self
             .predict_proba(x)?
             .iter()
@@ -169,22 +180,25 @@ impl Model {
     }
 }
 
-/// A feature row compared and hashed by its bits (so NaN rows also dedupe).
-struct RowKey<'a>(&'a [f64]);
+/// A feature row compared and hashed by the bits of its values as `f64` (so NaN rows also
+/// dedupe).
+struct RowKey<'a, T>(&'a [T]);
 
-impl Hash for RowKey<'_> {
+impl<T: Feature> Hash for RowKey<'_, T> {
     fn hash<H: Hasher>(&self, h: &mut H) {
-        self.0.iter().for_each(|v| h.write_u64(v.to_bits()));
+        self.0
+            .iter()
+            .for_each(|v| h.write_u64(v.to_f64().to_bits()));
     }
 }
 
-impl PartialEq for RowKey<'_> {
+impl<T: Feature> PartialEq for RowKey<'_, T> {
     fn eq(&self, other: &Self) -> bool {
         self.0
             .iter()
             .zip(other.0)
-            .all(|(a, b)| a.to_bits() == b.to_bits())
+            .all(|(a, b)| a.to_f64().to_bits() == b.to_f64().to_bits())
     }
 }
 
-impl Eq for RowKey<'_> {}
+impl<T: Feature> Eq for RowKey<'_, T> {}

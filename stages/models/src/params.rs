@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::boosting::{BoostingParams, EarlyStopping, GradientBoosting};
 use crate::cart::{DecisionTree, MaxFeatures, TreeParams};
+use crate::data::Feature;
 use crate::error::{ModelError, Result};
 use crate::forest::{ForestParams, RandomForest};
 use crate::logistic::{LogisticParams, LogisticRegression};
@@ -42,7 +43,7 @@ impl Params {
     }
 
     /// Fits this candidate; `seed` drives every random choice.
-    pub fn fit(&self, x: ArrayView2<f64>, y: &[u8], seed: u64) -> Result<Model> {
+    pub fn fit<T: Feature>(&self, x: ArrayView2<T>, y: &[u8], seed: u64) -> Result<Model> {
         Ok(match self {
             Params::Logistic(p) => Model::Logistic(LogisticRegression::fit(x, y, p)?),
             Params::Svm(p) => Model::Svm(RbfSvm::fit(x, y, p, seed)?),

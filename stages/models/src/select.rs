@@ -15,7 +15,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::cv::{subsample_rows, train_indices, CvKind};
-use crate::data::check_xy;
+use crate::data::{check_xy, Feature};
 use crate::error::{ModelError, Result};
 use crate::metrics::BinaryMetrics;
 use crate::model::Model;
@@ -179,7 +179,7 @@ pub fn candidates(cfg: &SelectConfig) -> Result<Vec<Params>> {
 pub type OnFit<'a> = &'a (dyn Fn(usize, usize) + Sync);
 
 /// Scores every candidate by CV, refits the best and enforces the quality bars.
-pub fn select(x: ArrayView2<f64>, y: &[u8], cfg: &SelectConfig) -> Result<Selection> {
+pub fn select<T: Feature>(x: ArrayView2<T>, y: &[u8], cfg: &SelectConfig) -> Result<Selection> {
     select_observed(x, y, cfg, &|_, _| {})
 }
 
@@ -198,9 +198,9 @@ impl Progress<'_> {
 
 /// Out-of-fold probabilities of every candidate: `oof[c][i]` is row `i`'s probability from the
 /// candidate `c` fitted without `i`'s fold. Rayon over (candidate, fold).
-fn out_of_fold(
+fn out_of_fold<T: Feature>(
     cands: &[Params],
-    x: ArrayView2<f64>,
+    x: ArrayView2<T>,
     y: &[u8],
     folds: &[Vec<usize>],
     seed: u64,
@@ -259,8 +259,8 @@ fn best_two_families(table: &[CvRow]) -> Option<(usize, usize)> {
 }
 
 /// [`select`], reporting each finished CV fit (and the final refit) to `on_fit`.
-pub fn select_observed(
-    x: ArrayView2<f64>,
+pub fn select_observed<T: Feature>(
+    x: ArrayView2<T>,
     y: &[u8],
     cfg: &SelectConfig,
     on_fit: OnFit<'_>,

@@ -11,7 +11,7 @@ use linfa_svm::Svm;
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
 
-use crate::data::check_xy;
+use crate::data::{check_xy, Feature};
 use crate::error::{ModelError, Result};
 use crate::groups::Groups;
 use crate::rng::SplitMix64;
@@ -55,8 +55,17 @@ pub struct RbfSvm {
 
 impl RbfSvm {
     /// Fits on `x` and `y` in {0, 1}; `seed` drives the subsample when one is needed.
-    pub fn fit(x: ArrayView2<f64>, y: &[u8], params: &SvmParams, seed: u64) -> Result<Self> {
+    /// An `f32` input is widened to `f64` first (linfa's solver and the variance behind the
+    /// default `gamma` work in `f64`).
+    pub fn fit<T: Feature>(
+        x: ArrayView2<T>,
+        y: &[u8],
+        params: &SvmParams,
+        seed: u64,
+    ) -> Result<Self> {
         check_xy(x, y)?;
+        let wide = T::widen(x);
+        let x = wide.view();
         if params.c.is_nan() || params.c <= 0.0 || params.max_rows < 2 {
             return Err(ModelError::BadConfig {
                 key: "svm",

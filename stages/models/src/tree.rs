@@ -5,6 +5,7 @@ use ndarray::ArrayView1;
 use serde::{Deserialize, Serialize};
 
 use crate::bins::Binned;
+use crate::data::Feature;
 use crate::rng::SplitMix64;
 
 /// A fitted tree. Node 0 is the root; a node whose `left` is 0 is a leaf (the root is never a
@@ -21,11 +22,11 @@ pub struct Tree {
 
 impl Tree {
     /// The leaf value reached by `row`.
-    pub fn predict_row(&self, row: ArrayView1<f64>) -> f64 {
+    pub fn predict_row<T: Feature>(&self, row: ArrayView1<T>) -> f64 {
         let mut n = 0usize;
         while self.left[n] != 0 {
             n = self.left[n] as usize
-                + usize::from(row[self.feature[n] as usize] > self.threshold[n]);
+                + usize::from(row[self.feature[n] as usize].to_f64() > self.threshold[n]);
         }
         self.value[n]
     }

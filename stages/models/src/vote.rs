@@ -5,6 +5,7 @@
 use ndarray::ArrayView2;
 use serde::{Deserialize, Serialize};
 
+use crate::data::Feature;
 use crate::error::{ModelError, Result};
 use crate::model::Model;
 use crate::params::Params;
@@ -24,7 +25,12 @@ pub struct SoftVote {
 
 impl SoftVote {
     /// Fits every member on the same rows with the same seed.
-    pub fn fit(x: ArrayView2<f64>, y: &[u8], params: &VoteParams, seed: u64) -> Result<Self> {
+    pub fn fit<T: Feature>(
+        x: ArrayView2<T>,
+        y: &[u8],
+        params: &VoteParams,
+        seed: u64,
+    ) -> Result<Self> {
         if params.members.is_empty() {
             return Err(ModelError::BadConfig {
                 key: "members",

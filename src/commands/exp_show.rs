@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
+use netsec_common::printable;
 use netsec_engine::exp::{queue, Store};
 use netsec_engine::{Error, Lockfile};
 use netsec_protocol::{ExpKind, ExpRow};
@@ -307,6 +308,13 @@ pub fn run(ui: &Ui, cwd: &Path, a: ShowArgs) -> Result<i32, Error> {
             }
             cells
         })
+        .collect();
+    // Names, params and statuses come from records (a pulled or hand-edited one too): escape
+    // their control characters before they reach the terminal. `--json` escapes by itself.
+    let header: Vec<String> = header.iter().map(|s| printable(s).into_owned()).collect();
+    let table: Vec<Vec<String>> = table
+        .iter()
+        .map(|row| row.iter().map(|c| printable(c).into_owned()).collect())
         .collect();
     if a.csv {
         let esc = |s: &str| {

@@ -282,6 +282,60 @@ fn killed_runner_leaves_experiments_queued_and_a_new_run_completes_them() {
 }
 
 #[test]
+fn exp_show_escapes_control_characters_of_local_records() {
+    let e = Exp::new();
+    e.run(&[
+        "exp",
+        "run",
+        "-S",
+        "params.yaml:train.lr=0.25",
+        "-n",
+        "first",
+    ])
+    .code(0);
+    // A local record edited by hand (or by anything with write access to `.netsec/`): a
+    // terminal escape in a param value and in the status must not reach the terminal.
+    let path = e.p.root().join(".netsec/exps/records-v1/first.json");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut rec: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let params = rec["params"].as_object_mut().unwrap();
+    let key = params
+        .keys()
+        .find(|k| k.ends_with("train.lr"))
+        .cloned()
+        .unwrap_or_else(|| panic!("no train.lr in {text}"));
+    params[&key] = "\u{1b}]0;pwned\u{7}".into();
+    std::fs::write(&path, serde_json::to_vec(&rec).unwrap()).unwrap();
+    let edited = std::fs::read_to_string(&path).unwrap();
+    assert!(edited.contains("\\u001b"), "{edited}");
+    for args in [
+        &["exp", "show"][..],
+        &["exp", "show", "--csv"],
+        &["exp", "show", "--md"],
+    ] {
+        let r = e.run(args);
+        r.code(0);
+        assert!(
+            !r.stdout.contains('\u{1b}') && !r.stdout.contains('\u{7}'),
+            "{args:?}: {:?}",
+            r.stdout
+        );
+        assert!(
+            r.stdout.contains("\\u{1b}]0;pwned"),
+            "{args:?}: {}",
+            r.stdout
+        );
+    }
+    // `--json` keeps the value, escaped by JSON.
+    let rows = e.show();
+    let first = rows.iter().find(|r| r.name == "first").unwrap();
+    assert_eq!(
+        first.params[&key],
+        serde_json::Value::from("\u{1b}]0;pwned\u{7}")
+    );
+}
+
+#[test]
 fn failing_experiment_shows_its_log_and_failed_status() {
     let e = Exp::new();
     e.run(&[

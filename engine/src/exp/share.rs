@@ -16,6 +16,7 @@
 
 use std::collections::BTreeSet;
 
+use netsec_common::printable;
 use netsec_protocol::{ExpPullJson, ExpPushJson, SkippedRecord};
 
 use crate::error::Error;
@@ -135,20 +136,6 @@ fn control_free(v: &serde_json::Value, at: &str) -> Result<(), String> {
         }),
         _ => Ok(()),
     }
-}
-
-/// `s` with control characters escaped: a reason may quote remote bytes (a parser's error
-/// names the value it refused) and is printed on the terminal.
-fn printable(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_control() {
-                c.escape_default().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
 }
 
 /// The record's lock (a failed experiment may have none).
@@ -322,7 +309,7 @@ pub fn pull(
             Err(reason) => {
                 json.skipped.push(SkippedRecord {
                     key,
-                    reason: printable(&reason),
+                    reason: printable(&reason).into_owned(),
                 });
                 continue;
             }
@@ -339,7 +326,7 @@ pub fn pull(
             Err(e) => {
                 json.skipped.push(SkippedRecord {
                     key,
-                    reason: printable(&e.to_string()),
+                    reason: printable(&e.to_string()).into_owned(),
                 });
                 continue;
             }
@@ -369,7 +356,7 @@ pub fn pull(
             Err(e) if record_level(&e) => {
                 json.skipped.push(SkippedRecord {
                     key,
-                    reason: printable(&e.to_string()),
+                    reason: printable(&e.to_string()).into_owned(),
                 });
                 continue;
             }

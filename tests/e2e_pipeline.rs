@@ -165,6 +165,28 @@ fn first_model_is_promoted_into_a_loadable_bundle() {
         params["evaluate"]["min_improvement"].is_number(),
         "{params}"
     );
+    // `evaluate.refit_all` is on in the repository's pipeline: the shipped model was fitted on
+    // train + test (every labelled row), recorded in the promotion and the bundle; the metrics
+    // stay those of the fit on train alone, the ones metrics.json reports.
+    assert_eq!(params["evaluate"]["refit_all"], true, "{params}");
+    let split = read_json(&dir.join("artifacts/ingest/split.json"));
+    let rows = |k: &str| {
+        split[k]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{k} in {split}"))
+    };
+    assert_eq!(
+        p["refit"]["rows"].as_u64(),
+        Some(rows("train_rows") + rows("test_rows"))
+    );
+    assert_eq!(bundle["refit"], p["refit"]);
+    let metrics = read_json(&dir.join("artifacts/evaluate/metrics.json"));
+    assert_eq!(bundle["metrics"], metrics["test"]);
+    let trained = read_json(&dir.join("artifacts/train/model.json"));
+    assert_ne!(
+        bundle["model"], trained,
+        "the bundled model is the refit, not train's"
+    );
     let status = netsec(dir, &["status"]);
     assert_eq!(text(&status.stdout).trim(), "Pipeline is up to date.");
 }

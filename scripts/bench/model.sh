@@ -6,8 +6,9 @@
 # (5 folds, shuffled with the seed, the first fold is the 20%): identical feature vectors are one
 # group, so no vector of the 20% occurs in the 80%. Then
 #   - netsec: a fresh workspace whose data/phisingData.csv is the 80%, a cold `netsec repro`
-#     (its own grouped split holds out 20% of those rows for its test score, so its model is
-#     fitted on 64% of the data), then `netsec predict` on the 20%;
+#     (its own grouped split holds out 20% of those rows for its test score; with
+#     `evaluate.refit_all`, on in the repository's pipeline, the promoted model is then refitted
+#     on all of the 80%), then `netsec predict` on the 20%;
 #   - scikit-learn: RandomForestClassifier(n_estimators=300) and
 #     HistGradientBoostingClassifier (defaults), both seeded, fitted on the whole 80%.
 # Every F1 has phishing (Result = -1) as the positive class. No choice is made from these

@@ -26,8 +26,9 @@ impl Builtin for Evaluate {
     fn version(&self) -> u32 {
         // 2: writes the evaluation plots. 3: test scored at the CV threshold, which the bundle
         // records; calibration (Brier, reliability) in metrics.json. 4: the ROC, PR and CV
-        // plot data as CSV beside the images (declared as `[plots.NAME]`).
-        4
+        // plot data as CSV beside the images (declared as `[plots.NAME]`). 5: `refit_all`
+        // (promotion.json and the bundle may record a refit on train + test).
+        5
     }
     fn summary(&self) -> &'static str {
         "score the chosen model on test once; write metrics.json; promote it into final_model/"
@@ -79,16 +80,17 @@ impl Builtin for Evaluate {
             netsec_stages::evaluate_with_plots(&cfg, inputs, outputs, plots_dir.as_deref())
                 .map_err(stage_error)?;
         let t = &report.metrics.test;
+        let outcome = match (&report.promotion.refit, report.promotion.promoted) {
+            (Some(r), _) => format!("promoted, refitted on train + test ({} rows)", r.rows),
+            (None, true) => "promoted".to_string(),
+            (None, false) => "not promoted".to_string(),
+        };
         ctx.progress(&format!(
             "`{}` test F1 {:.4}, ROC-AUC {}, {}: {}",
             report.metrics.model,
             t.f1,
             t.roc_auc.map_or("n/a".to_string(), |a| format!("{a:.4}")),
-            if report.promotion.promoted {
-                "promoted"
-            } else {
-                "not promoted"
-            },
+            outcome,
             report.promotion.reason
         ));
         Ok(())

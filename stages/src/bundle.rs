@@ -29,6 +29,11 @@ pub struct ModelBundle {
     pub metrics: TestMetrics,
     /// blake3 (hex) of the `train.npy` the model was fitted on.
     pub training_data_digest: String,
+    /// Present when `model` was refitted on train + test after the test score
+    /// (`evaluate.refit_all`); `metrics` are then those of the fit on train alone. Optional
+    /// within format 1: bundles without it load.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refit: Option<crate::refit::Refit>,
     /// The tracked params the model was produced with (e.g. `{"train": {...}}`).
     pub params: serde_json::Value,
     pub netsec_version: String,

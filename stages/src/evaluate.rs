@@ -10,6 +10,7 @@ use crate::bundle::{bundle_path, ModelBundle, BUNDLE_FORMAT};
 use crate::error::{Result, StageError};
 use crate::fsio::{read_json, write_json};
 use crate::plots::{write_plots, PlotInputs};
+use crate::refit::{refit_on_all, Refit};
 use crate::schema::Schema;
 use crate::train::CvReport;
 use crate::transform::{load_xy, Preprocessor};
@@ -21,12 +22,17 @@ use crate::validate::ValidationReport;
 pub struct EvaluateConfig {
     /// Promote when test F1 beats the current bundle's by at least this much.
     pub min_improvement: f64,
+    /// After the test score and the decision to promote, fit the chosen candidate again on
+    /// train + test and bundle that model (see [`crate::refit`]); its recorded metrics stay
+    /// those of the fit on train alone.
+    pub refit_all: bool,
 }
 
 impl Default for EvaluateConfig {
     fn default() -> Self {
         Self {
             min_improvement: 0.0,
+            refit_all: false,
         }
     }
 }
@@ -148,6 +154,9 @@ pub struct Promotion {
     pub reason: String,
     pub old_f1: Option<f64>,
     pub new_f1: f64,
+    /// Set when the promoted model was refitted on train + test (`evaluate.refit_all`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refit: Option<Refit>,
 }
 
 /// What `evaluate` did.
@@ -241,7 +250,7 @@ pub fn evaluate_with_plots(
         write_plots(&plot_inputs, dir)?;
     }
 
-    let promotion = decide(
+    let mut promotion = decide(
         cfg,
         inputs.current_bundle.as_deref(),
         inputs.schema,
@@ -250,6 +259,21 @@ pub fn evaluate_with_plots(
     let mut bundle_file = None;
     if promotion.promoted {
         let digest = file_digest(&train_npy)?;
+        let model = if cfg.refit_all {
+            let (refit, rows) = refit_on_all(
+                &metrics.cv,
+                &model,
+                &inputs.train_dir,
+                &inputs.transform_dir,
+            )?;
+            promotion.refit = Some(Refit {
+                rows,
+                test_data_digest: file_digest(&test_npy)?,
+            });
+            refit
+        } else {
+            model
+        };
         let bundle = ModelBundle {
             format_version: BUNDLE_FORMAT,
             schema: inputs.schema.clone(),
@@ -257,6 +281,7 @@ pub fn evaluate_with_plots(
             model,
             metrics: test,
             training_data_digest: digest,
+            refit: promotion.refit.clone(),
             params: inputs.params,
             netsec_version: inputs.netsec_version,
             created_at: inputs.created_at,
@@ -298,6 +323,7 @@ fn decide(cfg: &EvaluateConfig, current: Option<&Path>, schema: &Schema, new_f1:
         reason,
         old_f1,
         new_f1,
+        refit: None,
     };
     let Some(dir) = current.filter(|d| bundle_path(d).exists()) else {
         return promote("no current model".into(), None);
@@ -336,6 +362,7 @@ fn decide(cfg: &EvaluateConfig, current: Option<&Path>, schema: &Schema, new_f1:
             ),
             old_f1: Some(old_f1),
             new_f1,
+            refit: None,
         }
     }
 }

@@ -38,6 +38,7 @@ pub mod bundle;
 pub mod evaluate;
 pub mod plots;
 pub mod predict;
+pub mod refit;
 pub mod train;
 
 pub use bundle::{ModelBundle, BUNDLE_FILE, BUNDLE_FORMAT};
@@ -49,6 +50,7 @@ pub use predict::{
     format_probability, labelled_predictions_csv, legend, predict, predict_frame, predict_to_file,
     predictions_csv, PredictReport, Predictions,
 };
+pub use refit::Refit;
 pub use train::{train, train_observed, CvReport, TrainReport};
 
 // The comparison split (lead).

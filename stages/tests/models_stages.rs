@@ -59,6 +59,20 @@ fn eval(
     current: Option<PathBuf>,
     tag: &str,
 ) -> EvaluateReport {
+    let cfg = EvaluateConfig {
+        min_improvement,
+        ..Default::default()
+    };
+    eval_with(dir, schema, &cfg, current, tag).unwrap()
+}
+
+fn eval_with(
+    dir: &Path,
+    schema: &Schema,
+    cfg: &EvaluateConfig,
+    current: Option<PathBuf>,
+    tag: &str,
+) -> netsec_stages::Result<EvaluateReport> {
     let inputs = EvaluateInputs {
         transform_dir: dir.join("transform"),
         train_dir: dir.join("train"),
@@ -75,7 +89,7 @@ fn eval(
         promotion_json: dir.join(format!("promotion-{tag}.json")),
         bundle_dir: dir.join(format!("bundle-{tag}")),
     };
-    evaluate(&EvaluateConfig { min_improvement }, inputs, out).unwrap()
+    evaluate(cfg, inputs, out)
 }
 
 #[test]
@@ -171,6 +185,68 @@ fn train_evaluate_promote_and_reload() {
         fourth.promotion.promoted && fourth.promotion.reason.contains("unusable"),
         "{:?}",
         fourth.promotion
+    );
+}
+
+#[test]
+fn refit_all_ships_the_chosen_candidate_fitted_on_train_and_test() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    transformed(dir, false);
+    let rep = train(&quick_cfg(), &dir.join("transform"), &dir.join("train")).unwrap();
+    let schema = schema();
+    let cfg = EvaluateConfig {
+        refit_all: true,
+        ..Default::default()
+    };
+    let plain = eval(dir, &schema, 0.0, None, "plain");
+    let refitted = eval_with(dir, &schema, &cfg, None, "refit").unwrap();
+    // The test score is that of the model fitted on train alone, with or without the refit.
+    assert_eq!(refitted.metrics, plain.metrics);
+    let refit = refitted.promotion.refit.clone().expect("refit recorded");
+    let (x_tr, y_tr) = netsec_stages::load_xy(&dir.join("transform/train.npy")).unwrap();
+    let (x_te, y_te) = netsec_stages::load_xy(&dir.join("transform/test.npy")).unwrap();
+    assert_eq!(refit.rows, y_tr.len() + y_te.len());
+    let test_npy = std::fs::read(dir.join("transform/test.npy")).unwrap();
+    assert_eq!(
+        refit.test_data_digest,
+        blake3::hash(&test_npy).to_hex().to_string()
+    );
+    let bundle = ModelBundle::load(&dir.join("bundle-refit")).unwrap();
+    assert_eq!(bundle.refit.as_ref(), Some(&refit));
+    assert_eq!(bundle.metrics, refitted.metrics.test);
+    // The bundled model is the chosen candidate, same seed, fitted on train rows then test rows.
+    let x = ndarray::concatenate(ndarray::Axis(0), &[x_tr.view(), x_te.view()]).unwrap();
+    let y: Vec<u8> = y_tr.iter().chain(y_te.iter()).copied().collect();
+    let expected = rep.table[rep.chosen]
+        .params
+        .fit(x.view(), &y, rep.config.seed)
+        .unwrap();
+    assert_eq!(bundle.model, expected);
+    let trained = ModelBundle::load(&dir.join("bundle-plain")).unwrap();
+    assert_ne!(bundle.model, trained.model);
+    assert_eq!(trained.refit, None);
+    let promo: Promotion =
+        serde_json::from_slice(&std::fs::read(dir.join("promotion-refit.json")).unwrap()).unwrap();
+    assert_eq!(promo, refitted.promotion);
+    // Not promoted: nothing is refitted.
+    let kept = EvaluateConfig {
+        min_improvement: 0.5,
+        refit_all: true,
+    };
+    let rep2 = eval_with(dir, &schema, &kept, Some(dir.join("bundle-refit")), "kept").unwrap();
+    assert!(!rep2.promotion.promoted && rep2.promotion.refit.is_none());
+    // A cv.json whose `chosen` names no row (damaged, or edited by hand) is an artifact error
+    // naming the file, not a panic.
+    let mut bad = rep.clone();
+    bad.chosen = 99;
+    std::fs::write(dir.join("train/cv.json"), serde_json::to_vec(&bad).unwrap()).unwrap();
+    let err = eval_with(dir, &schema, &cfg, None, "bad")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("cv.json") && err.contains("`chosen` is 99"),
+        "{err}"
     );
 }
 

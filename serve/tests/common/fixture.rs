@@ -46,6 +46,7 @@ pub fn build_bundle(variant: u64) -> Vec<u8> {
         model,
         metrics: TestMetrics::score(&y_te, proba.as_slice().expect("contiguous")),
         training_data_digest: format!("test-fixture-half-{variant}"),
+        refit: None,
         params: json!({"train": {"models": ["forest"], "n_trees": 40, "seed": 42 + variant}}),
         netsec_version: env!("CARGO_PKG_VERSION").to_string(),
         created_at: Some(format!("2026-11-22T00:00:0{variant}Z")),

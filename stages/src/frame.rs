@@ -459,6 +459,9 @@ fn close_distance(a: &str, b: &str) -> Option<usize> {
 }
 
 /// First offending line, its value, and a count, per kind of cell problem of one column.
+/// The largest integer magnitude an `f32` holds exactly (2²⁴): the bound of an int64 cell.
+const F32_EXACT_INT: u64 = 1 << 24;
+
 #[derive(Default)]
 struct CellCheck {
     wrong_type: Option<(usize, String)>,
@@ -487,11 +490,16 @@ impl CellCheck {
                 b"1" => Some(1.0),
                 b"0" => Some(0.0),
                 b"-1" => Some(-1.0),
-                _ => parse_int(raw).map(|v| v as f64),
+                // Features are stored as f32: an integer beyond ±2²⁴ would be rounded.
+                _ => parse_int(raw)
+                    .filter(|v| v.unsigned_abs() <= F32_EXACT_INT)
+                    .map(|v| v as f64),
             },
+            // Beyond f32's range a value would be stored as ±infinity.
             Dtype::Float64 => std::str::from_utf8(raw)
                 .ok()
-                .and_then(|s| s.parse::<f64>().ok()),
+                .and_then(|s| s.parse::<f64>().ok())
+                .filter(|v| v.is_nan() || v.abs() <= f64::from(f32::MAX)),
         };
         let Some(v) = parsed else {
             return self.wrong_type(raw, line);

@@ -167,6 +167,47 @@ fn ragged_rows_are_reported_once_with_a_count() {
 }
 
 #[test]
+fn cells_the_f32_store_cannot_hold_exactly_are_rejected_not_rounded() {
+    let yaml = "version: 1\ntarget:\n  column: Result\n  labels: {phishing: -1, legitimate: 1}\n  positive: phishing\ncolumns:\n  - { name: n, dtype: int64 }\n  - { name: c, dtype: float64 }\n";
+    let schema = Schema::from_yaml_str(yaml, Path::new("schema.yaml")).expect("schema");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path().join("in.csv");
+    // ±2^24 and f32::MAX (about 3.4028e38) are the largest magnitudes stored exactly/finitely.
+    std::fs::write(&p, "n,c\n16777216,3.4e38\n-16777216,-1.5\n").expect("write");
+    let f = Frame::read_csv(&p, &schema, LabelMode::Optional).expect("in range");
+    assert_eq!(f.features[[0, 0]], 16_777_216.0);
+    assert_eq!(f.features[[1, 0]], -16_777_216.0);
+    assert!(f.features[[0, 1]].is_finite());
+    std::fs::write(&p, "n,c\n16777217,1\n1,1e39\n-99999999,2\n").expect("write");
+    let err = Frame::read_csv(&p, &schema, LabelMode::Optional).expect_err("out of range");
+    let StageError::Data { problems, .. } = &err else {
+        panic!("{err}")
+    };
+    assert!(
+        problems.contains(&Problem::WrongType {
+            column: "n".into(),
+            line: 2,
+            value: "16777217".into(),
+            expected: Dtype::Int64,
+            rows: 2
+        }),
+        "{problems:?}"
+    );
+    assert!(
+        problems.contains(&Problem::WrongType {
+            column: "c".into(),
+            line: 3,
+            value: "1e39".into(),
+            expected: Dtype::Float64,
+            rows: 1
+        }),
+        "{problems:?}"
+    );
+    let text = err.to_string();
+    assert!(text.contains("±16,777,216"), "{text}");
+}
+
+#[test]
 fn int_cells_must_be_integers() {
     let p = problems("a,b_col,c\n1.0,1,1\n", LabelMode::Optional);
     assert!(

@@ -21,11 +21,13 @@ pub enum Dtype {
 }
 
 impl Dtype {
-    /// "an int64", for messages.
+    /// "an int64 within …", for messages: the range is that of the `f32` feature store.
     pub fn describe(&self) -> &'static str {
         match self {
-            Dtype::Int64 => "an int64",
-            Dtype::Float64 => "a float64",
+            Dtype::Int64 => {
+                "an int64 within ±16,777,216 (2^24: the integers the float32 feature store holds exactly)"
+            }
+            Dtype::Float64 => "a float64 within ±3.4e38 (the float32 feature store's range)",
         }
     }
 }

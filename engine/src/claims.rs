@@ -101,14 +101,7 @@ mod tests {
     use super::*;
 
     fn open(root: &std::path::Path) -> Repo {
-        std::fs::write(
-            root.join("pipeline.toml"),
-            "[stages.a]\ncmd = \"true\"\ndeps = []\nouts = [\"a.txt\"]\n",
-        )
-        .expect("pipeline");
-        Repo::open(root, crate::Extensions::default(), BTreeMap::new())
-            .expect("open")
-            .0
+        crate::test_repo::one_stage_repo(root)
     }
 
     fn outs(p: &str) -> BTreeSet<RepoPath> {

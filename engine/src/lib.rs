@@ -59,6 +59,8 @@ pub mod suggest;
 pub mod workspace;
 
 #[cfg(test)]
+mod test_repo;
+#[cfg(test)]
 mod tests_builtin;
 
 /// The reasons a stage is dirty live in the protocol crate (they are `--json` output).

@@ -280,15 +280,8 @@ mod tests {
     use super::*;
     use std::os::unix::process::CommandExt;
 
-    fn open(root: &Path) -> Repo {
-        std::fs::write(
-            root.join("pipeline.toml"),
-            "[stages.a]\ncmd = \"true\"\ndeps = []\nouts = [\"a.txt\"]\n",
-        )
-        .expect("pipeline");
-        Repo::open(root, crate::Extensions::default(), BTreeMap::new())
-            .expect("open")
-            .0
+    fn open(root: &std::path::Path) -> Repo {
+        crate::test_repo::one_stage_repo(root)
     }
 
     fn group_alive(pgid: i32) -> bool {

@@ -20,6 +20,11 @@ use serde::{Deserialize, Serialize};
 use crate::repo_path::RepoPath;
 use crate::workspace::Repo;
 
+/// Caps on the claims read back: the log holds one line per stage (about 100 bytes plus its
+/// out paths), so 64 MiB is hundreds of thousands of stages; a legacy file is one stage's.
+const MAX_LOG_BYTES: u64 = 64 << 20;
+const MAX_LEGACY_BYTES: u64 = 4 << 20;
+
 fn legacy_path(repo: &Repo, stage: &str) -> PathBuf {
     repo.stage_state("claims", stage)
 }
@@ -41,7 +46,9 @@ pub struct Index(Mutex<Option<BTreeMap<String, BTreeSet<RepoPath>>>>);
 
 fn load(repo: &Repo) -> BTreeMap<String, BTreeSet<RepoPath>> {
     let mut map = BTreeMap::new();
-    let Ok(bytes) = std::fs::read(log_path(repo)) else {
+    // A log that is not a regular file or beyond the cap reads as no claims: outs that exist
+    // are then refused, never deleted.
+    let Ok(bytes) = netsec_common::read_regular(&log_path(repo), Some(MAX_LOG_BYTES)) else {
         return map;
     };
     for line in bytes.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
@@ -61,7 +68,7 @@ pub fn claimed(repo: &Repo, stage: &str) -> BTreeSet<RepoPath> {
         .ok()
         .and_then(|mut g| g.get_or_insert_with(|| load(repo)).get(stage).cloned());
     known.unwrap_or_else(|| {
-        std::fs::read(legacy_path(repo, stage))
+        netsec_common::read_regular(&legacy_path(repo, stage), Some(MAX_LEGACY_BYTES))
             .ok()
             .and_then(|b| serde_json::from_slice(&b).ok())
             .unwrap_or_default()
@@ -132,5 +139,24 @@ mod tests {
         std::fs::create_dir_all(legacy.parent().expect("dir")).expect("mkdir");
         std::fs::write(&legacy, b"[\"d.txt\"]").expect("legacy");
         assert_eq!(claimed(&next, "d"), outs("d.txt"));
+    }
+
+    #[test]
+    fn a_claims_log_that_is_not_a_regular_file_reads_as_no_claims_without_blocking() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let repo = open(t.path());
+        let log = log_path(&repo);
+        std::fs::create_dir_all(log.parent().expect("dir")).expect("mkdir");
+        // A FIFO would block a plain read forever; /dev/zero would fill memory.
+        let made = std::process::Command::new("mkfifo")
+            .arg(&log)
+            .status()
+            .expect("mkfifo");
+        assert!(made.success());
+        assert!(claimed(&repo, "a").is_empty());
+        std::fs::remove_file(&log).expect("rm fifo");
+        std::os::unix::fs::symlink("/dev/zero", &log).expect("symlink");
+        let next = open(t.path());
+        assert!(claimed(&next, "a").is_empty());
     }
 }

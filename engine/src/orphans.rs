@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use netsec_common::read_regular;
 use rustix::process::{kill_process_group, test_kill_process_group, Pid, Signal};
 use serde::{Deserialize, Serialize};
 
@@ -41,6 +42,11 @@ fn path(repo: &Repo, stage: &str) -> PathBuf {
 }
 
 const LOG_PREFIX: &str = "cmds-";
+/// Caps on what is read back from `.netsec/state/running/`: a record is one small JSON object;
+/// a process's log holds a line per command it started (about 100 bytes each). Anything larger,
+/// or not a regular file, is not ours and is ignored.
+const MAX_RECORD_BYTES: u64 = 1 << 20;
+const MAX_LOG_BYTES: u64 = 64 << 20;
 const LOG_SUFFIX: &str = ".log";
 
 /// Start time of `pid`, if it is alive.
@@ -174,12 +180,16 @@ fn leftovers(repo: &Repo) -> Vec<(PathBuf, File, BTreeMap<i32, Record>)> {
         if !(name.starts_with(LOG_PREFIX) && name.ends_with(LOG_SUFFIX)) {
             continue;
         }
+        // Only a regular file (not followed through a symlink): a FIFO would block the open.
+        if !e.file_type().is_ok_and(|t| t.is_file()) {
+            continue;
+        }
         let p = e.path();
         let Ok(file) = File::open(&p) else { continue };
         if file.try_lock().is_err() {
             continue; // a live process's
         }
-        let bytes = std::fs::read(&p).unwrap_or_default();
+        let bytes = read_regular(&p, Some(MAX_LOG_BYTES)).unwrap_or_default();
         out.push((p, file, unfinished(&bytes)));
     }
     out
@@ -249,8 +259,9 @@ pub fn clear(repo: &Repo, pgid: i32) {
 pub fn reap(repo: &Repo, stage: &str) -> Option<String> {
     repo.running.ensure_open(repo);
     let p = path(repo, stage);
-    let bytes = std::fs::read(&p).ok()?;
+    let bytes = read_regular(&p, Some(MAX_RECORD_BYTES)).ok();
     let _ = std::fs::remove_file(&p);
+    let bytes = bytes?;
     let rec: Record = serde_json::from_slice(&bytes).ok()?;
     let pid = Pid::from_raw(rec.pgid)?;
     if rec.pgid <= 1 || test_kill_process_group(pid).is_err() {
@@ -286,6 +297,31 @@ mod tests {
 
     fn group_alive(pgid: i32) -> bool {
         Pid::from_raw(pgid).is_some_and(|p| test_kill_process_group(p).is_ok())
+    }
+
+    fn mkfifo(p: &Path) {
+        std::fs::create_dir_all(p.parent().expect("dir")).expect("mkdir");
+        let made = std::process::Command::new("mkfifo")
+            .arg(p)
+            .status()
+            .expect("mkfifo");
+        assert!(made.success());
+    }
+
+    #[test]
+    fn fifos_where_logs_and_records_belong_are_skipped_without_blocking() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let repo = open(t.path());
+        // A FIFO opened for reading blocks until a writer comes: none ever will.
+        mkfifo(&dir(&repo).join("cmds-9.log"));
+        let rec = path(&repo, "x");
+        mkfifo(&rec);
+        assert!(!interrupted(&repo, "a"));
+        assert!(reap(&repo, "x").is_none());
+        assert!(!rec.exists(), "the bogus record is removed");
+        record(&repo, "b", 4_000_002);
+        clear(&repo, 4_000_002);
+        repo.running.close();
     }
 
     #[test]

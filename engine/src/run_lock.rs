@@ -14,6 +14,7 @@
 //! case is a stage computed twice, never a wrong result.
 
 use std::fs::{File, OpenOptions};
+use std::os::unix::fs::OpenOptionsExt as _;
 
 use crate::digest::Digest;
 use crate::workspace::Repo;
@@ -35,7 +36,13 @@ impl RunLock {
         let hex = key.to_hex();
         let path = dir.join(format!("{}.lock", &hex[..STRIPE_DIGITS]));
         let mut opts = OpenOptions::new();
-        opts.write(true).create(true).truncate(false);
+        // Non-blocking: a FIFO put where a lock file belongs would block a write-only open
+        // forever; with the flag the open fails and the stage runs unlocked, as when the lock
+        // cannot be taken. A regular file ignores the flag.
+        opts.write(true)
+            .create(true)
+            .truncate(false)
+            .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32);
         let file = match opts.open(&path) {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -46,5 +53,33 @@ impl RunLock {
         };
         file.lock().ok()?;
         Some(RunLock { _file: file })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fifo_where_the_lock_file_belongs_does_not_block() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let repo = crate::test_repo::one_stage_repo(t.path());
+        let key = Digest::of_bytes(b"stage");
+        let path = repo
+            .dot
+            .join("cache")
+            .join("running-v1")
+            .join(format!("{}.lock", &key.to_hex()[..STRIPE_DIGITS]));
+        std::fs::create_dir_all(path.parent().expect("dir")).expect("mkdir");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&path)
+            .status()
+            .expect("mkfifo");
+        assert!(made.success());
+        // No reader: the open fails at once and the stage runs without the lock.
+        assert!(RunLock::acquire(&repo, &key).is_none());
+        std::fs::remove_file(&path).expect("rm");
+        let held = RunLock::acquire(&repo, &key).expect("a regular lock file");
+        drop(held);
     }
 }

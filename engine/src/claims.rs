@@ -146,13 +146,8 @@ mod tests {
         let t = tempfile::tempdir().expect("tempdir");
         let repo = open(t.path());
         let log = log_path(&repo);
-        std::fs::create_dir_all(log.parent().expect("dir")).expect("mkdir");
         // A FIFO would block a plain read forever; /dev/zero would fill memory.
-        let made = std::process::Command::new("mkfifo")
-            .arg(&log)
-            .status()
-            .expect("mkfifo");
-        assert!(made.success());
+        crate::test_repo::mkfifo(&log);
         assert!(claimed(&repo, "a").is_empty());
         std::fs::remove_file(&log).expect("rm fifo");
         std::os::unix::fs::symlink("/dev/zero", &log).expect("symlink");

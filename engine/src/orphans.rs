@@ -14,7 +14,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -42,12 +42,12 @@ fn path(repo: &Repo, stage: &str) -> PathBuf {
 }
 
 const LOG_PREFIX: &str = "cmds-";
+const LOG_SUFFIX: &str = ".log";
 /// Caps on what is read back from `.netsec/state/running/`: a record is one small JSON object;
 /// a process's log holds a line per command it started (about 100 bytes each). Anything larger,
 /// or not a regular file, is not ours and is ignored.
 const MAX_RECORD_BYTES: u64 = 1 << 20;
 const MAX_LOG_BYTES: u64 = 64 << 20;
-const LOG_SUFFIX: &str = ".log";
 
 /// Start time of `pid`, if it is alive.
 fn start_time(pid: i32) -> Option<u64> {
@@ -189,7 +189,13 @@ fn leftovers(repo: &Repo) -> Vec<(PathBuf, File, BTreeMap<i32, Record>)> {
         if file.try_lock().is_err() {
             continue; // a live process's
         }
-        let bytes = read_regular(&p, Some(MAX_LOG_BYTES)).unwrap_or_default();
+        // Read from the handle just locked (a regular file, checked above); past the cap it
+        // is not ours and reads as empty.
+        let mut bytes = Vec::new();
+        let read = (&file).take(MAX_LOG_BYTES + 1).read_to_end(&mut bytes);
+        if read.is_err() || bytes.len() as u64 > MAX_LOG_BYTES {
+            bytes.clear();
+        }
         out.push((p, file, unfinished(&bytes)));
     }
     out
@@ -299,23 +305,14 @@ mod tests {
         Pid::from_raw(pgid).is_some_and(|p| test_kill_process_group(p).is_ok())
     }
 
-    fn mkfifo(p: &Path) {
-        std::fs::create_dir_all(p.parent().expect("dir")).expect("mkdir");
-        let made = std::process::Command::new("mkfifo")
-            .arg(p)
-            .status()
-            .expect("mkfifo");
-        assert!(made.success());
-    }
-
     #[test]
     fn fifos_where_logs_and_records_belong_are_skipped_without_blocking() {
         let t = tempfile::tempdir().expect("tempdir");
         let repo = open(t.path());
         // A FIFO opened for reading blocks until a writer comes: none ever will.
-        mkfifo(&dir(&repo).join("cmds-9.log"));
+        crate::test_repo::mkfifo(&dir(&repo).join("cmds-9.log"));
         let rec = path(&repo, "x");
-        mkfifo(&rec);
+        crate::test_repo::mkfifo(&rec);
         assert!(!interrupted(&repo, "a"));
         assert!(reap(&repo, "x").is_none());
         assert!(!rec.exists(), "the bogus record is removed");

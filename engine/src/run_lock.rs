@@ -70,12 +70,7 @@ mod tests {
             .join("cache")
             .join("running-v1")
             .join(format!("{}.lock", &key.to_hex()[..STRIPE_DIGITS]));
-        std::fs::create_dir_all(path.parent().expect("dir")).expect("mkdir");
-        let made = std::process::Command::new("mkfifo")
-            .arg(&path)
-            .status()
-            .expect("mkfifo");
-        assert!(made.success());
+        crate::test_repo::mkfifo(&path);
         // No reader: the open fails at once and the stage runs without the lock.
         assert!(RunLock::acquire(&repo, &key).is_none());
         std::fs::remove_file(&path).expect("rm");

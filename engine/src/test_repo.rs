@@ -1,4 +1,5 @@
-//! Unit-test support: a repository of one trivial stage (`a`, out `a.txt`), opened in `root`.
+//! Unit-test support: a repository of one trivial stage (`a`, out `a.txt`), opened in `root`,
+//! and FIFOs where state files belong (a plain open or read of one blocks forever).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -14,4 +15,14 @@ pub(crate) fn one_stage_repo(root: &Path) -> Repo {
     Repo::open(root, crate::Extensions::default(), BTreeMap::new())
         .expect("open")
         .0
+}
+
+/// A FIFO at `p` (its parent directories created).
+pub(crate) fn mkfifo(p: &Path) {
+    std::fs::create_dir_all(p.parent().expect("dir")).expect("mkdir");
+    let made = std::process::Command::new("mkfifo")
+        .arg(p)
+        .status()
+        .expect("mkfifo");
+    assert!(made.success(), "mkfifo {}", p.display());
 }

@@ -1,6 +1,7 @@
 //! `netsec exp show`: the workspace, `HEAD` and every experiment as rows of params and
 //! metrics; a terminal table that fits the width, CSV, Markdown, or `--json` (`ExpRow`s).
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
@@ -284,7 +285,7 @@ pub fn run(ui: &Ui, cwd: &Path, a: ShowArgs) -> Result<i32, Error> {
             vals.fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.min(v))))
         }
     });
-    let table: Vec<Vec<String>> = rows
+    let mut table: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
             let mut cells = vec![
@@ -311,11 +312,13 @@ pub fn run(ui: &Ui, cwd: &Path, a: ShowArgs) -> Result<i32, Error> {
         .collect();
     // Names, params and statuses come from records (a pulled or hand-edited one too): escape
     // their control characters before they reach the terminal. `--json` escapes by itself.
-    let header: Vec<String> = header.iter().map(|s| printable(s).into_owned()).collect();
-    let table: Vec<Vec<String>> = table
-        .iter()
-        .map(|row| row.iter().map(|c| printable(c).into_owned()).collect())
-        .collect();
+    let escape = |s: &mut String| {
+        if let Cow::Owned(e) = printable(s) {
+            *s = e;
+        }
+    };
+    header.iter_mut().for_each(escape);
+    table.iter_mut().flatten().for_each(escape);
     if a.csv {
         let esc = |s: &str| {
             if s.contains([',', '"', '\n']) {

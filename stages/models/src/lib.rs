@@ -17,6 +17,7 @@ pub mod groups;
 pub mod logistic;
 pub mod metrics;
 pub mod model;
+mod model_read;
 pub mod params;
 pub mod rng;
 pub mod select;

@@ -5,7 +5,7 @@ use std::hash::{Hash, Hasher};
 
 use ndarray::{Array1, ArrayView1, ArrayView2};
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::boosting::GradientBoosting;
 use crate::cart::DecisionTree;
@@ -20,8 +20,9 @@ use crate::vote::SoftVote;
 /// one tree stays in L1 while the chunk (1,024 × 30 × 8 B = 240 KB) stays in L2.
 const CHUNK: usize = 1024;
 
-/// Any fitted learner of this crate. Serialised with a `kind` tag.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Any fitted learner of this crate. Serialised with a `kind` tag; read by `model_read`,
+/// which decodes the large fields without buffering the object.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Model {
     Logistic(LogisticRegression),

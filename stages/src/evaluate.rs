@@ -187,7 +187,10 @@ pub fn evaluate_with_plots(
 ) -> Result<EvaluateReport> {
     let model: Model = read_json(&inputs.train_dir.join("model.json"))?;
     let cv: CvReport = read_json(&inputs.train_dir.join("cv.json"))?;
-    let pre = Preprocessor::load(&inputs.transform_dir.join("preprocessor.json"))?;
+    // The preprocessor is read twice: its feature names now, the whole of it (the imputer's
+    // fitted rows, tens of MB at a million rows) only for the bundle, after the refit.
+    let preprocessor_json = inputs.transform_dir.join("preprocessor.json");
+    let features = Preprocessor::feature_names(&preprocessor_json)?;
     let train_npy = inputs.transform_dir.join("train.npy");
     let test_npy = inputs.transform_dir.join("test.npy");
     let (x, y) = load_xy(&test_npy)?;
@@ -228,7 +231,7 @@ pub fn evaluate_with_plots(
             .transpose()?;
         let proba = proba.to_vec();
         let importance = model.feature_importance().map(|imp| {
-            pre.features
+            features
                 .iter()
                 .cloned()
                 .zip(imp)
@@ -260,9 +263,12 @@ pub fn evaluate_with_plots(
     if promotion.promoted {
         let digest = file_digest(&train_npy)?;
         let model = if cfg.refit_all {
+            // The train fit is not needed past its name: freed before the refit's rows load.
+            let fitted = model.name();
+            drop(model);
             let (refit, rows) = refit_on_all(
                 &metrics.cv,
-                &model,
+                fitted,
                 &inputs.train_dir,
                 &inputs.transform_dir,
             )?;
@@ -277,7 +283,7 @@ pub fn evaluate_with_plots(
         let bundle = ModelBundle {
             format_version: BUNDLE_FORMAT,
             schema: inputs.schema.clone(),
-            preprocessor: pre,
+            preprocessor: Preprocessor::load(&preprocessor_json)?,
             model,
             metrics: test,
             training_data_digest: digest,

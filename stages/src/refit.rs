@@ -28,12 +28,14 @@ pub struct Refit {
 }
 
 /// Fits the chosen candidate of `train_dir/cv.json` (read as `cv`) on the rows of
-/// `transform_dir/train.npy` followed by those of `test.npy`, with the CV's seed. `model` is
-/// the `model.json` beside it: the refit must be of its kind, or the two files come from
-/// different runs.
+/// `transform_dir/train.npy` followed by those of `test.npy`, with the CV's seed. `fitted` is
+/// the family name of the `model.json` beside it: the refit must be of its kind, or the two
+/// files come from different runs. Only the name is asked for, so the caller can free the
+/// train fit before the refit's matrices are loaded (at a million rows the two together were
+/// the stage's peak).
 pub fn refit_on_all(
     cv: &CvReport,
-    model: &Model,
+    fitted: &str,
     train_dir: &Path,
     transform_dir: &Path,
 ) -> Result<(Model, usize)> {
@@ -49,13 +51,12 @@ pub fn refit_on_all(
                 cv.table.len()
             ),
         })?;
-    if row.params.name() != model.name() {
+    if row.params.name() != fitted {
         return Err(StageError::Artifact {
             path: cv_json,
             message: format!(
-                "the chosen candidate is `{}` but model.json holds `{}`: the two files come from different runs; rerun `train`",
+                "the chosen candidate is `{}` but model.json holds `{fitted}`: the two files come from different runs; rerun `train`",
                 row.params.name(),
-                model.name()
             ),
         });
     }

@@ -68,6 +68,16 @@ impl Preprocessor {
     pub fn load(path: &Path) -> Result<Preprocessor> {
         read_json(path)
     }
+
+    /// Only the feature names of a saved preprocessor: the imputer's rows are parsed and
+    /// skipped, not kept.
+    pub fn feature_names(path: &Path) -> Result<Vec<String>> {
+        #[derive(serde::Deserialize)]
+        struct Names {
+            features: Vec<String>,
+        }
+        read_json::<Names>(path).map(|n| n.features)
+    }
 }
 
 /// What `transform` did.

@@ -248,6 +248,31 @@ fn refit_all_ships_the_chosen_candidate_fitted_on_train_and_test() {
         err.contains("cv.json") && err.contains("`chosen` is 99"),
         "{err}"
     );
+    // A cv.json whose chosen row is of another family than model.json: the two files come
+    // from different runs, and the refit says so instead of shipping the wrong kind.
+    let other = rep
+        .table
+        .iter()
+        .position(|r| r.params.name() != rep.table[rep.chosen].params.name())
+        .expect("a grid of more than one family");
+    let mut mixed = rep.clone();
+    mixed.chosen = other;
+    std::fs::write(
+        dir.join("train/cv.json"),
+        serde_json::to_vec(&mixed).unwrap(),
+    )
+    .unwrap();
+    let err = eval_with(dir, &schema, &cfg, None, "mixed")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("different runs")
+            && err.contains(&format!(
+                "model.json holds `{}`",
+                rep.table[rep.chosen].params.name()
+            )),
+        "{err}"
+    );
 }
 
 #[test]

@@ -3,6 +3,7 @@
 
 mod builtins;
 mod commands;
+mod memory;
 mod output;
 mod progress;
 mod remotes;
@@ -90,6 +91,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    memory::init();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

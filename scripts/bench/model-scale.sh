@@ -77,6 +77,14 @@ for n in $SIZES; do
   if [[ -f "$ws/artifacts/train/cv.json" ]]; then
     python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); print("   chose %s, CV F1 %.4f, threshold %.4f, %d candidates" % (c["model"], c["cv_f1"], c["threshold"], len(c["table"])))' "$ws/artifacts/train/cv.json"
   fi
+  if [[ -f "$ws/artifacts/train/model.json" ]]; then
+    # Issue #16's memory bound: peak RSS <= 3 x the CSV's size + the model's, in MiB.
+    python3 -c 'import os,sys
+csv, model, peak = os.path.getsize(sys.argv[1]), os.path.getsize(sys.argv[2]), int(sys.argv[3])
+bound = (3 * csv + model) / 2**20
+print("   peak %d MiB, bound 3 x %.1f + %.1f = %.1f MiB: %s" % (peak, csv / 2**20, model / 2**20, bound, "within" if peak <= bound else "OVER"))' \
+      "$ws/data/phisingData.csv" "$ws/artifacts/train/model.json" "$peak"
+  fi
   if [[ -f "$ws/artifacts/validate/report.yaml" ]]; then
     grep -m1 '  reason:' "$ws/artifacts/validate/report.yaml" | sed 's/^ */   validate: /'
   fi

@@ -6,6 +6,7 @@
 //! only, after the stage's outs are in place, hashed and cached; the lock is written at the end.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::Mutex;
 use std::time::Instant;
@@ -53,6 +54,13 @@ struct StageParams {
 struct Done {
     report: StageReport,
     entry: Option<LockEntry>,
+}
+
+/// What a worker sends back for a job.
+enum FromWorker {
+    Done(Box<Done>),
+    /// A queued job found the run stopping (a failure without `-k`, Ctrl-C) and did not start.
+    NotStarted(String),
 }
 
 pub type EventSink<'a> = &'a (dyn Fn(Event<'_>) + Sync);
@@ -246,8 +254,11 @@ fn run(
     let mut journaled = false;
     let (job_tx, job_rx) = mpsc::channel::<(String, Option<LockEntry>)>();
     let job_rx = Mutex::new(job_rx);
+    // Set by a worker whose stage failed (without `-k`): queued jobs do not start after it.
+    let stopping = AtomicBool::new(false);
+    let stopping = &stopping;
     std::thread::scope(|scope| -> Result<(), Error> {
-        let (done_tx, done_rx) = mpsc::channel::<Done>();
+        let (done_tx, done_rx) = mpsc::channel::<FromWorker>();
         let workers = jobs.min(selected.len()).max(1);
         for _ in 0..workers {
             let done_tx = done_tx.clone();
@@ -258,6 +269,12 @@ fn run(
                     Err(_) => return,
                 };
                 let Ok((name, entry)) = job else { return };
+                if stopping.load(Ordering::SeqCst) || cancel.is_cancelled() {
+                    if done_tx.send(FromWorker::NotStarted(name)).is_err() {
+                        return;
+                    }
+                    continue;
+                }
                 let done = process(
                     repo,
                     opts,
@@ -268,23 +285,35 @@ fn run(
                     cancel,
                     on_event,
                 );
-                if done_tx.send(done).is_err() {
+                if done.report.outcome == Outcome::Failed && !opts.keep_going {
+                    stopping.store(true, Ordering::SeqCst);
+                }
+                if done_tx.send(FromWorker::Done(Box::new(done))).is_err() {
                     return;
                 }
             });
         }
         drop(done_tx);
+        // Jobs in flight (running or queued) and the `-j` slots they take. A one-slot stage
+        // may also be queued behind the running ones, up to one per worker, so that a worker
+        // that finishes starts its next stage at once instead of waiting for this thread to
+        // hear of it and answer: the queue never holds a wider stage, nothing runs beside a
+        // wider stage, and a worker runs one stage at a time, so at most `-j` slots are busy.
         let mut running = 0usize;
         let mut used = 0usize;
+        let mut wide = 0usize;
         loop {
-            while !stop && !cancel.is_cancelled() && used < jobs {
+            while !stop && !cancel.is_cancelled() {
                 let Some(&i) = ready.first() else { break };
                 let need = slots(&selected[i]);
-                if running > 0 && used + need > jobs {
+                let now = running == 0 || used + need <= jobs;
+                let queued = need == 1 && wide == 0 && running < 2 * workers;
+                if !now && !queued {
                     break;
                 }
                 ready.remove(&i);
                 used += need;
+                wide += usize::from(need > 1);
                 let name = selected[i].clone();
                 let entry = lock.stages.get(&name).cloned();
                 if job_tx.send((name, entry)).is_err() {
@@ -295,9 +324,20 @@ fn run(
             if running == 0 {
                 break;
             }
-            let Ok(mut done) = done_rx.recv() else { break };
+            let Ok(msg) = done_rx.recv() else { break };
             running -= 1;
-            used = used.saturating_sub(slots(&done.report.stage));
+            let mut done = match msg {
+                FromWorker::Done(done) => *done,
+                FromWorker::NotStarted(name) => {
+                    let need = slots(&name);
+                    used = used.saturating_sub(need);
+                    wide = wide.saturating_sub(usize::from(need > 1));
+                    continue;
+                }
+            };
+            let need = slots(&done.report.stage);
+            used = used.saturating_sub(need);
+            wide = wide.saturating_sub(usize::from(need > 1));
             if let Some(entry) = done.entry.take() {
                 let recorded = match journal.as_mut() {
                     Some(j) => j.append(&done.report.stage, &entry),
@@ -334,6 +374,7 @@ fn run(
             if failed {
                 if !opts.keep_going {
                     stop = true;
+                    stopping.store(true, Ordering::SeqCst);
                 }
                 // Everything downstream of a failure is blocked.
                 for d in g.with_descendants(std::slice::from_ref(&name)) {

@@ -49,9 +49,15 @@ const LOG_SUFFIX: &str = ".log";
 const MAX_RECORD_BYTES: u64 = 1 << 20;
 const MAX_LOG_BYTES: u64 = 64 << 20;
 
-/// Start time of `pid`, if it is alive.
+/// Start time of `pid`, if it is alive. One `read` of at most a page (`/proc/PID/stat` is a few
+/// hundred bytes, returned whole by one read): this runs for every command started.
 fn start_time(pid: i32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let mut buf = [0u8; 4096];
+    let n = File::open(format!("/proc/{pid}/stat"))
+        .ok()?
+        .read(&mut buf)
+        .ok()?;
+    let stat = std::str::from_utf8(buf.get(..n)?).ok()?;
     let after = &stat[stat.rfind(')')? + 1..];
     after.split_whitespace().nth(19)?.parse().ok()
 }
@@ -265,7 +271,14 @@ pub fn clear(repo: &Repo, pgid: i32) {
 pub fn reap(repo: &Repo, stage: &str) -> Option<String> {
     repo.running.ensure_open(repo);
     let p = path(repo, stage);
-    let bytes = read_regular(&p, Some(MAX_RECORD_BYTES)).ok();
+    let bytes = match read_regular(&p, Some(MAX_RECORD_BYTES)) {
+        Ok(b) => Some(b),
+        // The usual case, once per command: no record, nothing to remove.
+        Err(netsec_common::BoundedReadError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {
+            return None
+        }
+        Err(_) => None,
+    };
     let _ = std::fs::remove_file(&p);
     let bytes = bytes?;
     let rec: Record = serde_json::from_slice(&bytes).ok()?;

@@ -160,6 +160,32 @@ outs = ["good.txt"]
     assert_eq!(p.read("good.txt"), "ok\n");
 }
 
+/// Without `-k` a failure stops the run: the stage queued behind it for the same worker (a
+/// worker takes its next job the moment it finishes) is not started, and is reported not run.
+#[test]
+fn without_keep_going_a_failure_stops_the_stages_queued_behind_it() {
+    let p = Project::with_pipeline(
+        r#"
+[stages.a_bad]
+cmd = "echo a_bad >> runs.log && exit 1"
+outs = ["bad.txt"]
+
+[stages.b_good]
+cmd = "echo b_good >> runs.log && echo ok > good.txt"
+outs = ["good.txt"]
+
+[stages.c_good]
+cmd = "echo c_good >> runs.log && echo ok > c.txt"
+outs = ["c.txt"]
+"#,
+    );
+    let r = p.repro(&["-j", "1"], 1);
+    r.expect("a_bad", "failed");
+    assert_eq!(r.list("not_run"), ["b_good", "c_good"]);
+    assert_eq!(p.read("runs.log"), "a_bad\n");
+    assert!(!p.exists("good.txt"));
+}
+
 #[test]
 fn stage_whose_declared_out_is_missing_after_success_fails() {
     let p = Project::with_pipeline(

@@ -4,22 +4,28 @@
 # Generates cmd pipelines of 1,000 and 10,000 trivial stages in chains of ten, in two variants:
 #   file: stage k of a chain runs `echo i > out/cC_sK.txt` and reads the file of stage k-1;
 #   dir:  stage k writes a directory `out/cC/sK/` (one file) and reads the directory of k-1.
-# For each: the first `netsec repro` (one run, timed with /usr/bin/time) against the same
-# commands run by a shell loop at the same parallelism (each chain a sequence of `sh -c CMD`,
-# chains spread over JOBS processes by xargs); then no-op `status`, `repro` and `dag --json`
-# with hyperfine. On the 1,000-stage file variant, the same no-op `dvc status` / `dvc repro`
+# For each: the first `netsec repro` against the same commands run by a shell loop at the same
+# parallelism (each chain a sequence of `sh -c CMD`, chains spread over JOBS processes by
+# xargs), FIRST_ROUNDS rounds, each contender in a workspace generated for it before the rounds
+# start (no deletes during the rounds: on ext4 every create walks past recently deleted inodes),
+# the order alternating each round, each run timed with /usr/bin/time; then no-op `status`,
+# `repro` and `dag --json` with hyperfine on the first round's netsec workspace. On the 1,000-stage file variant, the same no-op `dvc status` / `dvc repro`
 # (DVC 3.67 in a venv; its outs are produced by the shell loop and recorded with
 # `dvc commit -f`, since its own first run takes tens of minutes).
 #
-# Env: SIZES (default "1000 10000"), VARIANTS (default "file dir"), RUNS (hyperfine runs of the
-# netsec commands, default 10), DVC_RUNS (default 3), JOBS (default: number of cores),
-# NO_DVC=1 (skip DVC), NETSEC_BIN (benchmark that binary instead of building the working tree).
+# Env: SIZES (default "1000 10000"), VARIANTS (default "file dir"), FIRST_ROUNDS (rounds of
+# first run against the loop, default 3), SETTLE (seconds to wait after generating their
+# workspaces, default 60), RUNS (hyperfine runs of the netsec no-op commands, default 10),
+# DVC_RUNS (default 3), JOBS (default: number of cores), NO_DVC=1 (skip DVC), NETSEC_BIN
+# (benchmark that binary instead of building the working tree).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 SIZES="${SIZES:-1000 10000}"
 VARIANTS="${VARIANTS:-file dir}"
 RUNS="${RUNS:-10}"
+FIRST_ROUNDS="${FIRST_ROUNDS:-3}"
+SETTLE="${SETTLE:-60}"
 DVC_RUNS="${DVC_RUNS:-3}"
 JOBS="${JOBS:-$(nproc)}"
 WORK="${TMPDIR:-/tmp}/netsec-bench-scale"
@@ -87,14 +93,32 @@ SH
 
 for n in $SIZES; do
   for v in $VARIANTS; do
-    d="$WORK/$v-$n"
     tag="$v-$n"
-    gen "$n" "$v" "$d"
-    rm -f "$d/dvc.yaml"
-    echo "== $tag: first repro (one run) vs the shell loop" >&2
-    /usr/bin/time -f "%e" -o "$RES/first-$tag.txt" "$NETSEC_BIN" -q -C "$d" repro -j "$JOBS"
-    hyperfine --runs 3 --export-json "$RES/loop-$tag.json" "sh $WORK/loop.sh $d $JOBS" >&2
-    # The loop rewrote the same bytes: netsec's workspace is as its first run left it.
+    for r in $(seq 1 "$FIRST_ROUNDS"); do
+      gen "$n" "$v" "$WORK/$tag-r$r" && rm -f "$WORK/$tag-r$r/dvc.yaml"
+      gen "$n" "$v" "$WORK/$tag-loop-r$r"
+    done
+    # Inodes freed in the last minute (the previous run's workspaces) slow every create on ext4.
+    sync && sleep "$SETTLE"
+    echo "== $tag: first repro vs the shell loop, $FIRST_ROUNDS rounds" >&2
+    : >"$RES/first-$tag.txt"
+    for r in $(seq 1 "$FIRST_ROUNDS"); do
+      order="netsec loop"; (( r % 2 == 0 )) && order="loop netsec"
+      for who in $order; do
+        if [[ $who == netsec ]]; then
+          /usr/bin/time -f "%e" -o "$RES/t.txt" "$NETSEC_BIN" -q -C "$WORK/$tag-r$r" repro -j "$JOBS"
+          tn=$(tail -n 1 "$RES/t.txt")
+        else
+          /usr/bin/time -f "%e" -o "$RES/t.txt" sh "$WORK/loop.sh" "$WORK/$tag-loop-r$r" "$JOBS"
+          tl=$(tail -n 1 "$RES/t.txt")
+        fi
+      done
+      echo "$tn $tl $(cut -d' ' -f1 /proc/loadavg)" >>"$RES/first-$tag.txt"
+      echo "   round $r: netsec $tn s, loop $tl s" >&2
+      # Both did the same work: the same outs, byte for byte.
+      diff -r -q "$WORK/$tag-r$r/out" "$WORK/$tag-loop-r$r/out" >&2
+    done
+    d="$WORK/$tag-r1"
     "$NETSEC_BIN" -q -C "$d" status >&2
     echo "== $tag: no-op status / repro / dag --json" >&2
     hyperfine -N --warmup 2 --runs "$RUNS" --export-json "$RES/noop-$tag.json" \
@@ -120,15 +144,17 @@ def med(path, i=0):
     r = json.load(open(path))["results"][i]
     return statistics.median(r["times"]) * 1000
 dvc = os.path.join(res, "dvc-1000.json")
-print("| stages | variant | first repro | shell loop | first/loop | no-op status | no-op repro | dag --json |")
-print("|---:|---|---:|---:|---:|---:|---:|---:|")
+print("| stages | variant | first repro | shell loop | first/loop (rounds) | no-op status | no-op repro | dag --json |")
+print("|---:|---|---:|---:|---|---:|---:|---:|")
 for n in sizes:
     for v in variants:
         t = f"{v}-{n}"
-        first = float(open(os.path.join(res, f"first-{t}.txt")).read().split()[-1]) * 1000
-        loop = med(os.path.join(res, f"loop-{t}.json"))
+        rounds = [list(map(float, l.split()[:2])) for l in open(os.path.join(res, f"first-{t}.txt")) if l.strip()]
+        first = statistics.median(a for a, _ in rounds) * 1000
+        loop = statistics.median(b for _, b in rounds) * 1000
+        ratios = ", ".join(f"{a / b:.2f}" for a, b in rounds)
         s, r, g = (med(os.path.join(res, f"noop-{t}.json"), i) for i in range(3))
-        print(f"| {int(n):,} | {v} | {first:.0f} ms | {loop:.0f} ms | {first/loop:.2f} | {s:.1f} ms | {r:.1f} ms | {g:.1f} ms |")
+        print(f"| {int(n):,} | {v} | {first:.0f} ms | {loop:.0f} ms | {first/loop:.2f} ({ratios}) | {s:.1f} ms | {r:.1f} ms | {g:.1f} ms |")
 if os.path.exists(dvc):
     ds, dr = med(dvc, 0), med(dvc, 1)
     s, r = med(os.path.join(res, "noop-file-1000.json"), 0), med(os.path.join(res, "noop-file-1000.json"), 1)

@@ -256,7 +256,9 @@ impl Tasks {
             ),
         };
         // A promoted model goes live now rather than at the next poll (the watcher may have
-        // been first: what counts is whether the live model changed during the task).
+        // been first: what counts is whether the live model changed during the task). It goes
+        // live just before the task is marked finished: for that instant `/predict` may answer
+        // with the new model while `/tasks` still says running.
         if promoted == Some(true) {
             let slot = Arc::clone(&slot);
             match tokio::task::spawn_blocking(move || slot.reload(false)).await {

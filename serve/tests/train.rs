@@ -123,11 +123,23 @@ outs = ["artifacts/evaluate/", { path = "final_model/", persist = true }]
             "predict took {:?}",
             s.elapsed()
         );
-        assert_eq!(
-            r.json()["model"]["version"],
-            old_version,
-            "model swapped before promotion"
-        );
+        if r.json()["model"]["version"] != old_version {
+            // The task swaps the promoted model in and then reports itself finished, so a
+            // predict may see the new model an instant before `/tasks` does. Never earlier:
+            // the task must be reported succeeded, promoted, right after.
+            let t = wait_done(&app, &id, Some("s3cret-token"), Duration::from_secs(2)).await;
+            assert_eq!(
+                t["state"],
+                json!("succeeded"),
+                "model swapped before promotion: {t}"
+            );
+            assert_eq!(
+                t["promoted"],
+                json!(true),
+                "model swapped before promotion: {t}"
+            );
+            break;
+        }
         during += 1;
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

@@ -86,15 +86,7 @@ pub fn claim(repo: &Repo, stage: &str, outs: &BTreeSet<RepoPath>) -> std::io::Re
     let p = log_path(repo);
     let mut opts = std::fs::OpenOptions::new();
     opts.create(true).append(true);
-    let mut file = match opts.open(&p) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            if let Some(dir) = p.parent() {
-                std::fs::create_dir_all(dir)?;
-            }
-            opts.open(&p)?
-        }
-        r => r?,
-    };
+    let mut file = crate::parent_dir::retry_with_parent(&p, || opts.open(&p))?;
     file.write_all(&bytes)?;
     if let Ok(mut g) = repo.claims.0.lock() {
         g.get_or_insert_with(|| load(repo))

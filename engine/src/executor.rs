@@ -242,7 +242,6 @@ fn run(
     for i in &ready {
         waiting.remove(selected[*i].as_str());
     }
-    let mut stop = false;
     let execs = crate::exec::Executors::new(repo, opts.executor);
     let execs = &execs;
     // A stage takes `cpus` of the `-j` slots on this machine (one as a batch job).
@@ -254,7 +253,8 @@ fn run(
     let mut journaled = false;
     let (job_tx, job_rx) = mpsc::channel::<(String, Option<LockEntry>)>();
     let job_rx = Mutex::new(job_rx);
-    // Set by a worker whose stage failed (without `-k`): queued jobs do not start after it.
+    // The run stops (a failure without `-k`): nothing more is dispatched, and queued jobs do not
+    // start. Set by the worker whose stage failed, at once, or by this thread.
     let stopping = AtomicBool::new(false);
     let stopping = &stopping;
     std::thread::scope(|scope| -> Result<(), Error> {
@@ -303,7 +303,7 @@ fn run(
         let mut used = 0usize;
         let mut wide = 0usize;
         loop {
-            while !stop && !cancel.is_cancelled() {
+            while !stopping.load(Ordering::SeqCst) && !cancel.is_cancelled() {
                 let Some(&i) = ready.first() else { break };
                 let need = slots(&selected[i]);
                 let now = running == 0 || used + need <= jobs;
@@ -326,18 +326,16 @@ fn run(
             }
             let Ok(msg) = done_rx.recv() else { break };
             running -= 1;
-            let mut done = match msg {
-                FromWorker::Done(done) => *done,
-                FromWorker::NotStarted(name) => {
-                    let need = slots(&name);
-                    used = used.saturating_sub(need);
-                    wide = wide.saturating_sub(usize::from(need > 1));
-                    continue;
-                }
-            };
-            let need = slots(&done.report.stage);
+            let need = slots(match &msg {
+                FromWorker::Done(done) => &done.report.stage,
+                FromWorker::NotStarted(name) => name,
+            });
             used = used.saturating_sub(need);
             wide = wide.saturating_sub(usize::from(need > 1));
+            let FromWorker::Done(done) = msg else {
+                continue;
+            };
+            let mut done = *done;
             if let Some(entry) = done.entry.take() {
                 let recorded = match journal.as_mut() {
                     Some(j) => j.append(&done.report.stage, &entry),
@@ -373,7 +371,6 @@ fn run(
             res.reports.push(done.report);
             if failed {
                 if !opts.keep_going {
-                    stop = true;
                     stopping.store(true, Ordering::SeqCst);
                 }
                 // Everything downstream of a failure is blocked.

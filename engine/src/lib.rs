@@ -43,6 +43,7 @@ pub mod out_index;
 pub mod params;
 pub mod params_edit;
 pub mod params_rev;
+pub mod parent_dir;
 pub mod pipeline;
 pub mod plan;
 pub mod progress;

@@ -221,15 +221,7 @@ fn fold_leftovers(repo: &Repo) {
 fn write_record(p: &Path, rec: &Record) {
     let write = || -> std::io::Result<()> {
         let bytes = serde_json::to_vec(rec).map_err(std::io::Error::other)?;
-        match std::fs::write(p, &bytes) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                if let Some(dir) = p.parent() {
-                    std::fs::create_dir_all(dir)?;
-                }
-                std::fs::write(p, &bytes)
-            }
-            r => r,
-        }
+        crate::parent_dir::retry_with_parent(p, || std::fs::write(p, &bytes))
     };
     if let Err(e) = write() {
         tracing::debug!("cannot record the process group of `{}`: {e}", rec.stage);

@@ -131,16 +131,9 @@ pub fn lookup(repo: &Repo, fp: &Fingerprint) -> Option<RunEntry> {
 /// its objects exist; restoring verifies them).
 pub fn record(repo: &Repo, fp: &Fingerprint, entry: &RunEntry) -> std::io::Result<()> {
     let path = entry_path(repo, &fp.key());
-    // The shard directory usually exists: made only when the write finds it missing.
-    match netsec_common::atomic::write_json_atomic(&path, entry, Durability::NoFsync) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir)?;
-            }
-            netsec_common::atomic::write_json_atomic(&path, entry, Durability::NoFsync)
-        }
-        r => r,
-    }
+    crate::parent_dir::retry_with_parent(&path, || {
+        netsec_common::atomic::write_json_atomic(&path, entry, Durability::NoFsync)
+    })
 }
 
 /// A run-cache entry as stored: where, and when it was recorded (the file's mtime).

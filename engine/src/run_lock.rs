@@ -32,9 +32,12 @@ impl RunLock {
     /// Wait for the lock of fingerprint `key`; `None` when it cannot be taken (then the stage
     /// simply runs, as before this lock existed).
     pub fn acquire(repo: &Repo, key: &Digest) -> Option<RunLock> {
-        let dir = repo.dot.join("cache").join("running-v1");
         let hex = key.to_hex();
-        let path = dir.join(format!("{}.lock", &hex[..STRIPE_DIGITS]));
+        let path = repo
+            .dot
+            .join("cache")
+            .join("running-v1")
+            .join(format!("{}.lock", &hex[..STRIPE_DIGITS]));
         let mut opts = OpenOptions::new();
         // Non-blocking: a FIFO put where a lock file belongs would block a write-only open
         // forever; with the flag the open fails and the stage runs unlocked, as when the lock
@@ -43,14 +46,7 @@ impl RunLock {
             .create(true)
             .truncate(false)
             .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32);
-        let file = match opts.open(&path) {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                std::fs::create_dir_all(&dir).ok()?;
-                opts.open(&path).ok()?
-            }
-            Err(_) => return None,
-        };
+        let file = crate::parent_dir::retry_with_parent(&path, || opts.open(&path)).ok()?;
         file.lock().ok()?;
         Some(RunLock { _file: file })
     }

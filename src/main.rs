@@ -91,6 +91,16 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // `netsec __guard` (started by the first guarded spawn, see the engine's `exec/guard.rs`):
+    // before anything else, the guard needs no arguments, logging or repository.
+    use netsec_engine::exec::guard;
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|a| a == guard::SUBCOMMAND)
+    {
+        return guard::serve();
+    }
+    guard::enable();
     memory::init();
     let cli = match Cli::try_parse() {
         Ok(c) => c,

@@ -15,7 +15,8 @@
 #
 # Env: SIZES (default "1000 10000"), VARIANTS (default "file dir"), FIRST_ROUNDS (rounds of
 # first run against the loop, default 3), SETTLE (seconds to wait after generating their
-# workspaces, default 60), RUNS (hyperfine runs of the netsec no-op commands, default 10),
+# workspaces, default 60; at least 370 s after this script deleted a previous run's workspaces,
+# see below), RUNS (hyperfine runs of the netsec no-op commands, default 10),
 # DVC_RUNS (default 3), JOBS (default: number of cores), NO_DVC=1 (skip DVC), NETSEC_BIN
 # (benchmark that binary instead of building the working tree).
 set -euo pipefail
@@ -50,8 +51,26 @@ if [[ -z "${NO_DVC:-}" ]]; then
   if [[ -x "$DVC_VENV/bin/dvc" ]]; then DVC="$DVC_VENV/bin/dvc"; else echo "note: DVC unavailable, its columns are skipped" >&2; fi
 fi
 
-rm -rf "$WORK" && mkdir -p "$WORK/results"
+# ext4 without a journal (this machine's root, and common on VMs) does not reuse an inode
+# deleted less than 60 s ago, or less than 360 s ago while its inode-table block is dirty, which
+# it is while files are being created: every create scans past them. netsec creates three inodes
+# per stage (the out, its cache object, its run-cache entry) where the loop creates one, so it
+# pays three times as much: runs started a minute after deleting the previous workspaces measured
+# 1.7-2.1x the loop, against 1.36-1.59x in rounds after a 400 s pause (README.md in this
+# directory). So the first-run rounds start at least 370 s after our own deletes; deletes by
+# anything else in the last six minutes skew them the same way.
+deleted_at=0
+if [[ -e "$WORK" ]]; then rm -rf "$WORK" && deleted_at=$(date +%s); fi
+mkdir -p "$WORK/results"
 RES="$WORK/results"
+settle() {
+  local wait=$SETTLE
+  if (( deleted_at > 0 )); then
+    local left=$(( deleted_at + 370 - $(date +%s) ))
+    (( left > wait )) && wait=$left
+  fi
+  sync && sleep "$wait"
+}
 
 # gen N VARIANT DIR: pipeline.toml, dvc.yaml, seed.txt, and chains.txt (one line per chain: the
 # path of a script running its ten commands in order, each with `sh -c` as netsec does).
@@ -98,8 +117,8 @@ for n in $SIZES; do
       gen "$n" "$v" "$WORK/$tag-r$r" && rm -f "$WORK/$tag-r$r/dvc.yaml"
       gen "$n" "$v" "$WORK/$tag-loop-r$r"
     done
-    # Inodes freed in the last minute (the previous run's workspaces) slow every create on ext4.
-    sync && sleep "$SETTLE"
+    # Written back, and past the window of the inodes deleted above.
+    settle
     echo "== $tag: first repro vs the shell loop, $FIRST_ROUNDS rounds" >&2
     : >"$RES/first-$tag.txt"
     for r in $(seq 1 "$FIRST_ROUNDS"); do

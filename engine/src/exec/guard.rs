@@ -212,8 +212,8 @@ fn watch(input: BorrowedFd<'_>, token: &str) {
         let _ = fcntl_setfl(input, flags | OFlags::NONBLOCK);
     }
     let every = Timespec {
-        tv_sec: 0,
-        tv_nsec: DRAIN.as_nanos() as i64,
+        tv_sec: DRAIN.as_secs() as i64,
+        tv_nsec: i64::from(DRAIN.subsec_nanos()),
     };
     let mut registry = Registry::default();
     let mut line = Vec::with_capacity(MAX_LINE);
@@ -221,7 +221,12 @@ fn watch(input: BorrowedFd<'_>, token: &str) {
     loop {
         // No events asked for: hang-up and errors are always reported, data is not.
         let mut fds = [PollFd::from_borrowed_fd(input, PollFlags::empty())];
-        let _ = poll(&mut fds, Some(&every));
+        if let Err(e) = poll(&mut fds, Some(&every)) {
+            // Never a busy loop: a poll that keeps failing still waits between reads.
+            if e != rustix::io::Errno::INTR {
+                std::thread::sleep(DRAIN);
+            }
+        }
         // Read everything there is; end-of-file means netsec (every writer) is gone.
         let ended = loop {
             match rustix::io::read(input, &mut buf) {

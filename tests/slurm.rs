@@ -216,9 +216,11 @@ retries = 2
     assert_eq!(ids.len(), 3, "three attempts, three jobs: {ids:?}");
 }
 
+// `&&`: `scancel` signals every process of the job, in no set order; a `sleep` killed first
+// must not let its shell go on to write the out before its own signal arrives.
 const LONG: &str = r#"
 [stages.long]
-cmd = "echo $SLURM_JOB_ID >> submissions.log; sleep 5; echo done > long.txt"
+cmd = "echo $SLURM_JOB_ID >> submissions.log; sleep 5 && echo done > long.txt"
 outs = ["long.txt"]
 "#;
 

@@ -75,7 +75,9 @@ fn run_commands(
             remove_path(&abs)
                 .map_err(|e| io_failure(stage, &format!("remove out `{}`", o.path), e))?;
         }
-        if let Some(parent) = abs.parent() {
+        // A stat first: `mkdir` of an existing directory takes the lock of its parent, which
+        // every worker creating outs in the same directory contends for.
+        if let Some(parent) = abs.parent().filter(|p| !p.is_dir()) {
             std::fs::create_dir_all(parent)
                 .map_err(|e| io_failure(stage, "create out directory", e))?;
         }

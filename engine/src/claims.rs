@@ -9,6 +9,8 @@
 //! written with one `write` that starts with a newline, so a line torn by a kill only loses
 //! itself: an unclaimed out is refused, never deleted. A file per stage (the earlier
 //! `.netsec/state/claims/<stage hash>.json`, still read) cost an inode allocation per stage.
+//! The log is opened with the first claim and kept open for the rest of the process (nothing
+//! rewrites it), so the first run of 10,000 stages opens it once, not 10,000 times.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
@@ -40,9 +42,13 @@ struct Line<'a> {
     outs: BTreeSet<RepoPath>,
 }
 
-/// The claims log as this process knows it: read on first use, kept up to date by [`claim`].
+/// The claims log as this process knows it: read on first use, kept up to date by [`claim`],
+/// and the log opened for appending by the first claim.
 #[derive(Debug, Default)]
-pub struct Index(Mutex<Option<BTreeMap<String, BTreeSet<RepoPath>>>>);
+pub struct Index(
+    Mutex<Option<BTreeMap<String, BTreeSet<RepoPath>>>>,
+    Mutex<Option<std::fs::File>>,
+);
 
 fn load(repo: &Repo) -> BTreeMap<String, BTreeSet<RepoPath>> {
     let mut map = BTreeMap::new();
@@ -83,11 +89,25 @@ pub fn claim(repo: &Repo, stage: &str, outs: &BTreeSet<RepoPath>) -> std::io::Re
     };
     let mut bytes = vec![b'\n'];
     bytes.extend(netsec_common::canonical::to_vec(&line).map_err(std::io::Error::other)?);
-    let p = log_path(repo);
-    let mut opts = std::fs::OpenOptions::new();
-    opts.create(true).append(true);
-    let mut file = crate::parent_dir::retry_with_parent(&p, || opts.open(&p))?;
-    file.write_all(&bytes)?;
+    {
+        let mut open = repo
+            .claims
+            .1
+            .lock()
+            .map_err(|_| std::io::Error::other("the claims log's lock is poisoned"))?;
+        let file = match open.take() {
+            Some(f) => f,
+            None => {
+                let p = log_path(repo);
+                let mut opts = std::fs::OpenOptions::new();
+                opts.create(true).append(true);
+                crate::parent_dir::retry_with_parent(&p, || opts.open(&p))?
+            }
+        };
+        // A failed write closes the log: the next claim opens it again.
+        (&file).write_all(&bytes)?;
+        *open = Some(file);
+    }
     if let Ok(mut g) = repo.claims.0.lock() {
         g.get_or_insert_with(|| load(repo))
             .insert(stage.to_string(), outs.clone());

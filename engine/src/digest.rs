@@ -194,7 +194,7 @@ const PROGRESS_CHUNK: usize = 32 << 20;
 /// Hash one file from its bytes: read for small files, mmap + rayon for big ones.
 pub fn hash_file_uncached(path: &Path, len: u64) -> io::Result<Digest> {
     if len < BIG_FILE {
-        return Ok(Digest::of_bytes(&std::fs::read(path)?));
+        return Ok(Digest::of_bytes(&read_small(path, len)?));
     }
     let mut h = blake3::Hasher::new();
     if len >= PROGRESS_MIN {
@@ -216,6 +216,19 @@ pub fn hash_file_uncached(path: &Path, len: u64) -> io::Result<Digest> {
     }
     h.update_mmap_rayon(path)?;
     Ok(Digest(*h.finalize().as_bytes()))
+}
+
+/// The whole of a small file whose size the caller has just stat'ed: one buffer of that size
+/// plus one byte (so a file that grew since is still read whole, to its end), and no second
+/// `stat` or `lseek` for a size hint as `fs::read` makes: outs and deps of trivial stages are
+/// hashed one after another, thousands of times in a first run.
+fn read_small(path: &Path, len: u64) -> io::Result<Vec<u8>> {
+    use std::io::Read;
+    let f = std::fs::File::open(path)?;
+    let mut buf = Vec::with_capacity(usize::try_from(len).unwrap_or(0).saturating_add(1));
+    // Through `take`: `File::read_to_end` would stat the file again for its size.
+    f.take(u64::MAX).read_to_end(&mut buf)?;
+    Ok(buf)
 }
 
 fn hash_chunks(

@@ -106,13 +106,13 @@ fn insert_small(
             return Ok((d, meta.len()));
         }
     }
-    let mut f = fs::File::open(path)?;
+    let f = fs::File::open(path)?;
     // The stat of the open file describes exactly the bytes read below (the walk's stat may
     // predate a rewrite), so the memo key and the recorded size always match the content.
     let now = f.metadata()?;
     let mut bytes = Vec::with_capacity(now.len() as usize + 1);
-    f.read_to_end(&mut bytes)?;
-    drop(f);
+    // Through `take`: `File::read_to_end` would stat the file again (and seek) for its size.
+    f.take(u64::MAX).read_to_end(&mut bytes)?;
     let d = Digest::of_bytes(&bytes);
     if now.len() == bytes.len() as u64 {
         memo.insert(&now, &d);

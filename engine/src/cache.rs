@@ -300,19 +300,6 @@ impl Cache {
         Ok(digest)
     }
 
-    /// Store bytes (a directory manifest) as an object.
-    pub fn insert_bytes(&self, bytes: &[u8]) -> io::Result<Digest> {
-        let d = Digest::of_bytes(bytes);
-        let dst = self.object_path(&d);
-        if fs::read(&dst).map(|b| b == bytes).unwrap_or(false) {
-            return Ok(d);
-        }
-        self.shard_dir(&d)?;
-        netsec_common::atomic::write_atomic(&dst, bytes, netsec_common::Durability::Fsync)?;
-        fs::set_permissions(&dst, fs::Permissions::from_mode(0o444))?;
-        Ok(d)
-    }
-
     /// Read a directory manifest object.
     pub fn read_manifest(&self, d: &Digest) -> io::Result<DirManifest> {
         let bytes = fs::read(self.object_path(d))?;

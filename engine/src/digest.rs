@@ -490,6 +490,22 @@ mod tests {
     }
 
     #[test]
+    fn a_small_file_is_hashed_whole_whatever_size_its_stat_said() {
+        let t = tempfile::tempdir().unwrap();
+        let f = t.path().join("grown.txt");
+        let bytes: Vec<u8> = (0..70_000u32).map(|i| (i % 253) as u8).collect();
+        std::fs::write(&f, &bytes).unwrap();
+        // The stat said 4 bytes (the file grew since), or more than there is: read to the end.
+        for len in [0, 4, 70_000, 900_000] {
+            assert_eq!(
+                hash_file_uncached(&f, len).unwrap(),
+                Digest::of_bytes(&bytes),
+                "{len}"
+            );
+        }
+    }
+
+    #[test]
     fn pinned_tree_digest_honours_nested_dvcignore() {
         let t = tempfile::tempdir().unwrap();
         let d = t.path().join("data");

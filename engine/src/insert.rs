@@ -70,7 +70,10 @@ pub fn hash_insert_dir(
         entries.push((f.rel, ManifestEntry { digest, size }));
     }
     let manifest = manifest_of(entries.into_iter());
-    cache.insert_bytes(&manifest.to_bytes())?;
+    // Stored like any small object (temp name, rename, no fsync): a manifest lost to a power
+    // cut is found missing or corrupt by its digest, as a file object would be.
+    let bytes = manifest.to_bytes();
+    cache.store_bytes(&Digest::of_bytes(&bytes), &bytes, memo)?;
     Ok(manifest)
 }
 

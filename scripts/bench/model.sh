@@ -25,18 +25,13 @@ cd "$(dirname "$0")/../.."
 ROOT=$PWD
 SEEDS="${SEEDS:-1 2 3 4 5}"
 WORK="${TMPDIR:-/tmp}/netsec-bench-model"
-VENV="${VENV:-${TMPDIR:-/tmp}/netsec-bench-sklearn}"
 
 if [[ -z "${NETSEC_BIN:-}" ]]; then
   cargo build --release --bin netsec >&2
   NETSEC_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/netsec"
 fi
-if [[ ! -x "$VENV/bin/python" ]] || ! "$VENV/bin/python" -c 'import sklearn, pandas' 2>/dev/null; then
-  echo "== creating $VENV (scikit-learn, numpy, pandas)" >&2
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q scikit-learn numpy pandas >&2
-fi
-PY="$VENV/bin/python"
+# shellcheck source=scripts/bench/sklearn-venv.sh
+source scripts/bench/sklearn-venv.sh
 rm -rf "$WORK" && mkdir -p "$WORK"
 
 fresh() { # fresh workspace $1 with the repository's pipeline, schema and data

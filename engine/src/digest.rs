@@ -223,10 +223,14 @@ pub fn hash_file_uncached(path: &Path, len: u64) -> io::Result<Digest> {
 /// `stat` or `lseek` for a size hint as `fs::read` makes: outs and deps of trivial stages are
 /// hashed one after another, thousands of times in a first run.
 fn read_small(path: &Path, len: u64) -> io::Result<Vec<u8>> {
+    read_to_end_sized(std::fs::File::open(path)?, len)
+}
+
+/// Everything left in `f`, whose size was `len` when stat'ed: read to the end whatever the size
+/// is now, without the extra `stat` and `lseek` of `File::read_to_end`'s size hint.
+pub(crate) fn read_to_end_sized(f: std::fs::File, len: u64) -> io::Result<Vec<u8>> {
     use std::io::Read;
-    let f = std::fs::File::open(path)?;
     let mut buf = Vec::with_capacity(usize::try_from(len).unwrap_or(0).saturating_add(1));
-    // Through `take`: `File::read_to_end` would stat the file again for its size.
     f.take(u64::MAX).read_to_end(&mut buf)?;
     Ok(buf)
 }

@@ -6,7 +6,7 @@
 //! paths of `Cache` (concurrent hash + copy, or a hard link from `LINK_MIN` up).
 
 use std::fs;
-use std::io::{self, Read};
+use std::io;
 use std::path::Path;
 
 use rayon::prelude::*;
@@ -113,9 +113,7 @@ fn insert_small(
     // The stat of the open file describes exactly the bytes read below (the walk's stat may
     // predate a rewrite), so the memo key and the recorded size always match the content.
     let now = f.metadata()?;
-    let mut bytes = Vec::with_capacity(now.len() as usize + 1);
-    // Through `take`: `File::read_to_end` would stat the file again (and seek) for its size.
-    f.take(u64::MAX).read_to_end(&mut bytes)?;
+    let bytes = crate::digest::read_to_end_sized(f, now.len())?;
     let d = Digest::of_bytes(&bytes);
     if now.len() == bytes.len() as u64 {
         memo.insert(&now, &d);

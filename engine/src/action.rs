@@ -109,11 +109,12 @@ fn run_commands(
             .stdin(Stdio::null())
             .stdout(Stdio::from(out))
             .stderr(Stdio::piped());
+        let window = crate::orphans::SpawnWindow::open();
         let (mut child, registration) = crate::exec::guard::spawn(&mut command)
             .map_err(|e| io_failure(stage, &format!("start `sh -c {cmd}`"), e))?;
         let pgid = child.id() as i32;
         cancel.register(pgid);
-        crate::orphans::record(repo, &stage.name, pgid);
+        crate::orphans::record(repo, &stage.name, pgid, window);
         let watchdog = deadline.map(|d| crate::exec::Watchdog::start(pgid, d));
         // stderr is copied by this thread until the command exits and the pipe closes; a
         // process it left in the background may still hold the pipe: its last lines are

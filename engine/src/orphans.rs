@@ -1,6 +1,6 @@
 //! Commands that outlived a killed netsec. Each netsec process that runs commands appends to a
 //! log of its own, `.netsec/state/running/cmds-PID.log`: one line when a command starts (its
-//! stage, process group and the leader's start time), one when it ends. The process holds an
+//! stage, process group and when the leader started), one when it ends. The process holds an
 //! `flock` on its log and removes it when done (see [`Log`]), so a log nobody holds was left
 //! by a killed netsec. The next process that runs a command folds such a log into one record
 //! per command that had not ended (`.netsec/state/running/<stage hash>.json`), and before the
@@ -29,8 +29,66 @@ use crate::workspace::Repo;
 struct Record {
     stage: String,
     pgid: i32,
-    /// Start time of the leader (clock ticks since boot, `/proc/PID/stat` field 22).
+    /// Start time of the leader (clock ticks since boot, `/proc/PID/stat` field 22), as read
+    /// from `/proc` by earlier versions of netsec (still honoured in the logs they left).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     start: Option<u64>,
+    /// The leader started within these clock ticks since boot, inclusive (a [`SpawnWindow`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    started: Option<(u64, u64)>,
+}
+
+/// Widest start window a record may claim and still be trusted: a spawn takes milliseconds, so
+/// a wider window is not ours and its group is left alone.
+const MAX_WINDOW_SECS: u64 = 600;
+
+impl Record {
+    /// Whether a leader that started at `now` (clock ticks since boot) is the one recorded.
+    fn started_at(&self, now: u64) -> bool {
+        match (self.start, self.started) {
+            (Some(s), _) => s == now,
+            (None, Some((lo, hi))) => {
+                lo <= now
+                    && now <= hi
+                    && hi - lo
+                        <= MAX_WINDOW_SECS.saturating_mul(rustix::param::clock_ticks_per_second())
+            }
+            (None, None) => true,
+        }
+    }
+}
+
+/// When a command was started, bounded by the clock before and after its spawn, in the units of
+/// `/proc/PID/stat`'s start time (clock ticks of `CLOCK_BOOTTIME`). Its leader's start time lies
+/// in between; a process that reuses the pid later cannot. Taking the bounds costs two clock
+/// reads, where reading the start time from `/proc` right after the spawn waited for the
+/// child's `exec` to finish (the kernel holds the child's exec lock) on most commands.
+#[derive(Debug, Clone, Copy)]
+pub struct SpawnWindow {
+    lo: u64,
+}
+
+impl SpawnWindow {
+    /// Call just before the spawn.
+    pub fn open() -> SpawnWindow {
+        SpawnWindow { lo: boot_ticks() }
+    }
+
+    /// The window, closed now (call after the spawn returned).
+    fn close(self) -> (u64, u64) {
+        (self.lo, boot_ticks())
+    }
+}
+
+/// Clock ticks since boot now, as the kernel derives a process's start time for `/proc`
+/// (`CLOCK_BOOTTIME` nanoseconds over nanoseconds per tick, rounded down).
+fn boot_ticks() -> u64 {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::Boottime);
+    let ns = u64::try_from(t.tv_sec)
+        .unwrap_or(0)
+        .saturating_mul(1_000_000_000)
+        .saturating_add(u64::try_from(t.tv_nsec).unwrap_or(0));
+    ns / (1_000_000_000 / rustix::param::clock_ticks_per_second().clamp(1, 1_000_000_000))
 }
 
 fn dir(repo: &Repo) -> PathBuf {
@@ -49,8 +107,8 @@ const LOG_SUFFIX: &str = ".log";
 const MAX_RECORD_BYTES: u64 = 1 << 20;
 const MAX_LOG_BYTES: u64 = 64 << 20;
 
-/// Start time of `pid`, if it is alive. One `read` of at most a page (`/proc/PID/stat` is a few
-/// hundred bytes, returned whole by one read): this runs for every command started.
+/// Start time of `pid` (clock ticks since boot), if it is alive. One `read` of at most a page
+/// (`/proc/PID/stat` is a few hundred bytes, returned whole by one read).
 fn start_time(pid: i32) -> Option<u64> {
     let mut buf = [0u8; 4096];
     let n = File::open(format!("/proc/{pid}/stat"))
@@ -228,12 +286,14 @@ fn write_record(p: &Path, rec: &Record) {
     }
 }
 
-/// Remember that `stage`'s command runs as process group `pgid`.
-pub fn record(repo: &Repo, stage: &str, pgid: i32) {
+/// Remember that `stage`'s command runs as process group `pgid`, its leader spawned within
+/// `window` (opened just before the spawn).
+pub fn record(repo: &Repo, stage: &str, pgid: i32, window: SpawnWindow) {
     let rec = Record {
         stage: stage.to_string(),
         pgid,
-        start: start_time(pgid),
+        start: None,
+        started: Some(window.close()),
     };
     let Ok(mut line) = serde_json::to_vec(&rec) else {
         return;
@@ -278,11 +338,12 @@ pub fn reap(repo: &Repo, stage: &str) -> Option<String> {
     if rec.pgid <= 1 || test_kill_process_group(pid).is_err() {
         return None;
     }
-    // The group exists. If its leader is alive it must be the process we started (same start
-    // time): a reused pid is someone else's. If the leader is gone the group id cannot have been
-    // reused (Linux never hands out a pid still used as a process group id), so it is ours.
+    // The group exists. If its leader is alive it must be the process we started (started
+    // within the recorded window): a reused pid is someone else's. If the leader is gone the
+    // group id cannot have been reused (Linux never hands out a pid still used as a process
+    // group id), so it is ours.
     if let Some(now) = start_time(rec.pgid) {
-        if rec.start.is_some_and(|s| s != now) {
+        if !rec.started_at(now) {
             return None;
         }
     }
@@ -321,7 +382,7 @@ mod tests {
         assert!(!interrupted(&repo, "a"));
         assert!(reap(&repo, "x").is_none());
         assert!(!rec.exists(), "the bogus record is removed");
-        record(&repo, "b", 4_000_002);
+        record(&repo, "b", 4_000_002, SpawnWindow::open());
         clear(&repo, 4_000_002);
         repo.running.close();
     }
@@ -331,7 +392,7 @@ mod tests {
         let t = tempfile::tempdir().expect("tempdir");
         let repo = open(t.path());
         // A normal run: start and end recorded, the log gone once closed.
-        record(&repo, "b", 4_000_000);
+        record(&repo, "b", 4_000_000, SpawnWindow::open());
         clear(&repo, 4_000_000);
         repo.running.close();
         let d = dir(&repo);
@@ -344,15 +405,18 @@ mod tests {
             .spawn()
             .expect("spawn");
         let pgid = orphan.id() as i32;
+        // As earlier versions recorded it: the exact start time read from `/proc`.
         let a = Record {
             stage: "a".into(),
             pgid,
             start: start_time(pgid),
+            started: None,
         };
         let b = Record {
             stage: "b".into(),
             pgid: 4_000_001,
             start: None,
+            started: Some((0, 1)),
         };
         let log = format!(
             "{}\n{}\n-4000001\n{{\"stage\":\"a\",\"pg",
@@ -385,5 +449,44 @@ mod tests {
         assert!(!path(&repo, "b").exists());
         drop(held);
         repo.running.close();
+    }
+
+    #[test]
+    fn the_spawn_window_holds_the_leaders_start_time_and_nothing_else_matches() {
+        let window = SpawnWindow::open();
+        let mut child = std::process::Command::new("/bin/sh")
+            .args(["-c", "sleep 5"])
+            .process_group(0)
+            .spawn()
+            .expect("spawn");
+        let (lo, hi) = window.close();
+        let now = start_time(child.id() as i32).expect("the child is alive");
+        let _ = child.kill();
+        let _ = child.wait();
+        let rec = |start, started| Record {
+            stage: "s".into(),
+            pgid: 1,
+            start,
+            started,
+        };
+        assert!(lo <= now && now <= hi, "{lo} <= {now} <= {hi}");
+        assert!(rec(None, Some((lo, hi))).started_at(now));
+        // A process started after the window (a reused pid) or before it is someone else's.
+        assert!(!rec(None, Some((lo, hi))).started_at(hi + 1));
+        assert!(lo == 0 || !rec(None, Some((lo, hi))).started_at(lo - 1));
+        // A window no spawn could take, or an inverted one, is not trusted.
+        let ticks = rustix::param::clock_ticks_per_second();
+        assert!(!rec(None, Some((0, (MAX_WINDOW_SECS + 1) * ticks))).started_at(ticks));
+        assert!(!rec(None, Some((hi, lo.saturating_sub(1)))).started_at(now));
+        // Records of older versions: the exact start time, or none at all.
+        assert!(rec(Some(now), None).started_at(now));
+        assert!(!rec(Some(now + 1), None).started_at(now));
+        assert!(rec(None, None).started_at(now));
+        // The new field is written, the old one left out.
+        let line = serde_json::to_string(&rec(None, Some((lo, hi)))).expect("json");
+        assert!(
+            line.contains("\"started\"") && !line.contains("\"start\""),
+            "{line}"
+        );
     }
 }

@@ -179,6 +179,72 @@ fn a_killed_run_kills_the_command_group_with_its_background_processes() {
     assert!(!alive(&bg), "its background process {bg} outlived netsec");
 }
 
+/// The guard of the netsec process whose pid is `parent` (`netsec-guard` as its `argv[0]`).
+fn guard_of(parent: u32) -> Option<u32> {
+    fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
+        let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+        let cmdline = fs::read(e.path().join("cmdline")).ok()?;
+        if !cmdline.starts_with(b"netsec-guard\0") {
+            return None;
+        }
+        let stat = fs::read_to_string(e.path().join("stat")).ok()?;
+        let ppid: u32 = stat[stat.rfind(')')? + 1..]
+            .split_whitespace()
+            .nth(1)?
+            .parse()
+            .ok()?;
+        (ppid == parent).then_some(pid)
+    })
+}
+
+/// `pid` exists and is not a zombie (a killed child stays one until its parent waits).
+fn running(pid: &str) -> bool {
+    fs::read_to_string(format!("/proc/{}/stat", pid.trim())).is_ok_and(|stat| {
+        stat.rfind(')')
+            .and_then(|i| stat[i + 1..].split_whitespace().next())
+            .is_some_and(|state| state != "Z")
+    })
+}
+
+/// Without its guard (killed first), a killed netsec leaves its command running; the next run
+/// finds it in the killed process's log, recognises the group's leader as the command it
+/// started (its start time lies in the recorded spawn window) and kills the group before the
+/// stage runs again.
+#[test]
+fn without_the_guard_the_next_run_kills_the_command_a_killed_netsec_left() {
+    let p = Project::with_pipeline(
+        "[stages.slow]\ncmd = \"echo $$ > sh.pid; sleep 60; echo done > out.txt\"\ndeps = [\"in.txt\"]\nouts = [\"out.txt\"]\n",
+    );
+    p.file("in.txt", "x\n");
+    let mut child = p.spawn(&["repro"]);
+    assert!(p.wait_for("sh.pid", Some("\n"), Duration::from_secs(20)));
+    let guard = guard_of(child.id()).expect("netsec runs a guard beside its command");
+    let _ = std::process::Command::new("kill")
+        .args(["-9", &guard.to_string()])
+        .status();
+    while running(&guard.to_string()) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().expect("SIGKILL netsec");
+    let _ = child.wait();
+    let sh = p.read("sh.pid").trim().to_string();
+    assert!(running(&sh), "with no guard, the command outlives netsec");
+    // The next run (of a quicker command) reaps it before the stage runs again.
+    p.file(
+        "pipeline.toml",
+        "[stages.slow]\ncmd = \"echo done > out.txt\"\ndeps = [\"in.txt\"]\nouts = [\"out.txt\"]\n",
+    );
+    let run = p.run(&["repro"]);
+    run.code(0)
+        .says("killed the command of `slow` left running by a killed netsec");
+    let until = Instant::now() + Duration::from_secs(10);
+    while running(&sh) && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(!running(&sh), "the orphaned command {sh} was not killed");
+    assert_eq!(p.read("out.txt"), "done\n");
+}
+
 #[test]
 fn a_background_child_holding_stderr_does_not_block_repro() {
     let p = Project::with_pipeline(

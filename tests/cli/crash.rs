@@ -162,17 +162,13 @@ fn group_alive(pgid: u32) -> bool {
         return false;
     };
     entries.flatten().any(|e| {
-        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
+        let Some(pid) = e.file_name().to_str().map(str::to_owned) else {
             return false;
         };
-        // Fields after the parenthesised command name: state ppid pgrp …
-        let Some(rest) = stat.rsplit_once(") ").map(|(_, r)| r) else {
-            return false;
-        };
-        let mut fields = rest.split_whitespace();
-        let state = fields.next().unwrap_or("Z");
-        let pgrp = fields.nth(1).and_then(|f| f.parse::<u32>().ok());
-        state != "Z" && pgrp == Some(pgid)
+        // state ppid pgrp …
+        crate::support::running(&pid)
+            && crate::support::proc_stat(&pid).and_then(|f| f.get(2)?.parse::<u32>().ok())
+                == Some(pgid)
     })
 }
 

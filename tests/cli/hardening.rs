@@ -4,7 +4,7 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::time::{Duration, Instant};
 
-use crate::support::Project;
+use crate::support::{proc_stat, running, Project};
 
 const ONE: &str = r#"
 [stages.make]
@@ -180,29 +180,12 @@ fn a_killed_run_kills_the_command_group_with_its_background_processes() {
 }
 
 /// The guard of the netsec process whose pid is `parent` (`netsec-guard` as its `argv[0]`).
-fn guard_of(parent: u32) -> Option<u32> {
+fn guard_of(parent: u32) -> Option<String> {
     fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
-        let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+        let pid = e.file_name().to_str()?.to_owned();
         let cmdline = fs::read(e.path().join("cmdline")).ok()?;
-        if !cmdline.starts_with(b"netsec-guard\0") {
-            return None;
-        }
-        let stat = fs::read_to_string(e.path().join("stat")).ok()?;
-        let ppid: u32 = stat[stat.rfind(')')? + 1..]
-            .split_whitespace()
-            .nth(1)?
-            .parse()
-            .ok()?;
-        (ppid == parent).then_some(pid)
-    })
-}
-
-/// `pid` exists and is not a zombie (a killed child stays one until its parent waits).
-fn running(pid: &str) -> bool {
-    fs::read_to_string(format!("/proc/{}/stat", pid.trim())).is_ok_and(|stat| {
-        stat.rfind(')')
-            .and_then(|i| stat[i + 1..].split_whitespace().next())
-            .is_some_and(|state| state != "Z")
+        let ppid = proc_stat(&pid)?.get(1)?.parse::<u32>().ok()?;
+        (cmdline.starts_with(b"netsec-guard\0") && ppid == parent).then_some(pid)
     })
 }
 
@@ -220,9 +203,9 @@ fn without_the_guard_the_next_run_kills_the_command_a_killed_netsec_left() {
     assert!(p.wait_for("sh.pid", Some("\n"), Duration::from_secs(20)));
     let guard = guard_of(child.id()).expect("netsec runs a guard beside its command");
     let _ = std::process::Command::new("kill")
-        .args(["-9", &guard.to_string()])
+        .args(["-9", &guard])
         .status();
-    while running(&guard.to_string()) {
+    while running(&guard) {
         std::thread::sleep(Duration::from_millis(20));
     }
     child.kill().expect("SIGKILL netsec");

@@ -99,12 +99,7 @@ timeout = "1s"
     // The background child of the command's group is gone too.
     let pid: i32 = p.read("child.pid").trim().parse().unwrap();
     let alive = (0..100).any(|_| {
-        let gone = !std::path::Path::new(&format!("/proc/{pid}")).exists()
-            || std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
-                s.rsplit(')')
-                    .next()
-                    .is_some_and(|r| r.trim_start().starts_with('Z'))
-            });
+        let gone = !crate::support::running(&pid.to_string());
         if !gone {
             std::thread::sleep(std::time::Duration::from_millis(50));
         }

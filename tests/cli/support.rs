@@ -504,3 +504,16 @@ pub fn kill_group(pid_text: &str) {
         let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
     }
 }
+
+/// The fields of `/proc/PID/stat` after the parenthesised command name (state, ppid, pgrp, …),
+/// or `None` if there is no such process.
+pub fn proc_stat(pid: &str) -> Option<Vec<String>> {
+    let stat = fs::read_to_string(format!("/proc/{}/stat", pid.trim())).ok()?;
+    let (_, rest) = stat.rsplit_once(") ")?;
+    Some(rest.split_whitespace().map(str::to_owned).collect())
+}
+
+/// `pid` exists and is not a zombie (a killed child stays one until its parent waits).
+pub fn running(pid: &str) -> bool {
+    proc_stat(pid).is_some_and(|f| f.first().is_some_and(|state| state != "Z"))
+}

@@ -8,7 +8,8 @@
 # parallelism (each chain a sequence of `sh -c CMD`, chains spread over JOBS processes by
 # xargs), FIRST_ROUNDS rounds, each contender in a workspace generated for it before the rounds
 # start (no deletes during the rounds: on ext4 every create walks past recently deleted inodes),
-# the order alternating each round, each run timed with /usr/bin/time; then no-op `status`,
+# the order alternating each round, each run timed (netsec's by own_cpu.py, which also reports
+# its own CPU apart from its commands', the loop's with /usr/bin/time); then no-op `status`,
 # `repro` and `dag --json` with hyperfine on the first round's netsec workspace. On the 1,000-stage file variant, the same no-op `dvc status` / `dvc repro`
 # (DVC 3.67 in a venv; its outs are produced by the shell loop and recorded with
 # `dvc commit -f`, since its own first run takes tens of minutes).
@@ -72,43 +73,11 @@ settle() {
   sync && sleep "$wait"
 }
 
-# gen N VARIANT DIR: pipeline.toml, dvc.yaml, seed.txt, and chains.txt (one line per chain: the
-# path of a script running its ten commands in order, each with `sh -c` as netsec does).
-gen() {
-  python3 - "$1" "$2" "$3" <<'PY'
-import os, shlex, sys
-n, variant, d = int(sys.argv[1]), sys.argv[2], sys.argv[3]
-os.makedirs(os.path.join(d, "chains"), exist_ok=True)
-open(os.path.join(d, "seed.txt"), "w").write("seed\n")
-toml, dvc, chains = [], ["stages:"], {}
-for i in range(n):
-    c, k = divmod(i, 10)
-    if variant == "dir":
-        out = f"out/c{c:05d}/s{k}"
-        dep = "seed.txt" if k == 0 else f"out/c{c:05d}/s{k-1}"
-        cmd = f"mkdir -p {out} && echo {i} > {out}/f"
-    else:
-        out = f"out/c{c:05d}_s{k}.txt"
-        dep = "seed.txt" if k == 0 else f"out/c{c:05d}_s{k-1}.txt"
-        cmd = f"echo {i} > {out}"
-    name = f"c{c:05d}_s{k}"
-    toml.append(f'[stages.{name}]\ncmd = "{cmd}"\ndeps = ["{dep}"]\nouts = ["{out}"]\n')
-    dvc.append(f"  {name}:\n    cmd: {cmd}\n    deps: [{dep}]\n    outs: [{out}]")
-    chains.setdefault(c, []).append(f"sh -c {shlex.quote(cmd)}")
-open(os.path.join(d, "pipeline.toml"), "w").write("\n".join(toml))
-open(os.path.join(d, "dvc.yaml"), "w").write("\n".join(dvc) + "\n")
-with open(os.path.join(d, "chains.txt"), "w") as f:
-    for c, cmds in chains.items():
-        p = os.path.join(d, "chains", f"{c}.sh")
-        open(p, "w").write("set -e\ncd " + shlex.quote(d) + "\n" + "\n".join(cmds) + "\n")
-        f.write(p + "\n")
-PY
-}
+# gen N VARIANT DIR: pipeline.toml, dvc.yaml, seed.txt, and chains.txt (scale_gen.py).
+gen() { python3 "$ROOT/scripts/bench/scale_gen.py" "$@"; }
 
 # The shell-loop reference: every chain's commands in order, JOBS chains at a time.
-cat >"$WORK/loop.sh" <<'SH'
-cd "$1" && rm -rf out && mkdir -p out && xargs -P "$2" -n 1 sh <chains.txt
-SH
+LOOP="$ROOT/scripts/bench/shell-loop.sh"
 
 for n in $SIZES; do
   for v in $VARIANTS; do
@@ -121,14 +90,17 @@ for n in $SIZES; do
     settle
     echo "== $tag: first repro vs the shell loop, $FIRST_ROUNDS rounds" >&2
     : >"$RES/first-$tag.txt"
+    : >"$RES/own-$tag.txt"
     for r in $(seq 1 "$FIRST_ROUNDS"); do
       order="netsec loop"; (( r % 2 == 0 )) && order="loop netsec"
       for who in $order; do
         if [[ $who == netsec ]]; then
-          /usr/bin/time -f "%e" -o "$RES/t.txt" "$NETSEC_BIN" -q -C "$WORK/$tag-r$r" repro -j "$JOBS"
-          tn=$(tail -n 1 "$RES/t.txt")
+          # Wall time, and netsec's own CPU apart from its commands' (own_cpu.py).
+          python3 "$ROOT/scripts/bench/own_cpu.py" "$RES/own-$tag.txt" -- \
+            "$NETSEC_BIN" -q -C "$WORK/$tag-r$r" repro -j "$JOBS"
+          tn=$(tail -n 1 "$RES/own-$tag.txt" | cut -d' ' -f1)
         else
-          /usr/bin/time -f "%e" -o "$RES/t.txt" sh "$WORK/loop.sh" "$WORK/$tag-loop-r$r" "$JOBS"
+          /usr/bin/time -f "%e" -o "$RES/t.txt" sh "$LOOP" "$WORK/$tag-loop-r$r" "$JOBS"
           tl=$(tail -n 1 "$RES/t.txt")
         fi
       done
@@ -150,7 +122,7 @@ if [[ -n "$DVC" && " $SIZES " == *" 1000 "* ]]; then
   gen 1000 file "$d"
   rm -f "$d/pipeline.toml"
   echo "== DVC $("$DVC" --version), 1,000 stages: outs by the shell loop, then dvc commit -f" >&2
-  (cd "$d" && git init -q && "$DVC" init -q && sh "$WORK/loop.sh" "$d" "$JOBS" \
+  (cd "$d" && git init -q && "$DVC" init -q && sh "$LOOP" "$d" "$JOBS" \
     && "$DVC" commit -f -q >&2 && "$DVC" status >&2)
   hyperfine --runs "$DVC_RUNS" --export-json "$RES/dvc-1000.json" \
     "cd $d && $DVC status" "cd $d && $DVC repro" >&2
@@ -163,8 +135,8 @@ def med(path, i=0):
     r = json.load(open(path))["results"][i]
     return statistics.median(r["times"]) * 1000
 dvc = os.path.join(res, "dvc-1000.json")
-print("| stages | variant | first repro | shell loop | first/loop (rounds) | no-op status | no-op repro | dag --json |")
-print("|---:|---|---:|---:|---|---:|---:|---:|")
+print("| stages | variant | first repro | shell loop | first/loop (rounds) | netsec's own CPU per stage | no-op status | no-op repro | dag --json |")
+print("|---:|---|---:|---:|---|---:|---:|---:|---:|")
 for n in sizes:
     for v in variants:
         t = f"{v}-{n}"
@@ -172,8 +144,11 @@ for n in sizes:
         first = statistics.median(a for a, _ in rounds) * 1000
         loop = statistics.median(b for _, b in rounds) * 1000
         ratios = ", ".join(f"{a / b:.2f}" for a, b in rounds)
+        # netsec's own user + system CPU (all its threads, not its commands), per stage.
+        own = [l.split() for l in open(os.path.join(res, f"own-{t}.txt")) if l.strip()]
+        per = statistics.median((float(o[1]) + float(o[2])) / int(n) * 1e6 for o in own)
         s, r, g = (med(os.path.join(res, f"noop-{t}.json"), i) for i in range(3))
-        print(f"| {int(n):,} | {v} | {first:.0f} ms | {loop:.0f} ms | {first/loop:.2f} ({ratios}) | {s:.1f} ms | {r:.1f} ms | {g:.1f} ms |")
+        print(f"| {int(n):,} | {v} | {first:.0f} ms | {loop:.0f} ms | {first/loop:.2f} ({ratios}) | {per:.0f} µs | {s:.1f} ms | {r:.1f} ms | {g:.1f} ms |")
 if os.path.exists(dvc):
     ds, dr = med(dvc, 0), med(dvc, 1)
     s, r = med(os.path.join(res, "noop-file-1000.json"), 0), med(os.path.join(res, "noop-file-1000.json"), 1)

@@ -166,9 +166,10 @@ fn group_alive(pgid: u32) -> bool {
             return false;
         };
         // state ppid pgrp …
-        crate::support::running(&pid)
-            && crate::support::proc_stat(&pid).and_then(|f| f.get(2)?.parse::<u32>().ok())
-                == Some(pgid)
+        crate::support::proc_stat(&pid).is_some_and(|f| {
+            f.first().is_some_and(|state| state != "Z")
+                && f.get(2).and_then(|g| g.parse::<u32>().ok()) == Some(pgid)
+        })
     })
 }
 

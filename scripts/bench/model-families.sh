@@ -21,10 +21,8 @@ HGB6="hgb:max_depth=6:max_leaf_nodes=None:max_iter=300"
 CANDIDATES="${CANDIDATES:-rf hgb rf:max_features=1 rf:max_features=2 $HGB6 rf:max_features=3:feats=onehot et:max_features=2:feats=onehot svc:C=1:gamma=0.1:feats=onehot knn:k=15 lrpair:C=0.1}"
 VOTES="${VOTES-$HGB6+rf:max_features=1 $HGB6+rf:max_features=3:feats=onehot $HGB6+rf:max_features=3:feats=onehot+et:max_features=2:feats=onehot}"
 
-if [[ -z "${NETSEC_BIN:-}" ]]; then
-  cargo build --release --bin netsec >&2
-  NETSEC_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/netsec"
-fi
+# shellcheck source=scripts/bench/netsec-bin.sh
+source scripts/bench/netsec-bin.sh
 # shellcheck source=scripts/bench/sklearn-venv.sh
 source scripts/bench/sklearn-venv.sh
 rm -rf "$WORK" && mkdir -p "$WORK/ws/data"

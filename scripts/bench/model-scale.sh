@@ -18,10 +18,8 @@ SIZES="${SIZES:-100000 1000000}"
 SEED="${SEED:-7}"
 WORK="${TMPDIR:-/tmp}/netsec-bench-model-scale"
 
-if [[ -z "${NETSEC_BIN:-}" ]]; then
-  cargo build --release --bin netsec >&2
-  NETSEC_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/netsec"
-fi
+# shellcheck source=scripts/bench/netsec-bin.sh
+source scripts/bench/netsec-bin.sh
 mkdir -p "$WORK"
 
 cat >"$WORK/gen.py" <<'PY'

@@ -26,10 +26,8 @@ ROOT=$PWD
 SEEDS="${SEEDS:-1 2 3 4 5}"
 WORK="${TMPDIR:-/tmp}/netsec-bench-model"
 
-if [[ -z "${NETSEC_BIN:-}" ]]; then
-  cargo build --release --bin netsec >&2
-  NETSEC_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/netsec"
-fi
+# shellcheck source=scripts/bench/netsec-bin.sh
+source scripts/bench/netsec-bin.sh
 # shellcheck source=scripts/bench/sklearn-venv.sh
 source scripts/bench/sklearn-venv.sh
 rm -rf "$WORK" && mkdir -p "$WORK"

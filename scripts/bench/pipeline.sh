@@ -24,10 +24,8 @@ if ! command -v hyperfine >/dev/null 2>&1; then
     echo "hyperfine is needed (apt-get install hyperfine)" >&2; exit 1
   fi
 fi
-if [[ -z "${NETSEC_BIN:-}" ]]; then
-  cargo build --release --bin netsec >&2
-  NETSEC_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/netsec"
-fi
+# shellcheck source=scripts/bench/netsec-bin.sh
+source scripts/bench/netsec-bin.sh
 
 rm -rf "$WORK" && mkdir -p "$WORK/results"
 # hyperfine's --prepare runs through sh, so the fresh-workspace step is a file, not a function.

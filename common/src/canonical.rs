@@ -52,12 +52,18 @@ pub fn to_vec_pretty<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>> {
 /// [`to_vec_pretty`] as a `String`.
 pub fn to_string_pretty<T: Serialize + ?Sized>(value: &T) -> Result<String> {
     // The writer only emits UTF-8 (keys and strings come from `str`s).
-    to_vec_pretty(value).map(|b| String::from_utf8_lossy(&b).into_owned())
+    to_vec_pretty(value).map(into_string)
 }
 
 /// [`to_vec`] as a `String`.
 pub fn to_string<T: Serialize + ?Sized>(value: &T) -> Result<String> {
-    to_vec(value).map(|b| String::from_utf8_lossy(&b).into_owned())
+    to_vec(value).map(into_string)
+}
+
+/// The writer's bytes as a `String`, without a copy (they are UTF-8; should they ever not be,
+/// the lossy conversion keeps the result well-formed).
+fn into_string(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 struct Writer {
@@ -429,6 +435,11 @@ impl<'a> Obj<'a> {
 /// A map key as `serde_json::to_value` would make it (strings, numbers, booleans, unit
 /// variants; anything else is serde_json's "key must be a string" error).
 fn map_key<K: Serialize + ?Sized>(key: &K) -> Result<String> {
+    // Nearly every key is a string (paths, stage and param names): taken as it is, without
+    // building a one-entry `Value` map for it.
+    if let Ok(s) = key.serialize(StrKey) {
+        return Ok(s);
+    }
     struct One<'k, K: ?Sized>(&'k K);
     impl<K: Serialize + ?Sized> Serialize for One<'_, K> {
         fn serialize<S: ser::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
@@ -445,6 +456,144 @@ fn map_key<K: Serialize + ?Sized>(key: &K) -> Result<String> {
             .map(|(k, _)| k)
             .ok_or_else(|| ser::Error::custom("key must be a string")),
         _ => Err(ser::Error::custom("key must be a string")),
+    }
+}
+
+/// A map key that is a string (or a newtype around one), as `serde_json` takes it; any other
+/// key is refused here and left to [`map_key`]'s general path.
+struct StrKey;
+
+/// [`StrKey`]'s refusal (never shown: the general path then decides).
+#[derive(Debug)]
+struct NotStr;
+
+impl std::fmt::Display for NotStr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("not a string key")
+    }
+}
+
+impl std::error::Error for NotStr {}
+
+impl ser::Error for NotStr {
+    fn custom<T: std::fmt::Display>(_msg: T) -> Self {
+        NotStr
+    }
+}
+
+macro_rules! not_str {
+    ($($f:ident($t:ty)),* $(,)?) => {
+        $(fn $f(self, _v: $t) -> std::result::Result<String, NotStr> {
+            Err(NotStr)
+        })*
+    };
+}
+
+impl ser::Serializer for StrKey {
+    type Ok = String;
+    type Error = NotStr;
+    type SerializeSeq = ser::Impossible<String, NotStr>;
+    type SerializeTuple = ser::Impossible<String, NotStr>;
+    type SerializeTupleStruct = ser::Impossible<String, NotStr>;
+    type SerializeTupleVariant = ser::Impossible<String, NotStr>;
+    type SerializeMap = ser::Impossible<String, NotStr>;
+    type SerializeStruct = ser::Impossible<String, NotStr>;
+    type SerializeStructVariant = ser::Impossible<String, NotStr>;
+
+    fn serialize_str(self, v: &str) -> std::result::Result<String, NotStr> {
+        Ok(v.to_owned())
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        value: &T,
+    ) -> std::result::Result<String, NotStr> {
+        value.serialize(self)
+    }
+    not_str!(
+        serialize_bool(bool),
+        serialize_i8(i8),
+        serialize_i16(i16),
+        serialize_i32(i32),
+        serialize_i64(i64),
+        serialize_i128(i128),
+        serialize_u8(u8),
+        serialize_u16(u16),
+        serialize_u32(u32),
+        serialize_u64(u64),
+        serialize_u128(u128),
+        serialize_f32(f32),
+        serialize_f64(f64),
+        serialize_char(char),
+        serialize_bytes(&[u8]),
+        serialize_unit_struct(&'static str),
+    );
+    fn serialize_none(self) -> std::result::Result<String, NotStr> {
+        Err(NotStr)
+    }
+    fn serialize_some<T: Serialize + ?Sized>(self, _v: &T) -> std::result::Result<String, NotStr> {
+        Err(NotStr)
+    }
+    fn serialize_unit(self) -> std::result::Result<String, NotStr> {
+        Err(NotStr)
+    }
+    fn serialize_unit_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        _variant: &'static str,
+    ) -> std::result::Result<String, NotStr> {
+        Err(NotStr)
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        _index: u32,
+        _variant: &'static str,
+        _value: &T,
+    ) -> std::result::Result<String, NotStr> {
+        Err(NotStr)
+    }
+    fn serialize_seq(self, _len: Option<usize>) -> std::result::Result<Self::SerializeSeq, NotStr> {
+        Err(NotStr)
+    }
+    fn serialize_tuple(self, _len: usize) -> std::result::Result<Self::SerializeTuple, NotStr> {
+        Err(NotStr)
+    }
+    fn serialize_tuple_struct(
+        self,
+        _name: &'static str,
+        _len: usize,
+    ) -> std::result::Result<Self::SerializeTupleStruct, NotStr> {
+        Err(NotStr)
+    }
+    fn serialize_tuple_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        _variant: &'static str,
+        _len: usize,
+    ) -> std::result::Result<Self::SerializeTupleVariant, NotStr> {
+        Err(NotStr)
+    }
+    fn serialize_map(self, _len: Option<usize>) -> std::result::Result<Self::SerializeMap, NotStr> {
+        Err(NotStr)
+    }
+    fn serialize_struct(
+        self,
+        _name: &'static str,
+        _len: usize,
+    ) -> std::result::Result<Self::SerializeStruct, NotStr> {
+        Err(NotStr)
+    }
+    fn serialize_struct_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        _variant: &'static str,
+        _len: usize,
+    ) -> std::result::Result<Self::SerializeStructVariant, NotStr> {
+        Err(NotStr)
     }
 }
 
@@ -777,6 +926,29 @@ mod tests {
         }
         same_as_tree(&Dup);
         assert_eq!(to_string(&Dup).unwrap(), r#"{"a":2,"b":3}"#);
+    }
+
+    #[test]
+    fn every_kind_of_map_key_is_taken_as_a_tree_takes_it() {
+        use std::collections::BTreeMap;
+        #[derive(Serialize, PartialEq, Eq, PartialOrd, Ord)]
+        struct Name(String);
+        #[derive(Serialize, PartialEq, Eq, PartialOrd, Ord)]
+        enum Kind {
+            Zeta,
+            Alpha,
+        }
+        let strs: BTreeMap<&str, u8> = [("b\"q", 1), ("a\n", 2), ("é", 3)].into();
+        same_as_tree(&strs);
+        let newtypes: BTreeMap<Name, u8> = [(Name("y".into()), 1), (Name("x".into()), 2)].into();
+        same_as_tree(&newtypes);
+        let ints: BTreeMap<i64, u8> = [(10, 1), (-2, 2), (9, 3)].into();
+        same_as_tree(&ints);
+        let bools: BTreeMap<bool, u8> = [(true, 1), (false, 2)].into();
+        same_as_tree(&bools);
+        let variants: BTreeMap<Kind, u8> = [(Kind::Zeta, 1), (Kind::Alpha, 2)].into();
+        same_as_tree(&variants);
+        assert_eq!(to_string(&ints).unwrap(), r#"{"-2":2,"10":1,"9":3}"#);
     }
 
     #[test]

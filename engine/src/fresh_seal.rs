@@ -117,12 +117,15 @@ pub fn check(root: &Path, with_gitignores: bool) -> Option<Sealed> {
 
 impl Pending {
     /// Stamp everything a verdict on `repo` rests on, now. `None` when the pipeline cannot be
-    /// sealed: a stage that is frozen, always changed or without deps is never "fresh" alone.
+    /// sealed: a stage that is frozen, always changed or without deps is never "fresh" alone,
+    /// and a stage the lock does not record will run (stamping 10,000 paths before a first
+    /// run would be wasted: [`Pending::commit`] seals only a lock recording every stage).
     pub fn collect(repo: &Repo) -> Option<Pending> {
         let p = &repo.pipeline;
         if p.stages
             .values()
             .any(|s| s.frozen || s.always_changed || s.deps.is_empty())
+            || repo.lock_lacks_a_stage()
         {
             return None;
         }

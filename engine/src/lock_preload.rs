@@ -38,6 +38,19 @@ impl Preloaded {
         Preloaded(Mutex::new(Some(Read { stamps, lock })))
     }
 
+    /// Whether the lock as read ahead is known to lack an entry for one of `stages` (`false`
+    /// when it was taken already or could not be read). Only a hint: the files may have changed
+    /// since the read.
+    pub fn lacks_any<'a>(&self, mut stages: impl Iterator<Item = &'a String>) -> bool {
+        let Ok(guard) = self.0.lock() else {
+            return false;
+        };
+        match guard.as_ref().map(|r| &r.lock) {
+            Some(Ok(lock)) => stages.any(|s| !lock.stages.contains_key(s)),
+            _ => false,
+        }
+    }
+
     /// The preloaded lock if the files are unchanged, else a fresh read.
     pub fn take(&self, root: &Path) -> Result<Lockfile, LockError> {
         let read = self.0.lock().ok().and_then(|mut g| g.take());
@@ -78,5 +91,22 @@ mod tests {
         ));
         std::fs::remove_file(&p).unwrap();
         assert!(pre.take(root).unwrap().stages.is_empty());
+    }
+
+    #[test]
+    fn lacks_any_answers_from_the_copy_read_ahead_only() {
+        let t = tempfile::tempdir().unwrap();
+        let root = t.path();
+        let names = ["a".to_string(), "b".to_string()];
+        // No lock at all: an empty one lacks every stage.
+        let pre = Preloaded::read(root);
+        assert!(pre.lacks_any(names.iter()));
+        assert!(!pre.lacks_any(std::iter::empty()));
+        pre.take(root).unwrap();
+        // Taken: nothing is known any more.
+        assert!(!pre.lacks_any(names.iter()));
+        // Unreadable: nothing is known either.
+        std::fs::write(Lockfile::path(root), "{").unwrap();
+        assert!(!Preloaded::read(root).lacks_any(names.iter()));
     }
 }

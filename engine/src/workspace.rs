@@ -105,6 +105,12 @@ impl Repo {
         self.preloaded.take(&self.root)
     }
 
+    /// The lock read ahead lacks an entry for some stage of the pipeline: a run of the whole
+    /// pipeline will run something. A hint (`false` when unknown), never a verdict.
+    pub fn lock_lacks_a_stage(&self) -> bool {
+        self.preloaded.lacks_any(self.pipeline.stages.keys())
+    }
+
     pub fn tmp_dir(&self) -> PathBuf {
         self.dot.join("tmp")
     }

@@ -106,7 +106,7 @@ fn run_commands(
             .current_dir(&cwd)
             .env("NETSEC_ROOT", &repo.root)
             .env("NETSEC_STAGE", &stage.name)
-            .stdin(Stdio::null())
+            .stdin(null_stdin())
             .stdout(Stdio::from(out))
             .stderr(Stdio::piped());
         let window = crate::orphans::SpawnWindow::open();
@@ -184,6 +184,16 @@ impl Tail {
         self.lines
             .push_back(String::from_utf8_lossy(line).trim_end().to_string());
     }
+}
+
+/// `/dev/null` as a command's stdin: opened once per process, each command given a duplicate
+/// (a path lookup per command cost more than the rest of its redirections together).
+fn null_stdin() -> Stdio {
+    static NULL: std::sync::OnceLock<Option<std::fs::File>> = std::sync::OnceLock::new();
+    NULL.get_or_init(|| std::fs::File::open("/dev/null").ok())
+        .as_ref()
+        .and_then(|f| f.try_clone().ok())
+        .map_or_else(Stdio::null, Stdio::from)
 }
 
 /// Copies a command's stderr to ours on the calling thread (no thread per command), keeping

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::digest::hash_path;
+use crate::digest::{hash_path, Digest};
 use crate::error::{exit, Error};
 use crate::events::{FailureKind, StageFailure};
 use crate::fingerprint::Fingerprint;
@@ -18,12 +18,13 @@ use crate::workspace::Repo;
 use netsec_protocol::CommittedStage;
 
 /// After a successful action: every declared out must exist; hash it, cache it, and build the
-/// lock entry (and run-cache entry). Nothing is recorded if any step fails.
+/// lock entry (and, with `run_cache_key`, the fingerprint's key, the run-cache entry). Nothing
+/// is recorded if any step fails.
 pub fn commit_outs(
     repo: &Repo,
     stage: &Stage,
     fp: &Fingerprint,
-    cacheable: bool,
+    run_cache_key: Option<&Digest>,
 ) -> Result<LockEntry, StageFailure> {
     let mut outs = BTreeMap::new();
     for o in &stage.outs {
@@ -62,11 +63,11 @@ pub fn commit_outs(
             },
         );
     }
-    if cacheable {
+    if let Some(key) = run_cache_key {
         // Uncached outs are kept in the entry as text; one that cannot be means no entry.
         match run_cache::entry_from_workspace(repo, outs.clone()) {
             Some(entry) => {
-                if let Err(e) = run_cache::record(repo, fp, &entry) {
+                if let Err(e) = run_cache::record_keyed(repo, key, &entry) {
                     tracing::warn!(
                         "could not record the run-cache entry of `{}`: {e}",
                         stage.name
@@ -162,7 +163,8 @@ fn commit_one(
             format!("cannot commit, {why}"),
         ));
     };
-    commit_outs(repo, stage, &fp, stage.run_cacheable())
+    let key = stage.run_cacheable().then(|| fp.key());
+    commit_outs(repo, stage, &fp, key.as_ref())
         .map(Some)
         .map_err(|f| {
             match f

@@ -2,13 +2,13 @@
 //!
 //! A stage is *decided* only when all its selected upstreams have finished, by hashing its deps
 //! as they are then. That is early cut-off: an upstream that rewrote byte-identical outs leaves
-//! its downstream fresh. Lock entries are journaled one stage at a time, by the scheduler thread
-//! only, after the stage's outs are in place, hashed and cached; the lock is written at the end.
+//! its downstream fresh. Lock entries are journaled one stage at a time, by the worker that ran
+//! the stage under the schedule's lock, after its outs are in place, hashed and cached; the lock
+//! is written at the end. Workers schedule for themselves (see [`Sched`]): no thread in between.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc;
-use std::sync::Mutex;
+use std::sync::{Condvar, Mutex, PoisonError};
 use std::time::Instant;
 
 use serde_json::Value;
@@ -56,11 +56,101 @@ struct Done {
     entry: Option<LockEntry>,
 }
 
-/// What a worker sends back for a job.
-enum FromWorker {
-    Done(Box<Done>),
-    /// A queued job found the run stopping (a failure without `-k`, Ctrl-C) and did not start.
-    NotStarted(String),
+/// The run's schedule, shared by the workers under one lock.
+struct Sched<'a> {
+    /// Stages whose selected upstreams have all finished, by position in the topological order.
+    ready: BTreeSet<usize>,
+    /// The other undecided stages, with how many selected upstreams they still wait for.
+    waiting: BTreeMap<&'a str, usize>,
+    reported: BTreeSet<String>,
+    res: ReproResult,
+    lock: &'a mut Lockfile,
+    /// Opened with the first finished stage, so a no-op run leaves none.
+    journal: Option<Journal>,
+    journaled: bool,
+    /// Stages being run, and the `-j` slots they take.
+    running: usize,
+    used: usize,
+    /// Workers waiting for a stage to become ready or to end.
+    idle: usize,
+}
+
+/// What recording a finished stage needs besides the schedule.
+struct Finish<'a> {
+    repo: &'a Repo,
+    opts: &'a ReproOptions,
+    selected: &'a [String],
+    index: &'a BTreeMap<&'a str, usize>,
+    stopping: &'a AtomicBool,
+    on_event: EventSink<'a>,
+}
+
+impl Finish<'_> {
+    /// A stage ended: journal its lock entry, report it, and make ready what waited for it (or
+    /// block everything downstream of a failure).
+    fn record(&self, s: &mut Sched<'_>, mut done: Done) {
+        let repo = self.repo;
+        if let Some(entry) = done.entry.take() {
+            let recorded = match s.journal.as_mut() {
+                Some(j) => j.append(&done.report.stage, &entry),
+                None => Journal::open(&repo.root)
+                    .and_then(|j| s.journal.insert(j).append(&done.report.stage, &entry)),
+            };
+            match recorded {
+                Ok(()) => {
+                    s.lock.stages.insert(done.report.stage.clone(), entry);
+                    s.journaled = true;
+                }
+                Err(e) => {
+                    done.report.outcome = Outcome::Failed;
+                    done.report.restored_from = None;
+                    done.report.failure = Some(StageFailure::new(
+                        FailureKind::Io,
+                        exit::IO,
+                        format!(
+                            "failed to record it in `{}`: {e}",
+                            crate::lock_journal::path(&repo.root).display()
+                        ),
+                    ));
+                }
+            }
+        }
+        (self.on_event)(Event::Finished(&done.report));
+        let name = done.report.stage.clone();
+        let failed = done.report.outcome == Outcome::Failed;
+        if let Some(f) = &done.report.failure {
+            if s.res.exit_code == 0 {
+                s.res.exit_code = f.exit_code;
+            }
+        }
+        s.res.reports.push(done.report);
+        let g = &repo.pipeline.graph;
+        if failed {
+            if !self.opts.keep_going {
+                self.stopping.store(true, Ordering::SeqCst);
+            }
+            // Everything downstream of a failure is blocked.
+            for d in g.with_descendants(std::slice::from_ref(&name)) {
+                if d != name && !s.reported.contains(&d) {
+                    if let Some(&i) = self.index.get(d.as_str()) {
+                        s.waiting.remove(self.selected[i].as_str());
+                        s.ready.remove(&i);
+                    }
+                }
+            }
+        } else {
+            for d in &g.downstream[&name] {
+                if let Some(n) = s.waiting.get_mut(d.as_str()) {
+                    *n -= 1;
+                    if *n == 0 {
+                        s.waiting.remove(d.as_str());
+                        s.ready.insert(self.index[d.as_str()]);
+                    }
+                }
+            }
+        }
+        s.reported.insert(name);
+    }
 }
 
 pub type EventSink<'a> = &'a (dyn Fn(Event<'_>) + Sync);
@@ -89,29 +179,59 @@ pub fn repro(
         let nested = store.nested(&st.params).map_err(perr)?;
         params.insert(name.clone(), StageParams { flat, nested });
     }
-    let result = if opts.dry_run {
-        dry_run(repo, opts, &selected, &lock, &params, on_event)
-    } else {
-        run(repo, opts, &selected, &mut lock, &params, cancel, on_event)
-    };
+    if opts.dry_run {
+        let result = dry_run(repo, opts, &selected, &lock, &params, on_event);
+        repo.running.close();
+        repo.save_memo();
+        return result;
+    }
+    let ran = run(repo, opts, &selected, &mut lock, &params, cancel, on_event);
     // Every command has ended: this process's log of running commands goes (see `orphans`).
     repo.running.close();
-    if let Ok(r) = &result {
-        if !opts.dry_run && r.exit_code == 0 {
-            prune_orphans(repo, &mut lock)?;
-        }
-    }
-    if !opts.dry_run {
+    let (mut result, journaled) = match ran {
+        Ok((r, journaled)) => (Ok(r), journaled),
+        Err(e) => (Err(e), false),
+    };
+    let pruned = matches!(&result, Ok(r) if r.exit_code == 0) && prune_orphans(repo, &mut lock);
+    // The lock is written (when a stage was journaled or an entry pruned) while the
+    // `.gitignore` files and the memo are brought up to date: none of the three reads what
+    // another writes, and at 10,000 stages each takes tens of milliseconds.
+    let saved = std::thread::scope(|s| {
+        let saver = (journaled || pruned).then(|| s.spawn(|| lock.save(&repo.root)));
         crate::gitignore::sync_recorded(repo, &lock);
+        repo.save_memo();
+        match saver.map(|h| h.join()) {
+            None => Ok(()),
+            Some(Ok(saved)) => saved,
+            Some(Err(_)) => Err(crate::lock::LockError::Write {
+                path: Lockfile::path(&repo.root),
+                source: std::io::Error::other("the thread writing the lock failed"),
+            }),
+        }
+    });
+    if let Err(e) = saved {
+        result = Err(Error::Lock(e));
     }
-    repo.save_memo();
+    drop_aside(lock);
     result
+}
+
+/// Free a large lock on a thread of its own: tearing down 10,000 entries takes longer than
+/// anything left to do before the process exits, which need not wait for it.
+fn drop_aside(lock: Lockfile) {
+    if lock.stages.len() >= 1_000 {
+        // Should the thread not start, the closure is dropped here, and the lock with it.
+        let _ = std::thread::Builder::new()
+            .name("netsec-free".into())
+            .spawn(move || drop(lock));
+    }
 }
 
 /// After a successful run, drop the lock entries of stages the pipeline no longer declares
 /// (a renamed or removed stage): they are never restored, and would otherwise stay forever.
 /// Their results stay reachable: each cacheable entry is recorded in the run-cache first.
-pub fn prune_orphans(repo: &Repo, lock: &mut Lockfile) -> Result<(), Error> {
+/// Returns whether any entry was dropped (the caller then writes the lock).
+pub fn prune_orphans(repo: &Repo, lock: &mut Lockfile) -> bool {
     let orphans: Vec<String> = lock
         .stages
         .keys()
@@ -119,7 +239,7 @@ pub fn prune_orphans(repo: &Repo, lock: &mut Lockfile) -> Result<(), Error> {
         .cloned()
         .collect();
     if orphans.is_empty() {
-        return Ok(());
+        return false;
     }
     for name in &orphans {
         if let Some(e) = lock.stages.remove(name) {
@@ -134,7 +254,7 @@ pub fn prune_orphans(repo: &Repo, lock: &mut Lockfile) -> Result<(), Error> {
             tracing::info!("removed the lock entry of `{name}` (no longer in pipeline.toml)");
         }
     }
-    lock.save(&repo.root).map_err(Error::Lock)
+    true
 }
 
 fn dry_run(
@@ -193,7 +313,7 @@ fn run(
     params: &BTreeMap<String, StageParams>,
     cancel: &Cancel,
     on_event: EventSink<'_>,
-) -> Result<ReproResult, Error> {
+) -> Result<(ReproResult, bool), Error> {
     let jobs = if opts.jobs == 0 {
         std::thread::available_parallelism().map_or(1, |n| n.get())
     } else {
@@ -234,7 +354,7 @@ fn run(
         reported.insert(report.stage.clone());
         res.reports.push(report);
     }
-    let mut ready: BTreeSet<usize> = waiting
+    let ready: BTreeSet<usize> = waiting
         .iter()
         .filter(|(_, n)| **n == 0)
         .map(|(s, _)| index[s])
@@ -245,159 +365,95 @@ fn run(
     let execs = crate::exec::Executors::new(repo, opts.executor);
     let execs = &execs;
     // A stage takes `cpus` of the `-j` slots on this machine (one as a batch job).
-    let slots = |name: &str| execs.slots(&repo.pipeline.stages[name], jobs);
-
-    // Each finished stage is appended to the journal (opened with the first one, so a no-op
-    // run leaves none); the lock is written once, at the end.
-    let mut journal: Option<Journal> = None;
-    let mut journaled = false;
-    let (job_tx, job_rx) = mpsc::channel::<(String, Option<LockEntry>)>();
-    let job_rx = Mutex::new(job_rx);
-    // The run stops (a failure without `-k`): nothing more is dispatched, and queued jobs do not
-    // start. Set by the worker whose stage failed, at once, or by this thread.
+    let slots = |i: usize| execs.slots(&repo.pipeline.stages[&selected[i]], jobs);
+    let sched = Mutex::new(Sched {
+        ready,
+        waiting,
+        reported,
+        res,
+        lock,
+        journal: None,
+        journaled: false,
+        running: 0,
+        used: 0,
+        idle: 0,
+    });
+    let wake = Condvar::new();
+    // The run stops (a failure without `-k`): nothing more starts. Set by the worker whose
+    // stage failed, at once, before it reports.
     let stopping = AtomicBool::new(false);
-    let stopping = &stopping;
-    std::thread::scope(|scope| -> Result<(), Error> {
-        let (done_tx, done_rx) = mpsc::channel::<FromWorker>();
-        let workers = jobs.min(selected.len()).max(1);
-        for _ in 0..workers {
-            let done_tx = done_tx.clone();
-            let job_rx = &job_rx;
-            scope.spawn(move || loop {
-                let job = match job_rx.lock() {
-                    Ok(rx) => rx.recv(),
-                    Err(_) => return,
-                };
-                let Ok((name, entry)) = job else { return };
-                if stopping.load(Ordering::SeqCst) || cancel.is_cancelled() {
-                    if done_tx.send(FromWorker::NotStarted(name)).is_err() {
-                        return;
-                    }
-                    continue;
-                }
-                let done = process(
-                    repo,
-                    opts,
-                    execs,
-                    &repo.pipeline.stages[&name],
-                    entry.as_ref(),
-                    &params[&name],
-                    cancel,
-                    on_event,
-                );
-                if done.report.outcome == Outcome::Failed && !opts.keep_going {
-                    stopping.store(true, Ordering::SeqCst);
-                }
-                if done_tx.send(FromWorker::Done(Box::new(done))).is_err() {
+    let finish = Finish {
+        repo,
+        opts,
+        selected,
+        index: &index,
+        stopping: &stopping,
+        on_event,
+    };
+    // Each worker schedules for itself: it records the stage it ran and takes the next ready
+    // one in the same turn of the lock, so no thread in between is woken twice per stage.
+    let worker = || {
+        let mut s = sched.lock().unwrap_or_else(PoisonError::into_inner);
+        loop {
+            let go = !stopping.load(Ordering::SeqCst) && !cancel.is_cancelled();
+            let pick = s
+                .ready
+                .first()
+                .copied()
+                .filter(|_| go)
+                .map(|i| (i, slots(i)))
+                .filter(|&(_, need)| s.running == 0 || s.used + need <= jobs);
+            let Some((i, need)) = pick else {
+                if s.running == 0 {
+                    // Nothing runs and nothing can start: the run is over for every worker.
+                    wake.notify_all();
                     return;
                 }
-            });
-        }
-        drop(done_tx);
-        // Jobs in flight (running or queued) and the `-j` slots they take. A one-slot stage
-        // may also be queued behind the running ones, up to one per worker, so that a worker
-        // that finishes starts its next stage at once instead of waiting for this thread to
-        // hear of it and answer: the queue never holds a wider stage, nothing runs beside a
-        // wider stage, and a worker runs one stage at a time, so at most `-j` slots are busy.
-        let mut running = 0usize;
-        let mut used = 0usize;
-        let mut wide = 0usize;
-        loop {
-            while !stopping.load(Ordering::SeqCst) && !cancel.is_cancelled() {
-                let Some(&i) = ready.first() else { break };
-                let need = slots(&selected[i]);
-                let now = running == 0 || used + need <= jobs;
-                let queued = need == 1 && wide == 0 && running < 2 * workers;
-                if !now && !queued {
-                    break;
-                }
-                ready.remove(&i);
-                used += need;
-                wide += usize::from(need > 1);
-                let name = selected[i].clone();
-                let entry = lock.stages.get(&name).cloned();
-                if job_tx.send((name, entry)).is_err() {
-                    break;
-                }
-                running += 1;
-            }
-            if running == 0 {
-                break;
-            }
-            let Ok(msg) = done_rx.recv() else { break };
-            running -= 1;
-            let need = slots(match &msg {
-                FromWorker::Done(done) => &done.report.stage,
-                FromWorker::NotStarted(name) => name,
-            });
-            used = used.saturating_sub(need);
-            wide = wide.saturating_sub(usize::from(need > 1));
-            let FromWorker::Done(done) = msg else {
+                s.idle += 1;
+                s = wake.wait(s).unwrap_or_else(PoisonError::into_inner);
+                s.idle -= 1;
                 continue;
             };
-            let mut done = *done;
-            if let Some(entry) = done.entry.take() {
-                let recorded = match journal.as_mut() {
-                    Some(j) => j.append(&done.report.stage, &entry),
-                    None => Journal::open(&repo.root)
-                        .and_then(|j| journal.insert(j).append(&done.report.stage, &entry)),
-                };
-                if recorded.is_ok() {
-                    lock.stages.insert(done.report.stage.clone(), entry);
-                    journaled = true;
-                }
-                if let Err(e) = recorded {
-                    done.report.outcome = Outcome::Failed;
-                    done.report.restored_from = None;
-                    done.report.failure = Some(StageFailure::new(
-                        FailureKind::Io,
-                        exit::IO,
-                        format!(
-                            "failed to record it in `{}`: {e}",
-                            crate::lock_journal::path(&repo.root).display()
-                        ),
-                    ));
-                }
+            s.ready.remove(&i);
+            s.running += 1;
+            s.used += need;
+            let name = &selected[i];
+            let entry = s.lock.stages.get(name).cloned();
+            drop(s);
+            let done = process(
+                repo,
+                opts,
+                execs,
+                &repo.pipeline.stages[name],
+                entry.as_ref(),
+                &params[name],
+                cancel,
+                on_event,
+            );
+            if done.report.outcome == Outcome::Failed && !opts.keep_going {
+                stopping.store(true, Ordering::SeqCst);
             }
-            on_event(Event::Finished(&done.report));
-            let name = done.report.stage.clone();
-            reported.insert(name.clone());
-            let failed = done.report.outcome == Outcome::Failed;
-            if let Some(f) = &done.report.failure {
-                if res.exit_code == 0 {
-                    res.exit_code = f.exit_code;
-                }
-            }
-            res.reports.push(done.report);
-            if failed {
-                if !opts.keep_going {
-                    stopping.store(true, Ordering::SeqCst);
-                }
-                // Everything downstream of a failure is blocked.
-                for d in g.with_descendants(std::slice::from_ref(&name)) {
-                    if d != name && index.contains_key(d.as_str()) && !reported.contains(&d) {
-                        waiting.remove(d.as_str());
-                        ready.remove(&index[d.as_str()]);
-                    }
-                }
-            } else {
-                for d in &g.downstream[&name] {
-                    if let Some(n) = waiting.get_mut(d.as_str()) {
-                        *n -= 1;
-                        if *n == 0 {
-                            waiting.remove(d.as_str());
-                            ready.insert(index[d.as_str()]);
-                        }
-                    }
-                }
+            s = sched.lock().unwrap_or_else(PoisonError::into_inner);
+            s.running -= 1;
+            s.used = s.used.saturating_sub(need);
+            finish.record(&mut s, done);
+            if s.idle > 0 {
+                wake.notify_all();
             }
         }
-        drop(job_tx);
-        Ok(())
-    })?;
-    if journaled {
-        lock.save(&repo.root).map_err(Error::Lock)?;
-    }
+    };
+    let workers = jobs.min(selected.len()).max(1);
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(worker);
+        }
+    });
+    let Sched {
+        reported,
+        mut res,
+        journaled,
+        ..
+    } = sched.into_inner().unwrap_or_else(PoisonError::into_inner);
 
     for name in selected {
         if !reported.contains(name) {
@@ -418,7 +474,8 @@ fn run(
     if cancel.is_cancelled() && res.exit_code == 0 {
         res.exit_code = exit::STAGE_FAILED;
     }
-    Ok(res)
+    // The lock is written by the caller when `journaled`.
+    Ok((res, journaled))
 }
 
 /// The reports of the stages [`run`] can skip before it starts: in topological order, each
@@ -607,14 +664,16 @@ fn process(
         return failed(stage, reasons, start, f);
     };
     let cacheable = stage.run_cacheable() && !opts.force && !opts.no_run_cache;
+    // The run-cache key, computed once for the lock, the lookup and the record.
+    let key = cacheable.then(|| fp.key());
     // Another process sharing this cache (an experiment) may be computing this very
     // fingerprint: wait for it, then find its entry below (see `run_lock`). Held until the
     // stage is recorded.
-    let _run_lock = cacheable
-        .then(|| crate::run_lock::RunLock::acquire(repo, &fp.key()))
-        .flatten();
-    if cacheable {
-        if let Some(run) = run_cache::lookup(repo, &fp) {
+    let _run_lock = key
+        .as_ref()
+        .and_then(|k| crate::run_lock::RunLock::acquire(repo, k));
+    if let Some(key) = &key {
+        if let Some(run) = run_cache::lookup_keyed(repo, &fp, key) {
             let restored_all = run.restore(repo).map_err(|e| {
                 tracing::warn!(
                     "run-cache restore for `{}` failed: {e}; running the stage",
@@ -622,7 +681,7 @@ fn process(
                 );
             });
             if restored_all.is_ok() {
-                tracing::info!(stage = %stage.name, key = %fp.key(), "restored from the run-cache");
+                tracing::info!(stage = %stage.name, key = %key, "restored from the run-cache");
                 let entry = LockEntry {
                     fingerprint: fp,
                     outs: run.outs,
@@ -702,7 +761,7 @@ fn process(
     let ran = crate::exec::run_with_retries(exec, &req);
     let mut done = match ran.result {
         Err(f) => failed(stage, reasons, start, f),
-        Ok(()) => match crate::commit::commit_outs(repo, stage, &fp, cacheable) {
+        Ok(()) => match crate::commit::commit_outs(repo, stage, &fp, key.as_ref()) {
             Ok(entry) => finished(stage, Outcome::Ran, reasons, start, Some(entry)),
             Err(f) => failed(stage, reasons, start, f),
         },

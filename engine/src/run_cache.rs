@@ -104,7 +104,12 @@ pub fn entry_path(repo: &Repo, key: &Digest) -> PathBuf {
 
 /// The recorded run for this fingerprint, if any and if every object it needs is present.
 pub fn lookup(repo: &Repo, fp: &Fingerprint) -> Option<RunEntry> {
-    let text = std::fs::read(entry_path(repo, &fp.key())).ok()?;
+    lookup_keyed(repo, fp, &fp.key())
+}
+
+/// [`lookup`] with the fingerprint's key computed already (`key` must be `fp.key()`).
+pub fn lookup_keyed(repo: &Repo, fp: &Fingerprint, key: &Digest) -> Option<RunEntry> {
+    let text = std::fs::read(entry_path(repo, key)).ok()?;
     let entry: RunEntry = serde_json::from_slice(&text).ok()?;
     if !entry.fits(fp) {
         return None;
@@ -130,7 +135,12 @@ pub fn lookup(repo: &Repo, fp: &Fingerprint) -> Option<RunEntry> {
 /// and an entry lost or torn by a power cut is a miss ([`lookup`] parses it and checks that
 /// its objects exist; restoring verifies them).
 pub fn record(repo: &Repo, fp: &Fingerprint, entry: &RunEntry) -> std::io::Result<()> {
-    let path = entry_path(repo, &fp.key());
+    record_keyed(repo, &fp.key(), entry)
+}
+
+/// [`record`] under a fingerprint key computed already.
+pub fn record_keyed(repo: &Repo, key: &Digest, entry: &RunEntry) -> std::io::Result<()> {
+    let path = entry_path(repo, key);
     crate::parent_dir::retry_with_parent(&path, || {
         netsec_common::atomic::write_json_atomic(&path, entry, Durability::NoFsync)
     })

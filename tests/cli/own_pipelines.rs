@@ -45,6 +45,19 @@ fn a_renamed_stage_leaves_the_lock_and_is_never_restored() {
 }
 
 #[test]
+fn a_removed_stage_leaves_the_lock_even_when_nothing_runs() {
+    let p = two_ran();
+    let only_prepare = TWO.split("[stages.summary]").next().expect("prepare");
+    p.file("pipeline.toml", only_prepare);
+    // Nothing is stale: the lock is written for the pruned entry alone.
+    p.repro(&[], 0).expect("prepare", "skipped");
+    let lock = p.read("netsec.lock");
+    assert!(!lock.contains("\"summary\""), "orphan entry kept:\n{lock}");
+    assert!(lock.contains("\"prepare\""), "{lock}");
+    p.run(&["status"]).code(0).says("up to date");
+}
+
+#[test]
 fn checkout_and_pull_never_clobber_an_edited_out_without_force() {
     let p = two_ran();
     p.file(

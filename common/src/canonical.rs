@@ -435,9 +435,10 @@ impl<'a> Obj<'a> {
 /// A map key as `serde_json::to_value` would make it (strings, numbers, booleans, unit
 /// variants; anything else is serde_json's "key must be a string" error).
 fn map_key<K: Serialize + ?Sized>(key: &K) -> Result<String> {
-    // Nearly every key is a string (paths, stage and param names): taken as it is, without
-    // building a one-entry `Value` map for it.
-    if let Ok(s) = key.serialize(StrKey) {
+    // Nearly every key is a string (paths, stage and param names, unit variants): a key that
+    // serializes as a string is that string for serde_json's map too, so it is taken without
+    // building a one-entry map around it.
+    if let Ok(Value::String(s)) = serde_json::to_value(key) {
         return Ok(s);
     }
     struct One<'k, K: ?Sized>(&'k K);
@@ -456,144 +457,6 @@ fn map_key<K: Serialize + ?Sized>(key: &K) -> Result<String> {
             .map(|(k, _)| k)
             .ok_or_else(|| ser::Error::custom("key must be a string")),
         _ => Err(ser::Error::custom("key must be a string")),
-    }
-}
-
-/// A map key that is a string (or a newtype around one), as `serde_json` takes it; any other
-/// key is refused here and left to [`map_key`]'s general path.
-struct StrKey;
-
-/// [`StrKey`]'s refusal (never shown: the general path then decides).
-#[derive(Debug)]
-struct NotStr;
-
-impl std::fmt::Display for NotStr {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("not a string key")
-    }
-}
-
-impl std::error::Error for NotStr {}
-
-impl ser::Error for NotStr {
-    fn custom<T: std::fmt::Display>(_msg: T) -> Self {
-        NotStr
-    }
-}
-
-macro_rules! not_str {
-    ($($f:ident($t:ty)),* $(,)?) => {
-        $(fn $f(self, _v: $t) -> std::result::Result<String, NotStr> {
-            Err(NotStr)
-        })*
-    };
-}
-
-impl ser::Serializer for StrKey {
-    type Ok = String;
-    type Error = NotStr;
-    type SerializeSeq = ser::Impossible<String, NotStr>;
-    type SerializeTuple = ser::Impossible<String, NotStr>;
-    type SerializeTupleStruct = ser::Impossible<String, NotStr>;
-    type SerializeTupleVariant = ser::Impossible<String, NotStr>;
-    type SerializeMap = ser::Impossible<String, NotStr>;
-    type SerializeStruct = ser::Impossible<String, NotStr>;
-    type SerializeStructVariant = ser::Impossible<String, NotStr>;
-
-    fn serialize_str(self, v: &str) -> std::result::Result<String, NotStr> {
-        Ok(v.to_owned())
-    }
-    fn serialize_newtype_struct<T: Serialize + ?Sized>(
-        self,
-        _name: &'static str,
-        value: &T,
-    ) -> std::result::Result<String, NotStr> {
-        value.serialize(self)
-    }
-    not_str!(
-        serialize_bool(bool),
-        serialize_i8(i8),
-        serialize_i16(i16),
-        serialize_i32(i32),
-        serialize_i64(i64),
-        serialize_i128(i128),
-        serialize_u8(u8),
-        serialize_u16(u16),
-        serialize_u32(u32),
-        serialize_u64(u64),
-        serialize_u128(u128),
-        serialize_f32(f32),
-        serialize_f64(f64),
-        serialize_char(char),
-        serialize_bytes(&[u8]),
-        serialize_unit_struct(&'static str),
-    );
-    fn serialize_none(self) -> std::result::Result<String, NotStr> {
-        Err(NotStr)
-    }
-    fn serialize_some<T: Serialize + ?Sized>(self, _v: &T) -> std::result::Result<String, NotStr> {
-        Err(NotStr)
-    }
-    fn serialize_unit(self) -> std::result::Result<String, NotStr> {
-        Err(NotStr)
-    }
-    fn serialize_unit_variant(
-        self,
-        _name: &'static str,
-        _index: u32,
-        _variant: &'static str,
-    ) -> std::result::Result<String, NotStr> {
-        Err(NotStr)
-    }
-    fn serialize_newtype_variant<T: Serialize + ?Sized>(
-        self,
-        _name: &'static str,
-        _index: u32,
-        _variant: &'static str,
-        _value: &T,
-    ) -> std::result::Result<String, NotStr> {
-        Err(NotStr)
-    }
-    fn serialize_seq(self, _len: Option<usize>) -> std::result::Result<Self::SerializeSeq, NotStr> {
-        Err(NotStr)
-    }
-    fn serialize_tuple(self, _len: usize) -> std::result::Result<Self::SerializeTuple, NotStr> {
-        Err(NotStr)
-    }
-    fn serialize_tuple_struct(
-        self,
-        _name: &'static str,
-        _len: usize,
-    ) -> std::result::Result<Self::SerializeTupleStruct, NotStr> {
-        Err(NotStr)
-    }
-    fn serialize_tuple_variant(
-        self,
-        _name: &'static str,
-        _index: u32,
-        _variant: &'static str,
-        _len: usize,
-    ) -> std::result::Result<Self::SerializeTupleVariant, NotStr> {
-        Err(NotStr)
-    }
-    fn serialize_map(self, _len: Option<usize>) -> std::result::Result<Self::SerializeMap, NotStr> {
-        Err(NotStr)
-    }
-    fn serialize_struct(
-        self,
-        _name: &'static str,
-        _len: usize,
-    ) -> std::result::Result<Self::SerializeStruct, NotStr> {
-        Err(NotStr)
-    }
-    fn serialize_struct_variant(
-        self,
-        _name: &'static str,
-        _index: u32,
-        _variant: &'static str,
-        _len: usize,
-    ) -> std::result::Result<Self::SerializeStructVariant, NotStr> {
-        Err(NotStr)
     }
 }
 

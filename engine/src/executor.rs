@@ -79,7 +79,6 @@ struct Sched<'a> {
 struct Finish<'a> {
     repo: &'a Repo,
     opts: &'a ReproOptions,
-    selected: &'a [String],
     index: &'a BTreeMap<&'a str, usize>,
     stopping: &'a AtomicBool,
     on_event: EventSink<'a>,
@@ -132,9 +131,9 @@ impl Finish<'_> {
             // Everything downstream of a failure is blocked.
             for d in g.with_descendants(std::slice::from_ref(&name)) {
                 if d != name && !s.reported.contains(&d) {
-                    if let Some(&i) = self.index.get(d.as_str()) {
-                        s.waiting.remove(self.selected[i].as_str());
-                        s.ready.remove(&i);
+                    if let Some(i) = self.index.get(d.as_str()) {
+                        s.waiting.remove(d.as_str());
+                        s.ready.remove(i);
                     }
                 }
             }
@@ -385,7 +384,6 @@ fn run(
     let finish = Finish {
         repo,
         opts,
-        selected,
         index: &index,
         stopping: &stopping,
         on_event,

@@ -36,7 +36,7 @@ struct LineIn {
     entry: LockEntry,
 }
 
-/// An open journal, appended to by the scheduler thread of one `repro`.
+/// An open journal of one `repro`, appended to under its schedule's lock (one writer at a time).
 #[derive(Debug)]
 pub struct Journal {
     file: File,

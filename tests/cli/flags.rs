@@ -160,8 +160,8 @@ outs = ["good.txt"]
     assert_eq!(p.read("good.txt"), "ok\n");
 }
 
-/// Without `-k` a failure stops the run: the stage queued behind it for the same worker (a
-/// worker takes its next job the moment it finishes) is not started, and is reported not run.
+/// Without `-k` a failure stops the run: the stages ready behind it (the worker that ran it
+/// would take the next one the moment it finishes) are not started, and are reported not run.
 #[test]
 fn without_keep_going_a_failure_stops_the_stages_queued_behind_it() {
     let p = Project::with_pipeline(
